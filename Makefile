@@ -1,0 +1,37 @@
+# weir: the two commands a new user needs are `make quickstart` and `make test`.
+
+GO ?= go
+BIN := bin/weir
+
+.PHONY: all build controlplane quickstart test vet bench clean generate
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/weir
+
+# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+# kubectl and kwok from Go modules into .cache/controlplane (minutes the
+# first time, then cached by version).
+controlplane: build
+	$(BIN) dev cluster build
+
+quickstart: controlplane
+	hack/quickstart.sh
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above are not formatted"; exit 1; }
+	$(GO) vet ./...
+
+test: controlplane vet
+	$(GO) test -count=1 -timeout 30m ./...
+
+bench: controlplane
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin
+
+# Regenerates deepcopy functions and CRD manifests from api/.
+generate:
+	$(GO) tool controller-gen object paths=./api/... crd paths=./api/... output:crd:dir=config/crd/bases

@@ -1,0 +1,312 @@
+package v1alpha1
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Condition types an Application reports. Ready, Reconciling and Stalled
+// follow kstatus conventions, so `kubectl wait --for=condition=Ready` works.
+const (
+	// ReadyCondition is True when the last revision is applied and healthy.
+	ReadyCondition = "Ready"
+	// ReconcilingCondition is True while a sync is in progress.
+	ReconcilingCondition = "Reconciling"
+	// StalledCondition is True when a sync cannot succeed without a change
+	// to the Application or to Git (bad input, not a transient failure).
+	StalledCondition = "Stalled"
+	// SyncedCondition is True when the cluster matches the last revision.
+	SyncedCondition = "Synced"
+	// HealthyCondition is True when every applied object is Current.
+	HealthyCondition = "Healthy"
+)
+
+// Annotations that objects in Git may carry.
+const (
+	// SyncWaveAnnotation orders objects: lower waves are applied and healthy
+	// before higher ones start. The default wave is 0.
+	SyncWaveAnnotation = "weir.dev/sync-wave"
+	// PruneAnnotation set to "disabled" keeps an object in the cluster when
+	// it leaves Git.
+	PruneAnnotation = "weir.dev/prune"
+	// RequestedSyncAnnotation on an Application asks for a sync now; its
+	// value is an opaque token (`weir sync` writes the time).
+	RequestedSyncAnnotation = "weir.dev/requested-sync"
+)
+
+// ApplicationSpec says where desired state comes from, how it is rendered,
+// where it goes and how it is kept in sync.
+type ApplicationSpec struct {
+	// Source is the Git repository holding the desired state.
+	Source GitSource `json:"source"`
+
+	// Render selects how the files under source.path become objects.
+	// +optional
+	Render RenderSpec `json:"render,omitempty"`
+
+	// Destination is where objects without a namespace of their own go.
+	// +optional
+	Destination Destination `json:"destination,omitempty"`
+
+	// Sync tunes how often and how weir syncs.
+	// +optional
+	Sync SyncPolicy `json:"sync,omitempty"`
+
+	// Suspend stops syncing; the cluster is left as it is.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// GitSource names a Git repository, a ref in it and a path.
+type GitSource struct {
+	// URL of the repository: https://, ssh://, user@host:path or file://.
+	// +kubebuilder:validation:Pattern=`^(https?://|ssh://|file://|[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:)`
+	URL string `json:"url"`
+
+	// Ref selects the commit; the default is the branch "main".
+	// +optional
+	Ref GitRef `json:"ref,omitempty"`
+
+	// Path is the directory within the repository to render; the default is
+	// the repository's root.
+	// +optional
+	Path string `json:"path,omitempty"`
+
+	// SecretRef names a Secret in the Application's namespace with
+	// credentials: "username" and "password" (or a token as password) for
+	// HTTPS; "identity" (a private key) and "known_hosts" for SSH.
+	// +optional
+	SecretRef *LocalObjectReference `json:"secretRef,omitempty"`
+}
+
+// GitRef selects a commit. At most one field is set; with none, the branch
+// "main" is tracked.
+// +kubebuilder:validation:XValidation:rule="[has(self.branch), has(self.tag), has(self.semver), has(self.commit)].filter(x, x).size() <= 1",message="set at most one of branch, tag, semver and commit"
+type GitRef struct {
+	// Branch to track.
+	// +optional
+	Branch string `json:"branch,omitempty"`
+	// Tag to deploy.
+	// +optional
+	Tag string `json:"tag,omitempty"`
+	// SemVer is a range; the highest tag in it is deployed.
+	// +optional
+	SemVer string `json:"semver,omitempty"`
+	// Commit is a full SHA-1 to deploy.
+	// +kubebuilder:validation:Pattern=`^[0-9a-f]{40}$`
+	// +optional
+	Commit string `json:"commit,omitempty"`
+}
+
+// LocalObjectReference names an object in the same namespace.
+type LocalObjectReference struct {
+	// Name of the object.
+	Name string `json:"name"`
+}
+
+// RenderSpec selects the renderer.
+type RenderSpec struct {
+	// Type is "plain" (every YAML/JSON file, recursively), "kustomize", or
+	// empty to choose kustomize when the path holds a kustomization file.
+	// +kubebuilder:validation:Enum="";plain;kustomize
+	// +optional
+	Type string `json:"type,omitempty"`
+}
+
+// Destination is where objects go.
+type Destination struct {
+	// Namespace for namespaced objects that do not name one; the default is
+	// the Application's namespace.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// SyncPolicy tunes syncing.
+type SyncPolicy struct {
+	// Interval between checks of Git; the default is one minute.
+	// +optional
+	Interval *metav1.Duration `json:"interval,omitempty"`
+
+	// Timeout for the applied objects to become healthy, per wave; the
+	// default is five minutes.
+	// +optional
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// Prune deletes objects that left Git; the default is true.
+	// +optional
+	Prune *bool `json:"prune,omitempty"`
+
+	// AllowEmpty lets a render with no objects prune everything that was
+	// applied before. Without it such a sync is refused.
+	// +optional
+	AllowEmpty bool `json:"allowEmpty,omitempty"`
+
+	// SelfHeal re-applies Git's state when a managed object drifts.
+	// +optional
+	SelfHeal bool `json:"selfHeal,omitempty"`
+}
+
+// ObjectRef identifies an applied object.
+type ObjectRef struct {
+	// Group of the object's kind; empty for the core group.
+	// +optional
+	Group string `json:"group,omitempty"`
+	// Version the object was applied with.
+	Version string `json:"version"`
+	// Kind of the object.
+	Kind string `json:"kind"`
+	// Namespace of the object; empty when cluster-scoped.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the object.
+	Name string `json:"name"`
+}
+
+// SyncResult is the outcome of a sync.
+type SyncResult string
+
+// Outcomes of a sync.
+const (
+	SyncSucceeded SyncResult = "Succeeded"
+	SyncFailed    SyncResult = "Failed"
+)
+
+// SyncRecord is one entry of the audit trail: which commit, who wrote it,
+// when it was synced and what happened.
+type SyncRecord struct {
+	// Revision is the commit, as "<ref>@sha1:<hash>".
+	Revision string `json:"revision"`
+	// Author of the commit, "Name <email>".
+	// +optional
+	Author string `json:"author,omitempty"`
+	// Message is the commit's subject line.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// Trigger says what started the sync: interval, change, manual.
+	// +optional
+	Trigger string `json:"trigger,omitempty"`
+	// StartedAt is when the sync started.
+	StartedAt metav1.Time `json:"startedAt"`
+	// FinishedAt is when the sync ended.
+	FinishedAt metav1.Time `json:"finishedAt"`
+	// Result of the sync.
+	Result SyncResult `json:"result"`
+	// Summary counts what changed, or says why the sync failed.
+	// +optional
+	Summary string `json:"summary,omitempty"`
+}
+
+// MaxHistory bounds the audit trail kept in status.
+const MaxHistory = 10
+
+// ApplicationStatus is what weir observed and did.
+type ApplicationStatus struct {
+	// ObservedGeneration is the generation of the spec last reconciled.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready, Reconciling, Stalled, Synced, Healthy.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// LastAppliedRevision is the revision last applied in full.
+	// +optional
+	LastAppliedRevision string `json:"lastAppliedRevision,omitempty"`
+
+	// LastAttemptedRevision is the revision of the last sync, whatever its result.
+	// +optional
+	LastAttemptedRevision string `json:"lastAttemptedRevision,omitempty"`
+
+	// LastHandledSyncRequest is the value of the requested-sync annotation
+	// last acted on.
+	// +optional
+	LastHandledSyncRequest string `json:"lastHandledSyncRequest,omitempty"`
+
+	// Inventory lists the objects weir applied; only these are ever pruned.
+	// +optional
+	Inventory []ObjectRef `json:"inventory,omitempty"`
+
+	// History holds the last syncs, newest first.
+	// +optional
+	History []SyncRecord `json:"history,omitempty"`
+}
+
+// Application keeps a set of objects in a cluster matching a path in Git.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=app;apps,categories=weir
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.lastAppliedRevision`
+// +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`
+// +kubebuilder:printcolumn:name="Health",type=string,JSONPath=`.status.conditions[?(@.type=="Healthy")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Application struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   ApplicationSpec   `json:"spec,omitempty"`
+	Status ApplicationStatus `json:"status,omitempty"`
+}
+
+// ApplicationList is a list of Applications.
+//
+// +kubebuilder:object:root=true
+type ApplicationList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Application `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Application{}, &ApplicationList{})
+}
+
+// Defaults for unset fields of SyncPolicy.
+const (
+	DefaultInterval = time.Minute
+	DefaultTimeout  = 5 * time.Minute
+)
+
+// IntervalOrDefault is how often Git is checked.
+func (s SyncPolicy) IntervalOrDefault() time.Duration {
+	if s.Interval == nil || s.Interval.Duration <= 0 {
+		return DefaultInterval
+	}
+	return s.Interval.Duration
+}
+
+// TimeoutOrDefault bounds the wait for health, per wave.
+func (s SyncPolicy) TimeoutOrDefault() time.Duration {
+	if s.Timeout == nil || s.Timeout.Duration <= 0 {
+		return DefaultTimeout
+	}
+	return s.Timeout.Duration
+}
+
+// PruneEnabled reports whether objects that left Git are deleted.
+func (s SyncPolicy) PruneEnabled() bool { return s.Prune == nil || *s.Prune }
+
+// String returns the ref as a user writes it: "branch main", "tag v1", ...
+func (r GitRef) String() string {
+	switch {
+	case r.Commit != "":
+		return "commit " + r.Commit
+	case r.Tag != "":
+		return "tag " + r.Tag
+	case r.SemVer != "":
+		return "semver " + r.SemVer
+	default:
+		return "branch " + r.BranchOrDefault()
+	}
+}
+
+// BranchOrDefault is the tracked branch when no other ref is set.
+func (r GitRef) BranchOrDefault() string {
+	if r.Branch == "" {
+		return "main"
+	}
+	return r.Branch
+}

@@ -1,0 +1,18 @@
+// Command weir is a GitOps controller for Kubernetes with progressive
+// delivery built in. See the README for the quick start.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"weir.dev/weir/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -1,0 +1,261 @@
+package localcluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+)
+
+// Module paths whose versions, pinned in the build modules' go.mod files,
+// key the binary cache.
+const (
+	kubernetesModule = "k8s.io/kubernetes"
+	kwokModule       = "sigs.k8s.io/kwok"
+)
+
+// kubernetesPackages are the control-plane commands built from the
+// hack/controlplane module; etcd is a one-line main package inside it.
+var kubernetesPackages = []string{
+	"./etcd",
+	"k8s.io/kubernetes/cmd/kube-apiserver",
+	"k8s.io/kubernetes/cmd/kube-controller-manager",
+	"k8s.io/kubernetes/cmd/kube-scheduler",
+	"k8s.io/kubernetes/cmd/kubectl",
+}
+
+// kwokStageFiles are the kwok stages, inside its module, that make fake nodes
+// Ready and fake pods Running and Ready at once.
+var kwokStageFiles = []string{
+	"kustomize/stage/node/fast/node-initialize.yaml",
+	"kustomize/stage/node/heartbeat/node-heartbeat.yaml",
+	"kustomize/stage/pod/fast/pod-ready.yaml",
+	"kustomize/stage/pod/fast/pod-complete.yaml",
+	"kustomize/stage/pod/fast/pod-delete.yaml",
+}
+
+// BuildOptions says where the control plane's build modules are and where
+// the built binaries are cached.
+type BuildOptions struct {
+	// Source is the hack/controlplane directory of a weir checkout.
+	Source string
+	// Cache holds one directory per pinned version.
+	Cache string
+	// Log receives the go tool's output; nil discards it.
+	Log io.Writer
+}
+
+// Binaries locates a built control plane.
+type Binaries struct {
+	// KubernetesVersion is the version the binaries report, e.g. v1.37.2.
+	KubernetesVersion string `json:"kubernetesVersion"`
+	// Kubernetes holds etcd, kube-apiserver, kube-controller-manager,
+	// kube-scheduler and kubectl.
+	Kubernetes string `json:"kubernetes"`
+	// Kwok holds kwok and its stage configuration.
+	Kwok string `json:"kwok"`
+}
+
+// Path returns the path of the named binary.
+func (b Binaries) Path(name string) string {
+	if name == "kwok" {
+		return filepath.Join(b.Kwok, name)
+	}
+	return filepath.Join(b.Kubernetes, name)
+}
+
+// kwokStages is the stage configuration kwok is started with.
+func (b Binaries) kwokStages() string { return filepath.Join(b.Kwok, "stages.yaml") }
+
+// Check reports the first binary that is missing.
+func (b Binaries) Check() error {
+	for _, name := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"} {
+		if _, err := os.Stat(b.Path(name)); err != nil {
+			return fmt.Errorf("control-plane binary %s is missing (build it with `weir dev cluster build`): %w", name, err)
+		}
+	}
+	if _, err := os.Stat(b.kwokStages()); err != nil {
+		return fmt.Errorf("kwok stage configuration is missing: %w", err)
+	}
+	return nil
+}
+
+// Locate returns the binaries that opts would build, and whether all of
+// them are already in the cache.
+func Locate(opts BuildOptions) (Binaries, bool, error) {
+	k8s, err := pinnedVersion(filepath.Join(opts.Source, "go.mod"), kubernetesModule)
+	if err != nil {
+		return Binaries{}, false, err
+	}
+	kwok, err := pinnedVersion(filepath.Join(opts.Source, "kwok", "go.mod"), kwokModule)
+	if err != nil {
+		return Binaries{}, false, err
+	}
+	b := Binaries{
+		KubernetesVersion: k8s,
+		Kubernetes:        filepath.Join(opts.Cache, "kubernetes-"+k8s),
+		Kwok:              filepath.Join(opts.Cache, "kwok-"+kwok),
+	}
+	return b, b.Check() == nil, nil
+}
+
+// Build compiles whatever part of the control plane is not cached yet and
+// returns where the binaries are. The first build takes minutes; once
+// cached, Build returns at once without running the go tool.
+func Build(ctx context.Context, opts BuildOptions) (Binaries, error) {
+	b, cached, err := Locate(opts)
+	if err != nil || cached {
+		return b, err
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if _, err := os.Stat(b.Path("kube-apiserver")); err != nil {
+		if err := buildInto(ctx, b.Kubernetes, func(tmp string) error {
+			return buildKubernetes(ctx, opts, b.KubernetesVersion, tmp)
+		}); err != nil {
+			return b, err
+		}
+	}
+	if _, err := os.Stat(b.Path("kwok")); err != nil {
+		if err := buildInto(ctx, b.Kwok, func(tmp string) error {
+			return buildKwok(ctx, opts, tmp)
+		}); err != nil {
+			return b, err
+		}
+	}
+	return b, b.Check()
+}
+
+// buildInto runs build in a temporary directory beside dest and renames it
+// into place, so an interrupted build never leaves a half-filled cache entry.
+func buildInto(ctx context.Context, dest string, build func(tmp string) error) error {
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dest), ".build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := build(tmp); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dest); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dest)
+}
+
+func buildKubernetes(ctx context.Context, opts BuildOptions, version, out string) error {
+	major, minor, ok := majorMinor(version)
+	if !ok {
+		return fmt.Errorf("%s version %q is not vMAJOR.MINOR.PATCH", kubernetesModule, version)
+	}
+	// Without the stamp the server reports v0.0.0-master, which clients
+	// such as kubectl and Helm fail to parse.
+	ldflags := fmt.Sprintf("-s -w -X k8s.io/component-base/version.gitVersion=%s"+
+		" -X k8s.io/component-base/version.gitMajor=%s -X k8s.io/component-base/version.gitMinor=%s"+
+		" -X k8s.io/component-base/version.gitTreeState=clean", version, major, minor)
+	args := append([]string{"build", "-trimpath", "-ldflags", ldflags, "-o", out + string(filepath.Separator)}, kubernetesPackages...)
+	return goTool(ctx, opts.Source, opts.Log, args...)
+}
+
+func buildKwok(ctx context.Context, opts BuildOptions, out string) error {
+	dir := filepath.Join(opts.Source, "kwok")
+	if err := goTool(ctx, dir, opts.Log, "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(out, "kwok"), kwokModule+"/cmd/kwok"); err != nil {
+		return err
+	}
+	var mod struct{ Dir string }
+	var stdout bytes.Buffer
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-json", kwokModule)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &stdout, opts.Log
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("locate the %s module: %w", kwokModule, err)
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &mod); err != nil {
+		return fmt.Errorf("locate the %s module: %w", kwokModule, err)
+	}
+	return writeKwokStages(mod.Dir, filepath.Join(out, "stages.yaml"))
+}
+
+// writeKwokStages joins the stage files into one multi-document YAML; the
+// separators matter: without them kwok finds no stages.
+func writeKwokStages(moduleDir, dest string) error {
+	var docs []string
+	for _, name := range kwokStageFiles {
+		data, err := os.ReadFile(filepath.Join(moduleDir, name))
+		if err != nil {
+			return fmt.Errorf("read kwok stage: %w", err)
+		}
+		docs = append(docs, strings.TrimSpace(string(data)))
+	}
+	return os.WriteFile(dest, []byte(strings.Join(docs, "\n---\n")+"\n"), 0o644)
+}
+
+func goTool(ctx context.Context, dir string, log io.Writer, args ...string) error {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, log, log
+	// The build modules must not see the module of whoever runs us.
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go %s in %s: %w", strings.Join(args, " "), dir, err)
+	}
+	return nil
+}
+
+// pinnedVersion reads the version of module that goModPath requires.
+func pinnedVersion(goModPath, module string) (string, error) {
+	data, err := os.ReadFile(goModPath)
+	if err != nil {
+		return "", fmt.Errorf("read control-plane build module: %w", err)
+	}
+	f, err := modfile.ParseLax(goModPath, data, nil)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range f.Require {
+		if r.Mod.Path == module {
+			return r.Mod.Version, nil
+		}
+	}
+	return "", fmt.Errorf("%s does not require %s", goModPath, module)
+}
+
+func majorMinor(version string) (major, minor string, ok bool) {
+	parts := strings.SplitN(strings.TrimPrefix(version, "v"), ".", 3)
+	if len(parts) != 3 {
+		return "", "", false
+	}
+	return parts[0], parts[1], true
+}
+
+// DefaultBuildOptions walks up from dir to the weir checkout that holds the
+// control-plane build modules (hack/controlplane) and caches the binaries
+// in that checkout's git-ignored .cache/controlplane.
+func DefaultBuildOptions(dir string) (BuildOptions, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return BuildOptions{}, err
+	}
+	for root := abs; ; root = filepath.Dir(root) {
+		src := filepath.Join(root, "hack", "controlplane")
+		if _, err := os.Stat(filepath.Join(src, "go.mod")); err == nil {
+			return BuildOptions{Source: src, Cache: filepath.Join(root, ".cache", "controlplane")}, nil
+		}
+		if filepath.Dir(root) == root {
+			return BuildOptions{}, errors.New("hack/controlplane not found above " + abs + ": run inside a weir checkout")
+		}
+	}
+}
