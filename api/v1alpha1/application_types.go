@@ -310,3 +310,11 @@ func (r GitRef) BranchOrDefault() string {
 	}
 	return r.Branch
 }
+
+// DestinationNamespace is where namespaced objects that name no namespace go.
+func (a *Application) DestinationNamespace() string {
+	if a.Spec.Destination.Namespace != "" {
+		return a.Spec.Destination.Namespace
+	}
+	return a.Namespace
+}

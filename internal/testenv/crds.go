@@ -15,7 +15,9 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -34,25 +36,46 @@ func ModuleDir(t testing.TB, module string) string {
 // is Established. CRDs are cluster-wide, so one already present is kept.
 func InstallCRDs(t testing.TB, files ...string) {
 	t.Helper()
-	c := Client(t, apiextensionsv1.AddToScheme)
-	ctx := Context(t, time.Minute)
-	for _, file := range files {
-		for _, crd := range readCRDs(t, file) {
-			if err := c.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
-				t.Fatalf("install CRD %s from %s: %v", crd.Name, filepath.Base(file), err)
-			}
-			Eventually(t, 30*time.Second, "CRD "+crd.Name+" Established", func(ctx context.Context) error {
-				return crdEstablished(ctx, c, crd.Name)
-			})
-		}
+	if err := InstallCRDFiles(Config(t), files...); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func readCRDs(t testing.TB, file string) []*apiextensionsv1.CustomResourceDefinition {
-	t.Helper()
+// InstallCRDFiles is InstallCRDs for a Setup, before any test runs.
+func InstallCRDFiles(cfg *rest.Config, files ...string) error {
+	s := Scheme()
+	if err := apiextensionsv1.AddToScheme(s); err != nil {
+		return err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: s})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, file := range files {
+		crds, err := readCRDs(file)
+		if err != nil {
+			return err
+		}
+		for _, crd := range crds {
+			if err := c.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
+				return fmt.Errorf("install CRD %s from %s: %w", crd.Name, filepath.Base(file), err)
+			}
+			if err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+				return crdEstablished(ctx, c, crd.Name) == nil, nil
+			}); err != nil {
+				return fmt.Errorf("CRD %s is not Established: %w", crd.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func readCRDs(file string) ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var crds []*apiextensionsv1.CustomResourceDefinition
 	decoder := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
@@ -63,16 +86,16 @@ func readCRDs(t testing.TB, file string) []*apiextensionsv1.CustomResourceDefini
 			break
 		}
 		if err != nil {
-			t.Fatalf("read %s: %v", file, err)
+			return nil, fmt.Errorf("read %s: %w", file, err)
 		}
 		if crd.Kind == "CustomResourceDefinition" {
 			crds = append(crds, crd)
 		}
 	}
 	if len(crds) == 0 {
-		t.Fatalf("%s holds no CustomResourceDefinition", file)
+		return nil, fmt.Errorf("%s holds no CustomResourceDefinition", file)
 	}
-	return crds
+	return crds, nil
 }
 
 func crdEstablished(ctx context.Context, c client.Client, name string) error {

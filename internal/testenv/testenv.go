@@ -36,15 +36,19 @@ var env struct {
 	binaries localcluster.Binaries
 }
 
+// Setup runs once the cluster is up, before the tests (to start a
+// controller, say); the returned teardown runs after them.
+type Setup func(cfg *rest.Config) (teardown func(), err error)
+
 // Main builds (or finds cached) control-plane binaries, starts a cluster,
-// runs the package's tests and stops the cluster. With -short, no cluster
-// is started and tests that need one are skipped.
-func Main(m *testing.M) {
+// runs setups and the package's tests, and stops the cluster. With -short,
+// no cluster is started and tests that need one are skipped.
+func Main(m *testing.M, setups ...Setup) {
 	flag.Parse()
-	os.Exit(run(m))
+	os.Exit(run(m, setups))
 }
 
-func run(m *testing.M) int {
+func run(m *testing.M, setups []Setup) int {
 	if testing.Short() {
 		return m.Run()
 	}
@@ -66,6 +70,14 @@ func run(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "testenv: stop the local control plane:", err)
 		}
 	}()
+	for _, setup := range setups {
+		teardown, err := setup(rest.CopyConfig(env.cluster.Config))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testenv: setup:", err)
+			return 1
+		}
+		defer teardown()
+	}
 	return m.Run()
 }
 
