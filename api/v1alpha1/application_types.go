@@ -318,3 +318,16 @@ func (a *Application) DestinationNamespace() string {
 	}
 	return a.Namespace
 }
+
+// String names the object as messages do: "apps/Deployment shop/web",
+// "Namespace shop".
+func (r ObjectRef) String() string {
+	kind := r.Kind
+	if r.Group != "" {
+		kind = r.Group + "/" + kind
+	}
+	if r.Namespace == "" {
+		return kind + " " + r.Name
+	}
+	return kind + " " + r.Namespace + "/" + r.Name
+}

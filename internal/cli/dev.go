@@ -30,7 +30,7 @@ func newDevClusterCommand() *cobra.Command {
 		Use:   "cluster",
 		Short: "A real local Kubernetes control plane (etcd, kube-apiserver, controllers, kwok nodes)",
 	}
-	cluster.PersistentFlags().StringVar(&flags.dir, "dir", defaultClusterDir(), "directory for the cluster's data, logs and kubeconfig")
+	cluster.PersistentFlags().StringVar(&flags.dir, "dir", userCacheDir("dev-cluster"), "directory for the cluster's data, logs and kubeconfig")
 	cluster.AddCommand(
 		newDevClusterBuildCommand(),
 		newDevClusterUpCommand(flags),
@@ -38,14 +38,6 @@ func newDevClusterCommand() *cobra.Command {
 		newDevClusterKubeconfigCommand(flags),
 	)
 	return cluster
-}
-
-func defaultClusterDir() string {
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
-	}
-	return filepath.Join(base, "weir", "dev-cluster")
 }
 
 func newDevClusterBuildCommand() *cobra.Command {

@@ -28,6 +28,15 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCommand())
+	cluster := &clusterFlags{}
+	cluster.register(root)
+	root.AddCommand(
+		newControllerCommand(cluster),
+		newGetCommand(cluster),
+		newDiffCommand(cluster),
+		newSyncCommand(cluster),
+		newHistoryCommand(cluster),
+		newDevCommand(),
+	)
 	return root
 }

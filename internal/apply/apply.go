@@ -1,0 +1,127 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+)
+
+var getOptions = metav1.GetOptions{}
+
+// Apply server-side-applies one stage as the field manager, taking over
+// fields other managers own, and reports per object whether it was Created,
+// Configured or Unchanged. All objects are attempted; the error names each
+// that failed. When the stage holds CustomResourceDefinitions, Apply returns
+// once they are Established and the Manager's RESTMapper serves their kinds,
+// so the next stage can use them.
+func (m *Manager) Apply(ctx context.Context, stage []*unstructured.Unstructured) (ChangeSet, error) {
+	results := make([]Change, len(stage))
+	failures := make([]error, len(stage))
+	m.each(len(stage), func(i int) {
+		results[i], failures[i] = m.applyOne(ctx, stage[i])
+	})
+	var (
+		changes ChangeSet
+		errs    []*ObjectError
+		crds    []*unstructured.Unstructured
+	)
+	for i, obj := range stage {
+		if failures[i] != nil {
+			errs = append(errs, objectError(obj, failures[i]))
+			continue
+		}
+		changes = append(changes, results[i])
+		if isCRD(obj) {
+			crds = append(crds, obj)
+		}
+	}
+	if err := m.waitServed(ctx, crds); err != nil {
+		return changes, err
+	}
+	return changes, setError("apply", len(stage), errs)
+}
+
+func (m *Manager) applyOne(ctx context.Context, obj *unstructured.Unstructured) (Change, error) {
+	ref := Ref(obj)
+	res, err := m.resource(ctx, ref)
+	if err != nil {
+		return Change{}, err
+	}
+	before, err := get(ctx, res, obj.GetName())
+	if err != nil {
+		return Change{}, err
+	}
+	after, err := res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(false))
+	if err != nil {
+		return Change{}, err
+	}
+	action, err := m.actionOf(before, after)
+	return Change{Object: ref, Action: action}, err
+}
+
+// actionOf tells what an apply did from the object before and after it.
+// A no-op apply leaves the resourceVersion alone; but a controller may
+// write to the object in between, so a moved resourceVersion only counts
+// when a field the manager owns changed.
+func (m *Manager) actionOf(before, after *unstructured.Unstructured) (Action, error) {
+	if before == nil {
+		return Created, nil
+	}
+	if before.GetResourceVersion() == after.GetResourceVersion() {
+		return Unchanged, nil
+	}
+	changed, err := ownedFieldsChanged(before, after, m.opts.FieldManager)
+	if err != nil || !changed {
+		return Unchanged, err
+	}
+	return Configured, nil
+}
+
+// serverFields are the metadata fields the server keeps for itself.
+var serverFields = []string{"managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "selfLink"}
+
+// applyOptions force ownership: Git is the source of truth, so weir takes
+// fields over from other managers rather than failing on conflicts.
+func (m *Manager) applyOptions(dryRun bool) metav1.ApplyOptions {
+	opts := metav1.ApplyOptions{FieldManager: m.opts.FieldManager, Force: true}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	return opts
+}
+
+// applyConfiguration is what Apply sends for obj: obj with Options.Labels
+// and the managed-by label, and without the server-owned metadata a
+// rendered object may carry (copied from `kubectl get -o yaml`): a
+// resourceVersion would turn the apply into a conditional update.
+func (m *Manager) applyConfiguration(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	cfg := obj.DeepCopy()
+	for _, field := range serverFields {
+		unstructured.RemoveNestedField(cfg.Object, "metadata", field)
+	}
+	labels := cfg.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	maps.Copy(labels, m.opts.Labels)
+	labels[ManagedByLabel] = m.opts.FieldManager
+	cfg.SetLabels(labels)
+	return cfg
+}
+
+// get returns the live object, or nil when there is none.
+func get(ctx context.Context, res dynamic.ResourceInterface, name string) (*unstructured.Unstructured, error) {
+	obj, err := res.Get(ctx, name, getOptions)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get: %w", err)
+	}
+	return obj, nil
+}

@@ -1,0 +1,44 @@
+package apply
+
+import (
+	"testing"
+
+	"weir.dev/weir/api/v1alpha1"
+)
+
+func TestChangeSetSummary(t *testing.T) {
+	cm := v1alpha1.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: "shop", Name: "old"}
+	tests := []struct {
+		changes ChangeSet
+		want    string
+	}{
+		{nil, "no changes"},
+		{ChangeSet{{Action: Unchanged}, {Action: Unchanged}}, "2 unchanged"},
+		{ChangeSet{
+			{Action: Deleted}, {Action: Created}, {Action: Unchanged}, {Action: Created},
+			{Action: Configured}, {Action: Created}, {Action: Unchanged}, {Action: Skipped},
+		}, "3 created, 1 configured, 2 unchanged, 1 deleted, 1 skipped"},
+	}
+	for _, tt := range tests {
+		if got := tt.changes.Summary(); got != tt.want || tt.changes.String() != tt.want {
+			t.Errorf("Summary() = %q, want %q", got, tt.want)
+		}
+	}
+	skipped := Change{Object: cm, Action: Skipped, Reason: "prune disabled by annotation weir.dev/prune"}
+	if got, want := skipped.String(), "ConfigMap shop/old skipped: prune disabled by annotation weir.dev/prune"; got != want {
+		t.Errorf("Change.String() = %q, want %q", got, want)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	tests := map[string]v1alpha1.ObjectRef{
+		"apps/Deployment shop/web": {Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "shop", Name: "web"},
+		"Service shop/web":         {Version: "v1", Kind: "Service", Namespace: "shop", Name: "web"},
+		"Namespace shop":           {Version: "v1", Kind: "Namespace", Name: "shop"},
+	}
+	for want, ref := range tests {
+		if got := ref.String(); got != want {
+			t.Errorf("%+v.String() = %q, want %q", ref, got, want)
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package apply
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"weir.dev/weir/api/v1alpha1"
+)
+
+// Prune deletes the objects of previous, the inventory of the last sync,
+// that desired no longer holds (an object counts as held whatever version
+// of its kind desired uses). Deletion propagates in the background.
+//
+// Prune leaves an object alone, as a Skipped change with the reason, when:
+//   - it is annotated "weir.dev/prune: disabled";
+//   - its managedFields no longer name the field manager: someone else has
+//     taken it over, or weir never applied it;
+//   - it is a Namespace that still holds objects this prune does not
+//     delete, because deleting the Namespace would take them with it.
+//     Objects with an owner, and what Kubernetes puts in every namespace
+//     (the "default" ServiceAccount, the "kube-root-ca.crt" ConfigMap,
+//     Events and Endpoints), do not count;
+//   - it is already gone or being deleted.
+//
+// Objects are deleted before CustomResourceDefinitions, and those before
+// Namespaces. All candidates are attempted; the error names each failure.
+// Refusing to prune everything after an empty render is the caller's job.
+func (m *Manager) Prune(ctx context.Context, previous []v1alpha1.ObjectRef, desired []*unstructured.Unstructured) (ChangeSet, error) {
+	candidates := pruneCandidates(previous, desired)
+	var (
+		changes ChangeSet
+		errs    []*ObjectError
+	)
+	for _, ref := range candidates {
+		change, err := m.pruneOne(ctx, ref)
+		if err != nil {
+			errs = append(errs, &ObjectError{Object: ref, Err: err})
+			continue
+		}
+		changes = append(changes, change)
+	}
+	return changes, setError("prune", len(candidates), errs)
+}
+
+// pruneCandidates returns the refs of previous whose objects desired does
+// not hold, once each, in the order they are deleted.
+func pruneCandidates(previous []v1alpha1.ObjectRef, desired []*unstructured.Unstructured) []v1alpha1.ObjectRef {
+	seen := map[objectKey]bool{}
+	for _, obj := range desired {
+		seen[keyOf(Ref(obj))] = true
+	}
+	var candidates []v1alpha1.ObjectRef
+	for _, ref := range previous {
+		if !seen[keyOf(ref)] {
+			seen[keyOf(ref)] = true
+			candidates = append(candidates, ref)
+		}
+	}
+	slices.SortStableFunc(candidates, func(a, b v1alpha1.ObjectRef) int {
+		return cmp.Compare(pruneRank(a), pruneRank(b))
+	})
+	return candidates
+}
+
+// pruneRank orders deletion: what lives in a namespace or is an instance of
+// a CRD goes before the namespace or CRD.
+func pruneRank(ref v1alpha1.ObjectRef) int {
+	switch {
+	case ref.Group == "" && ref.Kind == "Namespace":
+		return 2
+	case ref.Group == crdResource.Group && ref.Kind == "CustomResourceDefinition":
+		return 1
+	default:
+		return 0
+	}
+}
+
+func (m *Manager) pruneOne(ctx context.Context, ref v1alpha1.ObjectRef) (Change, error) {
+	skip := func(reason string) (Change, error) {
+		return Change{Object: ref, Action: Skipped, Reason: reason}, nil
+	}
+	anyVersion := ref
+	anyVersion.Version = "" // the object outlives the version it was applied as
+	res, err := m.resource(ctx, anyVersion)
+	if meta.IsNoMatchError(err) {
+		return skip("already gone: the cluster no longer serves its kind")
+	}
+	if err != nil {
+		return Change{}, err
+	}
+	live, err := get(ctx, res, ref.Name)
+	if err != nil {
+		return Change{}, err
+	}
+	if live == nil {
+		return skip("already gone")
+	}
+	reason, err := m.keepReason(ctx, live)
+	if err != nil || reason != "" {
+		return Change{Object: ref, Action: Skipped, Reason: reason}, err
+	}
+	background := metav1.DeletePropagationBackground
+	uid := live.GetUID()
+	err = res.Delete(ctx, ref.Name, metav1.DeleteOptions{
+		PropagationPolicy: &background,
+		Preconditions:     &metav1.Preconditions{UID: &uid}, // not a namesake created since the Get
+	})
+	if apierrors.IsNotFound(err) {
+		return skip("already gone")
+	}
+	if err != nil {
+		return Change{}, fmt.Errorf("delete: %w", err)
+	}
+	return Change{Object: ref, Action: Deleted}, nil
+}
+
+// keepReason says why live must not be pruned, or "" when it may be.
+func (m *Manager) keepReason(ctx context.Context, live *unstructured.Unstructured) (string, error) {
+	switch {
+	case live.GetAnnotations()[v1alpha1.PruneAnnotation] == "disabled":
+		return "prune disabled by annotation " + v1alpha1.PruneAnnotation, nil
+	case !managedBy(live, m.opts.FieldManager):
+		return fmt.Sprintf("not managed by %q: its managedFields have no entry for it", m.opts.FieldManager), nil
+	case live.GetDeletionTimestamp() != nil:
+		return "already being deleted", nil
+	case isNamespace(live):
+		return m.namespaceInUse(ctx, live.GetName())
+	default:
+		return "", nil
+	}
+}
+
+// managedBy reports whether fieldManager owns any field of obj.
+func managedBy(obj *unstructured.Unstructured, fieldManager string) bool {
+	for _, entry := range obj.GetManagedFields() {
+		if entry.Manager == fieldManager {
+			return true
+		}
+	}
+	return false
+}

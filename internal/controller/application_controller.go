@@ -1,0 +1,287 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/apply"
+	"weir.dev/weir/internal/desired"
+	"weir.dev/weir/internal/health"
+)
+
+// Loader reads an Application's desired state from Git.
+type Loader interface {
+	Load(ctx context.Context, app *weirv1.Application) (desired.State, error)
+}
+
+// Applier plans, applies and prunes sets of objects.
+type Applier interface {
+	Normalize(ctx context.Context, objs []*unstructured.Unstructured, defaultNamespace string) error
+	Validate(ctx context.Context, objs []*unstructured.Unstructured) error
+	Apply(ctx context.Context, stage []*unstructured.Unstructured) (apply.ChangeSet, error)
+	Prune(ctx context.Context, previous []weirv1.ObjectRef, desired []*unstructured.Unstructured) (apply.ChangeSet, error)
+}
+
+// HealthChecker reports and awaits the health of applied objects.
+type HealthChecker interface {
+	Check(ctx context.Context, refs []weirv1.ObjectRef) (health.Report, error)
+	Wait(ctx context.Context, refs []weirv1.ObjectRef, timeout time.Duration) (health.Report, error)
+}
+
+// ApplicationReconciler keeps each Application's objects matching Git.
+type ApplicationReconciler struct {
+	Client   client.Client
+	Loader   Loader
+	Applier  Applier
+	Health   HealthChecker
+	Recorder record.EventRecorder
+}
+
+// SetupWithManager registers the reconciler. Status updates do not trigger
+// it; spec changes and annotations (a requested sync) do.
+func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&weirv1.Application{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
+		Complete(r)
+}
+
+// Reconcile syncs one Application when Git, its spec or a sync request
+// moved on, and otherwise re-checks the health of what it applied. Status
+// is patched once, at the end.
+func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	app := &weirv1.Application{}
+	if err := r.Client.Get(ctx, req.NamespacedName, app); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if app.Spec.Suspend {
+		return ctrl.Result{}, nil
+	}
+	before := app.DeepCopy()
+	defer func() {
+		if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
+			retErr = errors.Join(retErr, client.IgnoreNotFound(err))
+		}
+	}()
+	err := r.reconcile(ctx, app)
+	app.Status.ObservedGeneration = app.Generation
+	requeue := ctrl.Result{RequeueAfter: app.Spec.Sync.IntervalOrDefault()}
+	if err != nil && !isStalling(err) {
+		return requeue, err
+	}
+	return requeue, nil
+}
+
+// reconcile decides whether a sync is due and runs it.
+func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Application) error {
+	state, err := r.Loader.Load(ctx, app)
+	if err != nil {
+		r.recordFailure(app, state, syncTrigger(app, state), time.Now(), err)
+		return err
+	}
+	trigger := syncTrigger(app, state)
+	if trigger == "" {
+		return r.refreshHealth(ctx, app)
+	}
+	return r.sync(ctx, app, state, trigger)
+}
+
+// sync applies one revision: plan the whole set, apply it in stages with
+// each stage healthy before the next, prune what left Git, record the result.
+func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Application, state desired.State, trigger string) error {
+	started := time.Now()
+	log := ctrl.LoggerFrom(ctx).WithValues("revision", state.Artifact.Revision, "trigger", trigger)
+	log.Info("sync started")
+	r.markReconciling(ctx, app, state.Artifact.Revision)
+
+	changes, err := r.applyAll(ctx, app, state.Objects)
+	if err != nil {
+		r.recordFailure(app, state, trigger, started, err)
+		log.Error(err, "sync failed")
+		return err
+	}
+	app.Status.LastAppliedRevision = state.Artifact.Revision
+	app.Status.Inventory = inventoryOf(state.Objects)
+	r.recordSuccess(app, state, trigger, started, changes)
+	log.Info("sync succeeded", "changes", changes.String())
+	return nil
+}
+
+// applyAll is the plan -> apply -> prune part of a sync. On failure after
+// some stage was applied, the inventory keeps both what was there and what
+// was applied, so that nothing weir created is forgotten.
+func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured) (apply.ChangeSet, error) {
+	if len(objs) == 0 && len(app.Status.Inventory) > 0 && !app.Spec.Sync.AllowEmpty {
+		return nil, stalled(ReasonPruneRefused, fmt.Errorf("the render is empty while %d objects are applied; refusing to prune them all (set spec.sync.allowEmpty to allow it)", len(app.Status.Inventory)))
+	}
+	if err := r.Applier.Normalize(ctx, objs, app.DestinationNamespace()); err != nil {
+		return nil, stalled(ReasonValidationFailed, err)
+	}
+	if err := r.Applier.Validate(ctx, objs); err != nil {
+		return nil, stalled(ReasonValidationFailed, err)
+	}
+	stages, err := apply.Stages(objs)
+	if err != nil {
+		return nil, stalled(ReasonValidationFailed, err)
+	}
+	var changes apply.ChangeSet
+	for _, stage := range stages {
+		applied, err := r.Applier.Apply(ctx, stage)
+		changes = append(changes, applied...)
+		if err != nil {
+			app.Status.Inventory = mergeInventory(app.Status.Inventory, changes)
+			return changes, reason(ReasonApplyFailed, err)
+		}
+		if _, err := r.Health.Wait(ctx, inventoryOf(stage), app.Spec.Sync.TimeoutOrDefault()); err != nil {
+			app.Status.Inventory = mergeInventory(app.Status.Inventory, changes)
+			return changes, reason(ReasonHealthCheckFailed, err)
+		}
+	}
+	if !app.Spec.Sync.PruneEnabled() {
+		return changes, nil
+	}
+	pruned, err := r.Applier.Prune(ctx, app.Status.Inventory, objs)
+	changes = append(changes, pruned...)
+	if err != nil {
+		app.Status.Inventory = mergeInventory(app.Status.Inventory, changes)
+		return changes, reason(ReasonPruneFailed, err)
+	}
+	return changes, nil
+}
+
+// refreshHealth re-checks the applied objects when no sync is due.
+func (r *ApplicationReconciler) refreshHealth(ctx context.Context, app *weirv1.Application) error {
+	report, err := r.Health.Check(ctx, app.Status.Inventory)
+	if err != nil {
+		return err
+	}
+	setHealth(app, report)
+	return nil
+}
+
+// markReconciling tells watchers at once that a sync has started; the final
+// status follows when it ends.
+func (r *ApplicationReconciler) markReconciling(ctx context.Context, app *weirv1.Application, revision string) {
+	before := app.DeepCopy()
+	setCondition(app, weirv1.ReconcilingCondition, metav1.ConditionTrue, ReasonProgressing, "Syncing revision "+revision)
+	if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
+		ctrl.LoggerFrom(ctx).V(1).Info("could not mark the Application reconciling", "error", err.Error())
+	}
+}
+
+func (r *ApplicationReconciler) recordSuccess(app *weirv1.Application, state desired.State, trigger string, started time.Time, changes apply.ChangeSet) {
+	msg := fmt.Sprintf("Applied revision %s: %s", state.Artifact.Revision, changes.String())
+	apimeta.RemoveStatusCondition(&app.Status.Conditions, weirv1.ReconcilingCondition)
+	apimeta.RemoveStatusCondition(&app.Status.Conditions, weirv1.StalledCondition)
+	setCondition(app, weirv1.SyncedCondition, metav1.ConditionTrue, ReasonSucceeded, msg)
+	setCondition(app, weirv1.HealthyCondition, metav1.ConditionTrue, ReasonSucceeded, "All applied objects are Current")
+	setCondition(app, weirv1.ReadyCondition, metav1.ConditionTrue, ReasonSucceeded, msg)
+	app.Status.LastAttemptedRevision = state.Artifact.Revision
+	app.Status.LastHandledSyncRequest = app.Annotations[weirv1.RequestedSyncAnnotation]
+	addHistory(app, historyRecord(state, trigger, started, weirv1.SyncSucceeded, changes.String()))
+	r.Recorder.Event(app, corev1.EventTypeNormal, ReasonSucceeded, msg)
+}
+
+func (r *ApplicationReconciler) recordFailure(app *weirv1.Application, state desired.State, trigger string, started time.Time, err error) {
+	why := reasonOf(err)
+	msg := err.Error()
+	apimeta.RemoveStatusCondition(&app.Status.Conditions, weirv1.ReconcilingCondition)
+	if isStalling(err) {
+		setCondition(app, weirv1.StalledCondition, metav1.ConditionTrue, why, msg)
+	} else {
+		apimeta.RemoveStatusCondition(&app.Status.Conditions, weirv1.StalledCondition)
+	}
+	if why == ReasonHealthCheckFailed {
+		setCondition(app, weirv1.SyncedCondition, metav1.ConditionTrue, ReasonSucceeded, "Applied revision "+state.Artifact.Revision)
+		setCondition(app, weirv1.HealthyCondition, metav1.ConditionFalse, why, msg)
+	} else {
+		setCondition(app, weirv1.SyncedCondition, metav1.ConditionFalse, why, msg)
+	}
+	setCondition(app, weirv1.ReadyCondition, metav1.ConditionFalse, why, msg)
+	app.Status.LastHandledSyncRequest = app.Annotations[weirv1.RequestedSyncAnnotation]
+	if state.Artifact.Revision != "" {
+		app.Status.LastAttemptedRevision = state.Artifact.Revision
+	}
+	addHistory(app, historyRecord(state, trigger, started, weirv1.SyncFailed, msg))
+	r.Recorder.Event(app, corev1.EventTypeWarning, why, msg)
+}
+
+// syncTrigger says why a sync is due, or "" when none is.
+func syncTrigger(app *weirv1.Application, state desired.State) string {
+	switch {
+	case app.Annotations[weirv1.RequestedSyncAnnotation] != app.Status.LastHandledSyncRequest:
+		return TriggerManual
+	case state.Artifact.Revision != app.Status.LastAttemptedRevision:
+		return TriggerRevision
+	case app.Generation != app.Status.ObservedGeneration:
+		return TriggerSpec
+	case !apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.SyncedCondition):
+		return TriggerRetry
+	default:
+		return ""
+	}
+}
+
+// What started a sync, as recorded in history.
+const (
+	TriggerManual   = "manual"
+	TriggerRevision = "revision"
+	TriggerSpec     = "spec"
+	TriggerRetry    = "retry"
+)
+
+func historyRecord(state desired.State, trigger string, started time.Time, result weirv1.SyncResult, summary string) weirv1.SyncRecord {
+	a := state.Artifact
+	return weirv1.SyncRecord{
+		Revision:   a.Revision,
+		Author:     a.Author,
+		Message:    a.Message,
+		Trigger:    trigger,
+		StartedAt:  metav1.NewTime(started),
+		FinishedAt: metav1.Now(),
+		Result:     result,
+		Summary:    summary,
+	}
+}
+
+// addHistory prepends a record and keeps the newest MaxHistory.
+func addHistory(app *weirv1.Application, rec weirv1.SyncRecord) {
+	h := append([]weirv1.SyncRecord{rec}, app.Status.History...)
+	if len(h) > weirv1.MaxHistory {
+		h = h[:weirv1.MaxHistory]
+	}
+	app.Status.History = h
+}
+
+func setHealth(app *weirv1.Application, report health.Report) {
+	if report.Healthy() {
+		setCondition(app, weirv1.HealthyCondition, metav1.ConditionTrue, ReasonSucceeded, "All applied objects are Current")
+		if apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.SyncedCondition) {
+			setCondition(app, weirv1.ReadyCondition, metav1.ConditionTrue, ReasonSucceeded, "Applied revision "+app.Status.LastAppliedRevision)
+		}
+		return
+	}
+	setCondition(app, weirv1.HealthyCondition, metav1.ConditionFalse, ReasonHealthCheckFailed, report.String())
+	setCondition(app, weirv1.ReadyCondition, metav1.ConditionFalse, ReasonHealthCheckFailed, report.String())
+}
+
+func setCondition(app *weirv1.Application, typ string, status metav1.ConditionStatus, reason, msg string) {
+	apimeta.SetStatusCondition(&app.Status.Conditions, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: app.Generation,
+	})
+}

@@ -1,0 +1,59 @@
+package controller
+
+import (
+	"errors"
+
+	"weir.dev/weir/internal/desired"
+)
+
+// Reasons on an Application's conditions.
+const (
+	ReasonSucceeded         = "Succeeded"
+	ReasonProgressing       = "Progressing"
+	ReasonArtifactFailed    = "ArtifactFailed"
+	ReasonRenderFailed      = "RenderFailed"
+	ReasonValidationFailed  = "ValidationFailed"
+	ReasonApplyFailed       = "ApplyFailed"
+	ReasonPruneFailed       = "PruneFailed"
+	ReasonPruneRefused      = "PruneRefused"
+	ReasonHealthCheckFailed = "HealthCheckFailed"
+)
+
+// syncError is a failed sync with the reason to report and whether retrying
+// can help before Git or the spec changes.
+type syncError struct {
+	reason string
+	stall  bool
+	err    error
+}
+
+func (e *syncError) Error() string { return e.err.Error() }
+func (e *syncError) Unwrap() error { return e.err }
+
+// stalled marks err as one that only a change in Git or the spec can fix.
+func stalled(reason string, err error) error {
+	return &syncError{reason: reason, stall: true, err: err}
+}
+
+// reason marks err as a failure that a retry may get past.
+func reason(reason string, err error) error { return &syncError{reason: reason, err: err} }
+
+func isStalling(err error) bool {
+	if se := (*syncError)(nil); errors.As(err, &se) {
+		return se.stall
+	}
+	if de := (*desired.Error)(nil); errors.As(err, &de) {
+		return de.Stage == desired.StageRender
+	}
+	return false
+}
+
+func reasonOf(err error) string {
+	if se := (*syncError)(nil); errors.As(err, &se) {
+		return se.reason
+	}
+	if de := (*desired.Error)(nil); errors.As(err, &de) && de.Stage == desired.StageRender {
+		return ReasonRenderFailed
+	}
+	return ReasonArtifactFailed
+}

@@ -1,0 +1,39 @@
+package controller
+
+import (
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"weir.dev/weir/internal/apply"
+	"weir.dev/weir/internal/desired"
+	"weir.dev/weir/internal/health"
+	"weir.dev/weir/internal/source"
+)
+
+// Options configure the controllers.
+type Options struct {
+	// CacheDir holds Git checkouts, shared by every Application of a repository.
+	CacheDir string
+	// Concurrency is how many Applications sync at once; zero means four.
+	Concurrency int
+}
+
+// Setup builds the stages and registers weir's reconcilers with mgr.
+func Setup(mgr ctrl.Manager, opts Options) error {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	applier, err := apply.NewManager(mgr.GetConfig(), apply.Options{})
+	if err != nil {
+		return err
+	}
+	r := &ApplicationReconciler{
+		Client: mgr.GetClient(),
+		// Secrets are read directly rather than cached: weir watches only
+		// what it manages.
+		Loader:   &desired.Loader{Reader: mgr.GetAPIReader(), Fetcher: source.NewFetcher(opts.CacheDir)},
+		Applier:  applier,
+		Health:   health.NewChecker(applier.Client(), applier.RESTMapper()),
+		Recorder: mgr.GetEventRecorderFor("weir"),
+	}
+	return r.SetupWithManager(mgr, opts.Concurrency)
+}

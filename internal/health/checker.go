@@ -1,0 +1,132 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"weir.dev/weir/api/v1alpha1"
+)
+
+// DefaultInterval is how often Wait polls when Checker.Interval is zero.
+const DefaultInterval = 2 * time.Second
+
+// Checker reads objects from a cluster and computes their status.
+type Checker struct {
+	client dynamic.Interface
+	mapper meta.RESTMapper
+	// Interval between polls in Wait; zero means DefaultInterval.
+	Interval time.Duration
+}
+
+// NewChecker returns a Checker that reads with client and maps kinds to
+// resources with mapper (apply.Manager's, to know kinds it just added).
+func NewChecker(client dynamic.Interface, mapper meta.RESTMapper) *Checker {
+	return &Checker{client: client, mapper: mapper}
+}
+
+// Check reads each object and computes its status. A missing object, or one
+// whose kind the cluster does not serve, is NotFound. The error names the
+// first object that could not be read for another reason.
+func (c *Checker) Check(ctx context.Context, refs []v1alpha1.ObjectRef) (Report, error) {
+	report := Report{Objects: make([]ObjectStatus, 0, len(refs))}
+	for _, ref := range refs {
+		s, err := c.checkOne(ctx, ref)
+		if err != nil {
+			return report, fmt.Errorf("health of %s: %w", ref.String(), err)
+		}
+		report.Objects = append(report.Objects, s)
+	}
+	return report, nil
+}
+
+func (c *Checker) checkOne(ctx context.Context, ref v1alpha1.ObjectRef) (ObjectStatus, error) {
+	notFound := func(msg string) (ObjectStatus, error) {
+		return ObjectStatus{Object: ref, Status: NotFound, Message: msg}, nil
+	}
+	gk := schema.GroupKind{Group: ref.Group, Kind: ref.Kind}
+	mapping, err := c.mapper.RESTMapping(gk, ref.Version)
+	if meta.IsNoMatchError(err) {
+		// The object outlives the version it was applied as.
+		mapping, err = c.mapper.RESTMapping(gk)
+	}
+	if meta.IsNoMatchError(err) {
+		return notFound("the cluster does not serve its kind")
+	}
+	if err != nil {
+		return ObjectStatus{}, err
+	}
+	var res dynamic.ResourceInterface = c.client.Resource(mapping.Resource)
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		res = c.client.Resource(mapping.Resource).Namespace(ref.Namespace)
+	}
+	obj, err := res.Get(ctx, ref.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return notFound("object not found")
+	}
+	if err != nil {
+		return ObjectStatus{}, err
+	}
+	s := Compute(obj)
+	s.Object = ref
+	return s, nil
+}
+
+// Wait checks refs until all are Current, and returns the last complete
+// report. When timeout passes or ctx ends first, the error names every
+// object that is not Current with its status and message. Errors reading
+// objects are retried until then; the last one is reported.
+func (c *Checker) Wait(ctx context.Context, refs []v1alpha1.ObjectRef, timeout time.Duration) (Report, error) {
+	// The timeout is a timer, not a context deadline, so that it never
+	// cuts a check short and leaves only a half-read report.
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(c.interval())
+	defer tick.Stop()
+	var (
+		last    Report
+		lastErr error
+	)
+	for {
+		report, err := c.Check(ctx, refs)
+		switch {
+		case err == nil && report.Healthy():
+			return report, nil
+		case err == nil:
+			last, lastErr = report, nil
+		case ctx.Err() == nil:
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			return last, waitError(fmt.Sprintf("stopped waiting for health: %v", ctx.Err()), last, lastErr)
+		case <-deadline.C:
+			return last, waitError(fmt.Sprintf("not healthy within %s", timeout), last, lastErr)
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *Checker) interval() time.Duration {
+	if c.Interval <= 0 {
+		return DefaultInterval
+	}
+	return c.Interval
+}
+
+func waitError(what string, last Report, lastErr error) error {
+	switch {
+	case lastErr != nil:
+		return fmt.Errorf("%s: %w", what, lastErr)
+	case len(last.Objects) == 0:
+		return fmt.Errorf("%s: no check completed", what)
+	default:
+		return fmt.Errorf("%s: %s", what, last)
+	}
+}

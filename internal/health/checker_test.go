@@ -1,0 +1,130 @@
+package health
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/testenv"
+)
+
+func TestDeploymentBecomesCurrentAfterRollout(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := testenv.Context(t, 2*time.Minute)
+	deploy := deployment(ns, "web", nil)
+	if err := testenv.Client(t).Create(ctx, deploy); err != nil {
+		t.Fatal(err)
+	}
+
+	report, err := newChecker(t).Wait(ctx, []v1alpha1.ObjectRef{deploymentRef(ns, "web")}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.Healthy() || report.Objects[0].Status != Current {
+		t.Fatalf("report after Wait: %s", report)
+	}
+	if !strings.Contains(report.Objects[0].Message, "Deployment is available") {
+		t.Errorf("message = %q", report.Objects[0].Message)
+	}
+}
+
+func TestWaitTimesOutNamingDeploymentThatNeverBecomesAvailable(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := testenv.Context(t, time.Minute)
+	// No node matches, so its pod stays Pending and it never becomes available.
+	stuck := deployment(ns, "stuck", map[string]string{"weir.dev/no-such-node": "true"})
+	if err := testenv.Client(t).Create(ctx, stuck); err != nil {
+		t.Fatal(err)
+	}
+	refs := []v1alpha1.ObjectRef{deploymentRef(ns, "stuck")}
+
+	start := time.Now()
+	report, err := newChecker(t).Wait(ctx, refs, 3*time.Second)
+	if err == nil {
+		t.Fatalf("Wait succeeded for a Deployment no node can run: %s", report)
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("Wait took %s with a 3s timeout", elapsed)
+	}
+	for _, want := range []string{"not healthy within 3s", "apps/Deployment " + ns + "/stuck", "InProgress", "Available: 0/1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if report.Healthy() || len(report.Objects) != 1 {
+		t.Errorf("report returned with the error: %s", report)
+	}
+}
+
+func TestCheckReportsMissingObjectsAsNotFound(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := testenv.Context(t, 30*time.Second)
+	refs := []v1alpha1.ObjectRef{
+		{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: "absent"},
+		{Group: "example.com", Version: "v1", Kind: "Gadget", Namespace: ns, Name: "absent"},
+	}
+
+	report, err := newChecker(t).Check(ctx, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range report.Objects {
+		if s.Status != NotFound || s.Object != refs[i] {
+			t.Errorf("object %d: %+v, want NotFound for %+v", i, s, refs[i])
+		}
+	}
+	if report.Healthy() {
+		t.Error("a report of missing objects is Healthy")
+	}
+}
+
+func newChecker(t *testing.T) *Checker {
+	t.Helper()
+	cfg := testenv.Config(t)
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewChecker(client, mapper)
+	c.Interval = 200 * time.Millisecond
+	return c
+}
+
+func deploymentRef(ns, name string) v1alpha1.ObjectRef {
+	return v1alpha1.ObjectRef{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: ns, Name: name}
+}
+
+func deployment(ns, name string, nodeSelector map[string]string) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](1),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					NodeSelector: nodeSelector,
+					Containers:   []corev1.Container{{Name: "app", Image: "registry.example/app:1"}},
+				},
+			},
+		},
+	}
+}

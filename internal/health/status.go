@@ -1,0 +1,96 @@
+package health
+
+import (
+	"fmt"
+	"strings"
+
+	kstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"weir.dev/weir/api/v1alpha1"
+)
+
+// Status is an object's kstatus.
+type Status string
+
+// Statuses, as kstatus defines them.
+const (
+	// Current: the object is fully reconciled and ready.
+	Current Status = "Current"
+	// InProgress: the object is being reconciled.
+	InProgress Status = "InProgress"
+	// Failed: the object's controller reports it cannot reconcile it.
+	Failed Status = "Failed"
+	// Terminating: the object is being deleted.
+	Terminating Status = "Terminating"
+	// NotFound: the object, or its kind, does not exist.
+	NotFound Status = "NotFound"
+	// Unknown: the status could not be computed.
+	Unknown Status = "Unknown"
+)
+
+// ObjectStatus is the status of one object.
+type ObjectStatus struct {
+	// Object the status is about.
+	Object v1alpha1.ObjectRef
+	// Status of the object.
+	Status Status
+	// Message explains the status, e.g. "Deployment is available. Replicas: 3".
+	Message string
+}
+
+func (s ObjectStatus) String() string {
+	return fmt.Sprintf("%s: %s: %s", s.Object.String(), s.Status, s.Message)
+}
+
+// Compute returns the kstatus of obj as given, including its status.
+func Compute(obj *unstructured.Unstructured) ObjectStatus {
+	s := ObjectStatus{Object: ref(obj)}
+	res, err := kstatus.Compute(obj)
+	if err != nil {
+		s.Status, s.Message = Unknown, err.Error()
+		return s
+	}
+	s.Status, s.Message = Status(res.Status), res.Message
+	return s
+}
+
+// Report holds the status of a set of objects.
+type Report struct {
+	// Objects are the statuses, in the order the objects were given.
+	Objects []ObjectStatus
+}
+
+// Healthy reports whether every object is Current.
+func (r Report) Healthy() bool { return len(r.NotCurrent()) == 0 }
+
+// NotCurrent returns the statuses of the objects that are not Current.
+func (r Report) NotCurrent() []ObjectStatus {
+	var out []ObjectStatus
+	for _, s := range r.Objects {
+		if s.Status != Current {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// String says that all objects are Current, or names each that is not with
+// its status and message.
+func (r Report) String() string {
+	notCurrent := r.NotCurrent()
+	if len(notCurrent) == 0 {
+		return fmt.Sprintf("all %d objects are Current", len(r.Objects))
+	}
+	lines := make([]string, len(notCurrent))
+	for i, s := range notCurrent {
+		lines[i] = s.String()
+	}
+	return fmt.Sprintf("%d of %d objects are not Current: %s", len(notCurrent), len(r.Objects), strings.Join(lines, "; "))
+}
+
+func ref(obj *unstructured.Unstructured) v1alpha1.ObjectRef {
+	gvk := obj.GroupVersionKind()
+	return v1alpha1.ObjectRef{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+}
+

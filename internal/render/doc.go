@@ -1,0 +1,31 @@
+// Package render is weir's render stage: it turns a directory of a checked-out
+// Git tree into the Kubernetes objects to apply.
+//
+// Render reads one directory in one of two ways:
+//
+//   - plain: every .yaml, .yml and .json file below the directory, in path
+//     order, each split into its documents; a `kind: List` is expanded into
+//     its items. Hidden files and directories (.git, .github, ...) and
+//     kustomization files are skipped.
+//   - kustomize: the directory's kustomization is built in-process with
+//     kustomize's krusty, with plugins, remote bases and Helm charts
+//     disabled.
+//
+// With TypeAuto the directory decides: kustomize if it holds a
+// kustomization file, plain otherwise.
+//
+// YAML is read as kubectl reads it (sigs.k8s.io/yaml, YAML 1.1), except that
+// a key repeated in a mapping is an error rather than silently overwritten.
+// Kustomize's output goes through the same decoder, so both renderers yield
+// the same values for the same text. Every object needs apiVersion, kind and
+// metadata.name (or metadata.generateName), and two objects with the same
+// group, kind, namespace and name fail the render.
+//
+// The checkout is untrusted input. Nothing outside the checkout root is
+// read: the path may not climb out of it, and a symlink whose target lies
+// outside the root is refused, naming the link. Files are bounded in size and
+// renders in object count. Errors name the file, and the line where one is
+// known, relative to the root:
+//
+//	render apps/web.yaml:12: mapping values are not allowed in this context
+package render

@@ -1,0 +1,125 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/konfig"
+)
+
+// Type values select the renderer; they match v1alpha1.RenderSpec.Type.
+const (
+	// TypeAuto renders with kustomize when the directory holds a
+	// kustomization file (kustomization.yaml, kustomization.yml or
+	// Kustomization), and as plain manifests otherwise.
+	TypeAuto = ""
+	// TypePlain reads every YAML and JSON file below the directory.
+	TypePlain = "plain"
+	// TypeKustomize builds the directory's kustomization.
+	TypeKustomize = "kustomize"
+)
+
+// Bounds used when Options leave them zero.
+const (
+	defaultMaxObjects   = 10000
+	defaultMaxFileBytes = 10 << 20 // 10 MiB
+)
+
+// Options tune a render. The zero value renders with auto-detection and the
+// default bounds.
+type Options struct {
+	// Type is TypeAuto, TypePlain or TypeKustomize; anything else fails.
+	Type string
+	// MaxObjects bounds the objects one render may return; zero or less
+	// means 10000. A render that would return more fails.
+	MaxObjects int
+	// MaxFileBytes bounds the size of every file read; zero or less means
+	// 10 MiB. A larger file fails the render.
+	MaxFileBytes int64
+}
+
+// withDefaults fills in the zero bounds and checks Type.
+func (o Options) withDefaults() (Options, error) {
+	switch o.Type {
+	case TypeAuto, TypePlain, TypeKustomize:
+	default:
+		return o, fmt.Errorf("render: unknown type %q: want %q, %q or %q",
+			o.Type, TypeAuto, TypePlain, TypeKustomize)
+	}
+	if o.MaxObjects <= 0 {
+		o.MaxObjects = defaultMaxObjects
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = defaultMaxFileBytes
+	}
+	return o, nil
+}
+
+// Render reads the directory path inside the checkout root and returns its
+// objects. Path is relative and slash-separated; "" and "." mean the root
+// itself. The order is deterministic: by file path, then by document order
+// within a file (for kustomize, the order kustomize emits).
+//
+// Render reads nothing outside root: a path that climbs out of it, or a
+// symlink that resolves outside it, fails the render. Errors name the file,
+// relative to root, and the line when one is known. Render may be called
+// concurrently; kustomize builds are serialised internally.
+func Render(ctx context.Context, root, path string, opts Options) ([]*unstructured.Unstructured, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("render %s: %w", displayPath(path), err)
+	}
+	co, err := openCheckout(root, opts.MaxFileBytes)
+	if err != nil {
+		return nil, err
+	}
+	defer co.close()
+	dir, err := co.dir(path)
+	if err != nil {
+		return nil, err
+	}
+	typ := opts.Type
+	if typ == TypeAuto {
+		typ = detect(dir)
+	}
+	if typ == TypeKustomize {
+		return renderKustomize(ctx, co, dir, opts.MaxObjects)
+	}
+	return renderPlain(ctx, co, dir, opts.MaxObjects)
+}
+
+// detect picks the renderer for dir: kustomize if it holds a kustomization.
+func detect(dir target) string {
+	if kustomizationFile(dir.real) != "" {
+		return TypeKustomize
+	}
+	return TypePlain
+}
+
+// kustomizationFile returns the name of the kustomization file in the
+// directory real, or "" when it has none.
+func kustomizationFile(real string) string {
+	for _, name := range konfig.RecognizedKustomizationFileNames() {
+		if _, err := os.Lstat(filepath.Join(real, name)); err == nil {
+			return name
+		}
+	}
+	return ""
+}
+
+// isKustomizationFile reports whether a file name is one kustomize reads as a
+// kustomization, which is configuration rather than an object.
+func isKustomizationFile(name string) bool {
+	for _, n := range konfig.RecognizedKustomizationFileNames() {
+		if name == n {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,291 @@
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"weir.dev/weir/api/v1alpha1"
+)
+
+// Defaults for a Fetcher's caches.
+const (
+	// defaultKeep is how many commits a repository's cache keeps exported,
+	// the most recently returned first.
+	defaultKeep = 3
+	// defaultGrace spares a commit directory returned this recently, so
+	// that a caller still reading an Artifact does not lose it to a fetch
+	// of other refs of the same repository.
+	defaultGrace = 10 * time.Minute
+	// defaultMaxFetches bounds the growth of an object store: after that
+	// many fetches it starts afresh, as a new shallow clone.
+	defaultMaxFetches = 100
+)
+
+// storeDirName is the object store's directory within a repository's cache.
+const storeDirName = "repo.git"
+
+// Fetcher resolves refs and checks out commits, with one cache per
+// repository URL shared by every caller. It is safe for concurrent use:
+// calls for one URL are serialized, calls for different URLs run in
+// parallel.
+type Fetcher struct {
+	cacheDir   string
+	keep       int
+	grace      time.Duration
+	maxFetches int
+
+	mu    sync.Mutex
+	repos map[string]*repoCache
+}
+
+// NewFetcher returns a Fetcher that keeps its caches under cacheDir, which
+// it creates if need be and should own alone.
+func NewFetcher(cacheDir string) *Fetcher {
+	return &Fetcher{
+		cacheDir:   cacheDir,
+		keep:       defaultKeep,
+		grace:      defaultGrace,
+		maxFetches: defaultMaxFetches,
+		repos:      make(map[string]*repoCache),
+	}
+}
+
+// Fetch resolves ref in the repository at url to a commit and returns its
+// checked-out tree. It always asks the remote for its refs, with creds, and
+// fetches only when the commit is not already checked out. An error names
+// url, with any userinfo redacted, and ref, and never holds a credential.
+func (f *Fetcher) Fetch(ctx context.Context, url string, ref v1alpha1.GitRef, creds Credentials) (Artifact, error) {
+	if err := os.MkdirAll(f.cacheDir, 0o755); err != nil {
+		return Artifact{}, fmt.Errorf("create source cache: %w", err)
+	}
+	r, err := newRemote(url, creds, f.cacheDir)
+	if err == nil {
+		err = validateRef(ref)
+	}
+	if err != nil {
+		return Artifact{}, r.fail(ref, err)
+	}
+	rc := f.repo(url)
+	if err := rc.lock(ctx); err != nil {
+		return Artifact{}, r.fail(ref, err)
+	}
+	defer rc.unlock()
+	a, err := rc.fetch(ctx, r, ref)
+	if err != nil {
+		return Artifact{}, r.fail(ref, err)
+	}
+	return a, nil
+}
+
+// repo returns the cache of the repository at url, creating it on first use.
+func (f *Fetcher) repo(url string) *repoCache {
+	key := cacheKey(url)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rc, ok := f.repos[key]
+	if !ok {
+		rc = &repoCache{
+			dir:        filepath.Join(f.cacheDir, key),
+			keep:       f.keep,
+			grace:      f.grace,
+			maxFetches: f.maxFetches,
+			sem:        make(chan struct{}, 1),
+			artifacts:  make(map[plumbing.Hash]Artifact),
+		}
+		f.repos[key] = rc
+	}
+	return rc
+}
+
+// cacheKey names a repository's cache directory. Userinfo is left out of
+// HTTP(S) URLs: every caller authenticates with the remote anyway before
+// the cache is consulted.
+func cacheKey(url string) string {
+	if strings.HasPrefix(url, "http://") || strings.HasPrefix(url, "https://") {
+		url = redactURL(url)
+	}
+	sum := sha256.Sum256([]byte(url))
+	return hex.EncodeToString(sum[:16])
+}
+
+// repoCache is the cache of one repository: its object store and its
+// exported commits.
+type repoCache struct {
+	dir        string
+	keep       int
+	grace      time.Duration
+	maxFetches int
+
+	sem chan struct{} // held for the whole of a Fetch
+
+	// Guarded by sem.
+	artifacts map[plumbing.Hash]Artifact // exported commits, without Revision
+	fetches   int                        // fetches from the remote, ever
+	storeAge  int                        // fetches since the store was cloned
+}
+
+// lock takes the repository for one Fetch, unless ctx ends first.
+func (rc *repoCache) lock(ctx context.Context) error {
+	select {
+	case rc.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (rc *repoCache) unlock() { <-rc.sem }
+
+// fetch resolves ref on the remote and returns its commit, exported.
+func (rc *repoCache) fetch(ctx context.Context, r *remote, ref v1alpha1.GitRef) (Artifact, error) {
+	adv, err := r.list(ctx)
+	if err != nil {
+		return Artifact{}, err
+	}
+	t, err := resolve(ref, adv)
+	if err != nil {
+		return Artifact{}, err
+	}
+	if a, ok := rc.cached(t.commit); ok {
+		return a.withRevision(t.name), nil
+	}
+	a, err := rc.checkout(ctx, r, t)
+	if err != nil {
+		return Artifact{}, err
+	}
+	return a.withRevision(t.name), nil
+}
+
+// cached returns the commit h if it is exported, marking it as used.
+func (rc *repoCache) cached(h plumbing.Hash) (Artifact, bool) {
+	a, ok := rc.artifacts[h]
+	if !ok {
+		return Artifact{}, false
+	}
+	if err := touch(a.Dir); err != nil {
+		delete(rc.artifacts, h) // removed behind our back: export again
+		return Artifact{}, false
+	}
+	return a, true
+}
+
+// checkout brings t's commit into the store, exports it and prunes older
+// exports.
+func (rc *repoCache) checkout(ctx context.Context, r *remote, t target) (Artifact, error) {
+	if err := os.MkdirAll(rc.dir, 0o755); err != nil {
+		return Artifact{}, fmt.Errorf("create repository cache: %w", err)
+	}
+	s := openStore(filepath.Join(rc.dir, storeDirName))
+	defer s.close()
+	a, err := rc.tryCheckout(ctx, r, s, t)
+	if err != nil && isStoreError(err) {
+		// The store lacks objects it should hold, as go-git can leave a
+		// shallow clone after an update; a fresh clone mends it.
+		if err := rc.resetStore(s); err != nil {
+			return Artifact{}, err
+		}
+		a, err = rc.tryCheckout(ctx, r, s, t)
+	}
+	if err != nil {
+		return Artifact{}, err
+	}
+	rc.artifacts[plumbing.NewHash(a.Commit)] = a
+	rc.prune(a.Commit)
+	return a, nil
+}
+
+// tryCheckout brings t's commit into the store and exports it.
+func (rc *repoCache) tryCheckout(ctx context.Context, r *remote, s *store, t target) (Artifact, error) {
+	c, err := rc.obtain(ctx, r, s, t)
+	if err != nil {
+		return Artifact{}, err
+	}
+	dir, err := export(ctx, c, rc.dir)
+	if err != nil {
+		return Artifact{}, err
+	}
+	if err := touch(dir); err != nil {
+		return Artifact{}, fmt.Errorf("export %s: %w", c.Hash, err)
+	}
+	return newArtifact(c, dir), nil
+}
+
+// prune drops old exports. Failing to prune does not fail the Fetch; the
+// next export tries again.
+func (rc *repoCache) prune(current string) {
+	removed, _ := prune(rc.dir, current, rc.keep, rc.grace)
+	for _, name := range removed {
+		delete(rc.artifacts, plumbing.NewHash(name))
+	}
+}
+
+// obtain returns t's commit from the store, fetching it if the store lacks
+// it. When the remote moved the ref since it was listed, the commit fetched
+// is the newer one.
+func (rc *repoCache) obtain(ctx context.Context, r *remote, s *store, t target) (*object.Commit, error) {
+	if s.hasCommit(t.commit) {
+		return s.commit(t.commit)
+	}
+	if rc.storeAge >= rc.maxFetches {
+		if err := rc.resetStore(s); err != nil {
+			return nil, err
+		}
+	}
+	if t.ref == "" {
+		return rc.fetchHistory(ctx, r, s, t.commit)
+	}
+	c, err := rc.fetchTip(ctx, r, s, t.ref)
+	if err == nil && t.pinned && c.Hash != t.commit {
+		// The tip moved on since it was listed; look further back.
+		return rc.fetchHistory(ctx, r, s, t.commit)
+	}
+	return c, err
+}
+
+// fetchTip fetches the remote ref name at depth 1 and returns its commit.
+func (rc *repoCache) fetchTip(ctx context.Context, r *remote, s *store, name plumbing.ReferenceName) (*object.Commit, error) {
+	rc.fetches++
+	rc.storeAge++
+	if err := s.fetch(ctx, r, []config.RefSpec{exactSpec(name)}, 1); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	return s.peel(name)
+}
+
+// fetchHistory fetches the full history of every branch and tag, and
+// returns commit h if it is in there.
+func (rc *repoCache) fetchHistory(ctx context.Context, r *remote, s *store, h plumbing.Hash) (*object.Commit, error) {
+	// Deepening a shallow clone is where go-git is least reliable; a full
+	// clone costs as much and is sure.
+	if shallow, err := s.isShallow(); err != nil || shallow {
+		if err := rc.resetStore(s); err != nil {
+			return nil, err
+		}
+	}
+	rc.fetches++
+	rc.storeAge++
+	if err := s.fetch(ctx, r, allRefSpecs(), 0); err != nil {
+		return nil, fmt.Errorf("fetch all branches and tags: %w", err)
+	}
+	if !s.hasCommit(h) {
+		return nil, &refNotFoundError{what: "commit " + h.String(), why: "it is not reachable from any branch or tag"}
+	}
+	return s.commit(h)
+}
+
+// resetStore empties the object store, so the next fetch clones afresh.
+func (rc *repoCache) resetStore(s *store) error {
+	rc.storeAge = 0
+	return s.reset()
+}

@@ -1,0 +1,88 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+)
+
+// remote is one repository URL as one caller reaches it: with that caller's
+// credentials, and the forms of the URL and secrets its errors must hide.
+type remote struct {
+	url            string // as given, possibly with userinfo
+	display        string // url with userinfo redacted; the only form shown
+	endpoint       *transport.Endpoint
+	auth           transport.AuthMethod // nil for anonymous access
+	hasCredentials bool
+	secrets        []string
+}
+
+// newRemote prepares to reach url with creds. tmpDir is a directory where
+// known_hosts may be written for a moment.
+func newRemote(url string, creds Credentials, tmpDir string) (*remote, error) {
+	r := &remote{url: url, display: redactURL(url), secrets: creds.secrets()}
+	if url == "" {
+		return r, errors.New("no repository URL")
+	}
+	ep, err := transport.NewEndpoint(url)
+	if err != nil {
+		// The parser's message would quote the URL in full.
+		return r, errors.New("invalid repository URL")
+	}
+	r.endpoint = ep
+	r.secrets = append(r.secrets, urlSecrets(ep)...)
+	r.hasCredentials = !creds.isZero() || ep.Password != ""
+	r.auth, err = authFor(ep, creds, tmpDir)
+	return r, err
+}
+
+// urlSecrets are the parts of the URL's userinfo that may be credentials:
+// the password, and for HTTP(S) a lone user name, which is often a token.
+func urlSecrets(ep *transport.Endpoint) []string {
+	switch {
+	case ep.Password != "":
+		return []string{ep.Password}
+	case ep.User != "" && strings.HasPrefix(ep.Protocol, "http"):
+		return []string{ep.User}
+	}
+	return nil
+}
+
+// advertised are the refs a remote offers, as ls-remote shows them.
+type advertised struct {
+	refs   map[string]plumbing.Hash // full ref name to the object it names
+	peeled map[string]plumbing.Hash // annotated tag name to its commit
+}
+
+// list asks the remote for its refs, without fetching any object.
+func (r *remote) list(ctx context.Context) (advertised, error) {
+	cl, err := client.NewClient(r.endpoint)
+	if err != nil {
+		return advertised{}, err
+	}
+	session, err := cl.NewUploadPackSession(r.endpoint, r.auth)
+	if err != nil {
+		return advertised{}, err
+	}
+	defer session.Close()
+	ar, err := session.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return advertised{}, fmt.Errorf("list refs: %w", err)
+	}
+	return advertised{refs: ar.References, peeled: ar.Peeled}, nil
+}
+
+// commit is the commit that the ref name points to, through an annotated
+// tag if need be.
+func (a advertised) commit(name string) (plumbing.Hash, bool) {
+	if h, ok := a.peeled[name]; ok {
+		return h, true
+	}
+	h, ok := a.refs[name]
+	return h, ok
+}

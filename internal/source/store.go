@@ -1,0 +1,127 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// storeCacheSize bounds the objects a store keeps decoded in memory while
+// it is open; a store is opened only to fetch and export a new commit.
+const storeCacheSize = 8 * cache.MiByte
+
+// maxPeel bounds a chain of tags pointing at tags.
+const maxPeel = 8
+
+// store is the object store of one repository: a bare Git repository that
+// holds only what the exported commits needed, mostly at depth 1.
+type store struct {
+	dir     string
+	storage *filesystem.Storage
+}
+
+// openStore opens the store in dir, which need not exist yet: go-git
+// creates its layout on the first write.
+func openStore(dir string) *store {
+	return &store{
+		dir:     dir,
+		storage: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(storeCacheSize)),
+	}
+}
+
+// close releases the store's open files and cached objects.
+func (s *store) close() error { return s.storage.Close() }
+
+// reset empties the store, as a fresh clone starts.
+func (s *store) reset() error {
+	if err := s.close(); err != nil {
+		return fmt.Errorf("close object store: %w", err)
+	}
+	if err := os.RemoveAll(s.dir); err != nil {
+		return fmt.Errorf("remove object store: %w", err)
+	}
+	*s = *openStore(s.dir)
+	return nil
+}
+
+// commit returns the commit h if the store holds it.
+func (s *store) commit(h plumbing.Hash) (*object.Commit, error) {
+	return object.GetCommit(s.storage, h)
+}
+
+// hasCommit reports whether the store holds commit h and its tree.
+func (s *store) hasCommit(h plumbing.Hash) bool {
+	c, err := s.commit(h)
+	if err != nil {
+		return false
+	}
+	_, err = c.Tree()
+	return err == nil
+}
+
+// peel returns the commit that the local ref name points to, through
+// annotated tags.
+func (s *store) peel(name plumbing.ReferenceName) (*object.Commit, error) {
+	ref, err := s.storage.Reference(name)
+	if err != nil {
+		return nil, fmt.Errorf("read fetched %s: %w", name, err)
+	}
+	h := ref.Hash()
+	for range maxPeel {
+		obj, err := object.GetObject(s.storage, h)
+		if err != nil {
+			return nil, fmt.Errorf("read fetched %s: %w", name, err)
+		}
+		switch o := obj.(type) {
+		case *object.Commit:
+			return o, nil
+		case *object.Tag:
+			h = o.Target
+		default:
+			return nil, fmt.Errorf("%s points to a %s, not a commit", name, obj.Type())
+		}
+	}
+	return nil, fmt.Errorf("%s: too many nested tags", name)
+}
+
+// isShallow reports whether the store lacks history behind some commit.
+func (s *store) isShallow() (bool, error) {
+	shallows, err := s.storage.Shallow()
+	return len(shallows) > 0, err
+}
+
+// fetch brings the refs in specs, and what they need, from r into the
+// store; depth 0 fetches full history.
+func (s *store) fetch(ctx context.Context, r *remote, specs []config.RefSpec, depth int) error {
+	rem := git.NewRemote(s.storage, &config.RemoteConfig{Name: "origin", URLs: []string{r.url}})
+	err := rem.FetchContext(ctx, &git.FetchOptions{
+		RefSpecs: specs,
+		Depth:    depth,
+		Auth:     r.auth,
+		Tags:     git.NoTags,
+		Force:    true,
+	})
+	if errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return nil
+	}
+	return err
+}
+
+// exactSpec fetches the remote ref name into the same local name.
+func exactSpec(name plumbing.ReferenceName) config.RefSpec {
+	return config.RefSpec("+" + name + ":" + name)
+}
+
+// allRefSpecs fetch every branch and tag, to find a commit deep in history.
+func allRefSpecs() []config.RefSpec {
+	return []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}
+}

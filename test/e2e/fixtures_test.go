@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/testenv"
+)
+
+// story is one user's Application: a Git repository, a namespace and the
+// Application that syncs one into the other.
+type story struct {
+	t    testing.TB
+	repo *testenv.GitRepo
+	ns   string
+	c    client.Client
+	app  *weirv1.Application
+}
+
+// given starts a story with a repository holding files, committed on main.
+func given(t testing.TB, files map[string]string) *story {
+	s := &story{t: t, repo: testenv.NewGitRepo(t), ns: testenv.Namespace(t), c: testenv.Client(t, weirv1.AddToScheme)}
+	s.commit("initial", files)
+	return s
+}
+
+// commit writes files (an empty content removes the file) and commits.
+func (s *story) commit(message string, files map[string]string) string {
+	s.t.Helper()
+	for path, content := range files {
+		if content == "" {
+			s.repo.Remove(path)
+			continue
+		}
+		s.repo.Write(path, content)
+	}
+	return s.repo.Commit(message)
+}
+
+// whenApplication creates the Application; edit adjusts its spec.
+func (s *story) whenApplication(edit func(*weirv1.ApplicationSpec)) *story {
+	s.t.Helper()
+	s.app = &weirv1.Application{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: s.ns},
+		Spec: weirv1.ApplicationSpec{
+			Source: weirv1.GitSource{URL: s.repo.URL()},
+			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Second}, Timeout: &metav1.Duration{Duration: 20 * time.Second}},
+		},
+	}
+	if edit != nil {
+		edit(&s.app.Spec)
+	}
+	if err := s.c.Create(context.Background(), s.app); err != nil {
+		s.t.Fatalf("create Application: %v", err)
+	}
+	return s
+}
+
+// thenApplied waits until the Application is Ready at commit sha.
+func (s *story) thenApplied(sha string) *weirv1.Application {
+	s.t.Helper()
+	return s.waitFor("Ready at "+sha, func(app *weirv1.Application) bool {
+		return strings.HasSuffix(app.Status.LastAppliedRevision, sha) &&
+			apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.ReadyCondition)
+	})
+}
+
+// thenCondition waits until a condition has the given status and reason
+// and returns the Application.
+func (s *story) thenCondition(typ string, status metav1.ConditionStatus, reason string) *weirv1.Application {
+	s.t.Helper()
+	return s.waitFor(fmt.Sprintf("%s=%s (%s)", typ, status, reason), func(app *weirv1.Application) bool {
+		c := apimeta.FindStatusCondition(app.Status.Conditions, typ)
+		return c != nil && c.Status == status && c.Reason == reason
+	})
+}
+
+func (s *story) waitFor(what string, ok func(*weirv1.Application) bool) *weirv1.Application {
+	s.t.Helper()
+	app := &weirv1.Application{}
+	testenv.Eventually(s.t, time.Minute, "Application "+what, func(ctx context.Context) error {
+		if err := s.c.Get(ctx, client.ObjectKeyFromObject(s.app), app); err != nil {
+			return err
+		}
+		if !ok(app) {
+			return fmt.Errorf("status: revision %q, conditions %v", app.Status.LastAppliedRevision, conditionSummary(app))
+		}
+		return nil
+	})
+	return app
+}
+
+func conditionSummary(app *weirv1.Application) []string {
+	var out []string
+	for _, c := range app.Status.Conditions {
+		out = append(out, fmt.Sprintf("%s=%s/%s: %s", c.Type, c.Status, c.Reason, c.Message))
+	}
+	return out
+}
+
+// get reads an object from the story's namespace; it fails the test if absent.
+func (s *story) get(obj client.Object, name string) {
+	s.t.Helper()
+	if err := s.c.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: name}, obj); err != nil {
+		s.t.Fatalf("get %T %s: %v", obj, name, err)
+	}
+}
+
+// absent waits until the named object is gone.
+func (s *story) absent(obj client.Object, name string) {
+	s.t.Helper()
+	testenv.Eventually(s.t, 30*time.Second, fmt.Sprintf("%T %s deleted", obj, name), func(ctx context.Context) error {
+		err := s.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: name}, obj)
+		if err == nil {
+			return fmt.Errorf("%s still exists", name)
+		}
+		return client.IgnoreNotFound(err)
+	})
+}
+
+// configMap is a ConfigMap manifest with one key.
+func configMap(name, key, value string) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  %s: %q\n", name, key, value)
+}
+
+// deployment is a Deployment manifest with a replica count and image.
+func deployment(name string, replicas int, image string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %[1]s
+spec:
+  replicas: %[2]d
+  selector:
+    matchLabels: {app: %[1]s}
+  template:
+    metadata:
+      labels: {app: %[1]s}
+    spec:
+      containers:
+      - name: app
+        image: %[3]s
+`, name, replicas, image)
+}
+
+// service is a Service manifest in front of the app of the same name.
+func service(name string) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata:\n  name: %[1]s\nspec:\n  selector: {app: %[1]s}\n  ports:\n  - port: 80\n", name)
+}

@@ -1,0 +1,174 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+)
+
+func TestCommitChangeDeleteAndRevertReachTheCluster(t *testing.T) {
+	s := given(t, map[string]string{
+		"app/web.yaml":    deployment("web", 2, "nginx:1.27") + "---\n" + service("web"),
+		"app/config.yaml": configMap("settings", "color", "blue"),
+		"README.md":       "not an object",
+		"other/skip.yaml": configMap("elsewhere", "k", "v"),
+	})
+	first := s.repo.Head()
+	s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Source.Path = "app" })
+	app := s.thenApplied(first)
+
+	var web appsv1.Deployment
+	s.get(&web, "web")
+	s.get(&corev1.Service{}, "web")
+	if len(app.Status.Inventory) != 3 {
+		t.Errorf("inventory = %v, want the 3 objects under app/", app.Status.Inventory)
+	}
+	if err := s.c.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: "elsewhere"}, &corev1.ConfigMap{}); err == nil {
+		t.Error("a ConfigMap outside spec.source.path was applied")
+	}
+	rec := app.Status.History[0]
+	if rec.Author != "Ada Author <ada@example.com>" || rec.Message != "initial" || rec.Result != weirv1.SyncSucceeded {
+		t.Errorf("history[0] = %+v, want Ada's initial commit, succeeded", rec)
+	}
+
+	// A field changed in Git is changed in the cluster.
+	changed := s.commit("scale web to 3", map[string]string{"app/web.yaml": deployment("web", 3, "nginx:1.27") + "---\n" + service("web")})
+	s.thenApplied(changed)
+	s.get(&web, "web")
+	if *web.Spec.Replicas != 3 {
+		t.Errorf("replicas = %d after the commit, want 3", *web.Spec.Replicas)
+	}
+
+	// A file deleted in Git is pruned.
+	deleted := s.commit("drop the settings", map[string]string{"app/config.yaml": ""})
+	s.thenApplied(deleted)
+	s.absent(&corev1.ConfigMap{}, "settings")
+
+	// git revert brings it back, as it was.
+	s.repo.Git("revert", "--no-edit", deleted)
+	reverted := s.repo.Head()
+	app = s.thenApplied(reverted)
+	var settings corev1.ConfigMap
+	s.get(&settings, "settings")
+	if settings.Data["color"] != "blue" {
+		t.Errorf("settings after revert = %v, want color=blue", settings.Data)
+	}
+	if got := len(app.Status.History); got != 4 {
+		t.Errorf("history has %d records, want 4 syncs", got)
+	}
+	if !strings.HasPrefix(app.Status.History[0].Message, "Revert") {
+		t.Errorf("newest history record = %q, want the revert", app.Status.History[0].Message)
+	}
+}
+
+func TestRefsSelectTheCommit(t *testing.T) {
+	tests := []struct {
+		name string
+		ref  func(r *refRepo) weirv1.GitRef
+		want string // value of the ConfigMap
+	}{
+		{"branch", func(r *refRepo) weirv1.GitRef { return weirv1.GitRef{Branch: "release"} }, "release"},
+		{"tag", func(r *refRepo) weirv1.GitRef { return weirv1.GitRef{Tag: "v1.0.0"} }, "v1.0.0"},
+		{"semver", func(r *refRepo) weirv1.GitRef { return weirv1.GitRef{SemVer: ">=1.0.0 <2.0.0"} }, "v1.1.0"},
+		{"commit", func(r *refRepo) weirv1.GitRef { return weirv1.GitRef{Commit: r.commits["v1.0.0"]} }, "v1.0.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRefRepo(t)
+			r.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Source.Ref = tt.ref(r) })
+			r.thenApplied(r.commits[tt.want])
+			var cm corev1.ConfigMap
+			r.get(&cm, "version")
+			if cm.Data["version"] != tt.want {
+				t.Errorf("version = %q, want %q", cm.Data["version"], tt.want)
+			}
+		})
+	}
+}
+
+// refRepo has tags v1.0.0, v1.1.0 and v2.0.0 on main, and a branch release.
+type refRepo struct {
+	*story
+	commits map[string]string // version -> commit
+}
+
+func newRefRepo(t *testing.T) *refRepo {
+	r := &refRepo{story: given(t, map[string]string{"version.yaml": configMap("version", "version", "v0")}), commits: map[string]string{}}
+	for _, v := range []string{"v1.0.0", "v1.1.0", "v2.0.0"} {
+		r.commits[v] = r.commit(v, map[string]string{"version.yaml": configMap("version", "version", v)})
+		r.repo.Git("tag", "-a", v, "-m", "release "+v)
+	}
+	r.repo.Git("checkout", "-q", "-b", "release", r.commits["v1.0.0"])
+	r.commits["release"] = r.commit("release branch", map[string]string{"version.yaml": configMap("version", "version", "release")})
+	r.repo.Git("checkout", "-q", "main")
+	return r
+}
+
+func TestAnInvalidObjectAppliesNothing(t *testing.T) {
+	s := given(t, map[string]string{
+		"a.yaml": configMap("first", "k", "v"),
+		"b.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: broken\nspec:\n  ports:\n  - port: 70000\n",
+		"c.yaml": configMap("last", "k", "v"),
+	})
+	s.whenApplication(nil)
+	app := s.thenCondition(weirv1.StalledCondition, metav1.ConditionTrue, "ValidationFailed")
+	msg := conditionMessage(app, weirv1.ReadyCondition)
+	if !strings.Contains(msg, "broken") || !strings.Contains(msg, "70000") {
+		t.Errorf("Ready message %q does not name the Service broken and its bad port", msg)
+	}
+	for _, name := range []string{"first", "last"} {
+		if err := s.c.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: name}, &corev1.ConfigMap{}); err == nil {
+			t.Errorf("ConfigMap %s was applied although the set is invalid", name)
+		}
+	}
+}
+
+func TestAnEmptyRenderDoesNotPruneEverything(t *testing.T) {
+	s := given(t, map[string]string{"deploy/a.yaml": configMap("keep-me", "k", "v")})
+	s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Source.Path = "deploy" })
+	s.thenApplied(s.repo.Head())
+
+	s.commit("oops, everything gone", map[string]string{"deploy/a.yaml": "", "deploy/.keep": "placeholder"})
+	app := s.thenCondition(weirv1.SyncedCondition, metav1.ConditionFalse, "PruneRefused")
+	s.get(&corev1.ConfigMap{}, "keep-me")
+	if len(app.Status.Inventory) != 1 {
+		t.Errorf("inventory = %v after a refused prune, want it kept", app.Status.Inventory)
+	}
+}
+
+func TestASymlinkOutOfTheRepositoryIsRefused(t *testing.T) {
+	s := given(t, map[string]string{"app/ok.yaml": configMap("ok", "k", "v")})
+	s.repo.Git("-c", "core.symlinks=true", "update-index", "--add", "--cacheinfo", "120000,"+hashObject(s, "/etc/passwd")+",app/passwd.yaml")
+	s.repo.Git("commit", "-q", "-m", "sneak a link out")
+	s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Source.Path = "app" })
+	app := s.thenCondition(weirv1.StalledCondition, metav1.ConditionTrue, "RenderFailed")
+	if msg := conditionMessage(app, weirv1.ReadyCondition); !strings.Contains(msg, "passwd.yaml") {
+		t.Errorf("Ready message %q does not name the link", msg)
+	}
+	if err := s.c.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: "ok"}, &corev1.ConfigMap{}); err == nil {
+		t.Error("objects were applied from a render that was refused")
+	}
+}
+
+// hashObject stores content as a blob and returns its id.
+func hashObject(s *story, content string) string {
+	s.repo.Write(".blob", content)
+	defer s.repo.Remove(".blob")
+	return s.repo.Git("hash-object", "-w", ".blob")
+}
+
+func conditionMessage(app *weirv1.Application, typ string) string {
+	for _, c := range app.Status.Conditions {
+		if c.Type == typ {
+			return c.Message
+		}
+	}
+	return ""
+}
