@@ -11,7 +11,7 @@ weir() { "$root/bin/weir" "$@"; }
 kubectl() { "$(ls -d "$root"/.cache/controlplane/kubernetes-*/ | head -1)kubectl" "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 cleanup() {
-  [ -n "${controller:-}" ] && kill "$controller" 2>/dev/null && wait "$controller" 2>/dev/null
+  if [ -n "${controller:-}" ]; then kill "$controller" 2>/dev/null; wait "$controller" 2>/dev/null || true; fi
   weir dev cluster down --dir "$work/cluster" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
