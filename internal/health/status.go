@@ -93,4 +93,3 @@ func ref(obj *unstructured.Unstructured) v1alpha1.ObjectRef {
 	gvk := obj.GroupVersionKind()
 	return v1alpha1.ObjectRef{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
 }
-
