@@ -19,6 +19,8 @@ type controllerFlags struct {
 	leaderNamespace        string
 	cacheDir               string
 	concurrency            int
+	qps                    float32
+	burst                  int
 }
 
 func newControllerCommand(cluster *clusterFlags) *cobra.Command {
@@ -38,6 +40,8 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.StringVar(&f.leaderNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
 	flags.StringVar(&f.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "weir-sources"), "directory for Git checkouts")
 	flags.IntVar(&f.concurrency, "concurrency", 4, "Applications synced at once")
+	flags.Float32Var(&f.qps, "kube-api-qps", 50, "requests per second to the API server, sustained")
+	flags.IntVar(&f.burst, "kube-api-burst", 300, "requests to the API server in a burst")
 	return cmd
 }
 
@@ -46,6 +50,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	if err != nil {
 		return err
 	}
+	cfg.QPS, cfg.Burst = f.qps, f.burst
 	ctrl.SetLogger(newLogger(cmd.ErrOrStderr()))
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  newScheme(),

@@ -15,7 +15,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/apply"
@@ -49,16 +52,23 @@ type ApplicationReconciler struct {
 	Applier  Applier
 	Health   HealthChecker
 	Recorder record.EventRecorder
+	// Refresh, when set, receives Applications to reconcile now (a push
+	// webhook); requests for one Application that arrive while it waits in
+	// the queue coalesce into one reconcile.
+	Refresh <-chan event.GenericEvent
 }
 
 // SetupWithManager registers the reconciler. Status updates do not trigger
 // it; spec changes and annotations (a requested sync) do.
 func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&weirv1.Application{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
-		Complete(r)
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency})
+	if r.Refresh != nil {
+		b = b.WatchesRawSource(source.Channel(r.Refresh, &handler.EnqueueRequestForObject{}))
+	}
+	return b.Complete(r)
 }
 
 // Reconcile syncs one Application when Git, its spec or a sync request

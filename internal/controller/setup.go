@@ -2,6 +2,7 @@ package controller
 
 import (
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/desired"
@@ -15,6 +16,9 @@ type Options struct {
 	CacheDir string
 	// Concurrency is how many Applications sync at once; zero means four.
 	Concurrency int
+	// Refresh carries Applications to reconcile at once (see
+	// ApplicationReconciler.Refresh); nil when nothing sends any.
+	Refresh <-chan event.GenericEvent
 }
 
 // Setup builds the stages and registers weir's reconcilers with mgr.
@@ -34,6 +38,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Applier:  applier,
 		Health:   health.NewChecker(applier.Client(), applier.RESTMapper()),
 		Recorder: mgr.GetEventRecorderFor("weir"),
+		Refresh:  opts.Refresh,
 	}
 	return r.SetupWithManager(mgr, opts.Concurrency)
 }
