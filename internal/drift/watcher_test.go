@@ -7,9 +7,9 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	corev1apply "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
-	corev1apply "k8s.io/client-go/applyconfigurations/core/v1"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/apply"
