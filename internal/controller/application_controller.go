@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -115,7 +116,8 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}()
 	err := r.reconcile(ctx, app)
 	app.Status.ObservedGeneration = app.Generation
-	requeue := ctrl.Result{RequeueAfter: app.Spec.Sync.IntervalOrDefault()}
+	// Jitter spreads the polls of Applications created together.
+	requeue := ctrl.Result{RequeueAfter: wait.Jitter(app.Spec.Sync.IntervalOrDefault(), pollJitter)}
 	if err != nil && !isStalling(err) {
 		return requeue, err
 	}
@@ -326,6 +328,9 @@ func syncTrigger(app *weirv1.Application, state desired.State) string {
 		return ""
 	}
 }
+
+// pollJitter is the most a poll is delayed past the interval, as a fraction of it.
+const pollJitter = 0.1
 
 // What started a sync, as recorded in history.
 const (
