@@ -37,7 +37,7 @@ type Watcher struct {
 	ctx      context.Context // set by Start; nil before
 	owners   map[objectKey]map[types.NamespacedName]bool
 	tracked  map[types.NamespacedName]map[objectKey]bool
-	watches  map[schema.GroupKind]*kindWatch
+	watches  map[watchKey]*kindWatch
 	suspects map[types.NamespacedName]map[objectKey]bool
 }
 
@@ -50,8 +50,20 @@ func keyOf(ref weirv1.ObjectRef) objectKey {
 	return objectKey{ref.Group, ref.Kind, ref.Namespace, ref.Name}
 }
 
-// kindWatch is the informer of one kind, shared by every Application that
-// applied objects of it, and stopped when none has any left.
+// watchKey names a watch: one kind in one namespace ("" for cluster-scoped
+// kinds). Watching per namespace lets weir run with namespaced grants.
+type watchKey struct {
+	gk        schema.GroupKind
+	namespace string
+}
+
+func watchKeyOf(key objectKey) watchKey {
+	return watchKey{schema.GroupKind{Group: key.group, Kind: key.kind}, key.namespace}
+}
+
+// kindWatch is the informer of one kind in one namespace, shared by every
+// Application that applied objects there, and stopped when none has any
+// left.
 type kindWatch struct {
 	gvr     schema.GroupVersionResource
 	objects int // tracked (Application, object) pairs of this kind
@@ -69,7 +81,7 @@ func NewWatcher(client metadata.Interface, mapper meta.RESTMapper, labelSelector
 		events:   make(chan event.GenericEvent, eventBuffer),
 		owners:   map[objectKey]map[types.NamespacedName]bool{},
 		tracked:  map[types.NamespacedName]map[objectKey]bool{},
-		watches:  map[schema.GroupKind]*kindWatch{},
+		watches:  map[watchKey]*kindWatch{},
 		suspects: map[types.NamespacedName]map[objectKey]bool{},
 	}
 }
@@ -85,8 +97,8 @@ func (w *Watcher) NeedLeaderElection() bool { return true }
 func (w *Watcher) Start(ctx context.Context) error {
 	w.mu.Lock()
 	w.ctx = ctx
-	for gk, kw := range w.watches {
-		w.run(gk, kw)
+	for wk, kw := range w.watches {
+		w.run(wk, kw)
 	}
 	w.mu.Unlock()
 	<-ctx.Done()
@@ -153,7 +165,7 @@ func (w *Watcher) own(key objectKey, app types.NamespacedName) {
 		w.owners[key] = map[types.NamespacedName]bool{}
 	}
 	w.owners[key][app] = true
-	w.watches[schema.GroupKind{Group: key.group, Kind: key.kind}].objects++
+	w.watches[watchKeyOf(key)].objects++
 }
 
 func (w *Watcher) disown(key objectKey, app types.NamespacedName) {
@@ -164,39 +176,40 @@ func (w *Watcher) disown(key objectKey, app types.NamespacedName) {
 	if len(w.owners[key]) == 0 {
 		delete(w.owners, key)
 	}
-	gk := schema.GroupKind{Group: key.group, Kind: key.kind}
-	kw := w.watches[gk]
+	wk := watchKeyOf(key)
+	kw := w.watches[wk]
 	if kw.objects--; kw.objects == 0 {
 		if kw.stop != nil {
 			kw.stop()
 		}
-		delete(w.watches, gk)
+		delete(w.watches, wk)
 	}
 }
 
-// watchKind makes sure ref's kind is watched.
+// watchKind makes sure ref's kind is watched in ref's namespace.
 func (w *Watcher) watchKind(ref weirv1.ObjectRef) error {
-	gk := schema.GroupKind{Group: ref.Group, Kind: ref.Kind}
-	if _, ok := w.watches[gk]; ok {
+	wk := watchKeyOf(keyOf(ref))
+	if _, ok := w.watches[wk]; ok {
 		return nil
 	}
-	mapping, err := w.mapper.RESTMapping(gk, ref.Version)
+	mapping, err := w.mapper.RESTMapping(wk.gk, ref.Version)
 	if err != nil {
-		return fmt.Errorf("watch %s: %w", gk, err)
+		return fmt.Errorf("watch %s: %w", wk.gk, err)
 	}
 	kw := &kindWatch{gvr: mapping.Resource}
-	w.watches[gk] = kw
+	w.watches[wk] = kw
 	if w.ctx != nil {
-		w.run(gk, kw)
+		w.run(wk, kw)
 	}
 	return nil
 }
 
 // run starts kw's informer; w.mu is held.
-func (w *Watcher) run(gk schema.GroupKind, kw *kindWatch) {
+func (w *Watcher) run(wk watchKey, kw *kindWatch) {
 	ctx, stop := context.WithCancel(w.ctx)
 	kw.stop = stop
-	informer := metadatainformer.NewFilteredMetadataInformer(w.client, kw.gvr, metav1.NamespaceAll, 0, cache.Indexers{},
+	gk := wk.gk
+	informer := metadatainformer.NewFilteredMetadataInformer(w.client, kw.gvr, wk.namespace, 0, cache.Indexers{},
 		func(opts *metav1.ListOptions) { opts.LabelSelector = w.selector }).Informer()
 	_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(old, obj any) {
