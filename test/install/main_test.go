@@ -59,6 +59,10 @@ func grantNamespace(t testing.TB, ns string) {
 		t.Fatal(err)
 	}
 	overlay := t.TempDir()
+	base, err = filepath.Rel(overlay, base) // kustomize takes no absolute paths
+	if err != nil {
+		t.Fatal(err)
+	}
 	kustomization := fmt.Sprintf("namespace: %s\nresources:\n- %s\n", ns, base)
 	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization), 0o644); err != nil {
 		t.Fatal(err)
