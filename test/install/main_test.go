@@ -6,6 +6,7 @@ package install
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,15 +14,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// TestMain sends the logs of controllers run in this process to stderr.
+func TestMain(m *testing.M) {
+	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, nil)))
+	testenv.Main(m)
+}
 
 // configDir is the repository's config/ directory.
 const configDir = "../../config"
