@@ -61,6 +61,13 @@ type HealthChecker interface {
 	Wait(ctx context.Context, refs []weirv1.ObjectRef, timeout time.Duration) (health.Report, error)
 }
 
+// The reconciler's own permissions, generated into config/rbac. What it
+// applies is authorized by what the cluster's administrator grants weir
+// besides (the weir-apply ClusterRole, RoleBindings per namespace).
+// +kubebuilder:rbac:groups=weir.dev,resources=applications,verbs=get;list;watch
+// +kubebuilder:rbac:groups=weir.dev,resources=applications/status,verbs=get;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
 // ApplicationReconciler keeps each Application's objects matching Git.
 type ApplicationReconciler struct {
 	Client   client.Client

@@ -31,6 +31,9 @@ type State struct {
 	Objects []*unstructured.Unstructured
 }
 
+// Git credentials are read one Secret at a time, never listed or watched.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+
 // Loader loads desired state. Secrets are read with Reader.
 type Loader struct {
 	Reader  client.Reader
