@@ -8,12 +8,14 @@ package desired
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/render"
 	"weir.dev/weir/internal/source"
 )
@@ -31,10 +33,12 @@ type State struct {
 	Objects []*unstructured.Unstructured
 }
 
-// Loader loads desired state. Secrets are read with Reader.
+// Loader loads desired state. Secrets are read with Reader; Metrics, when
+// set, records every fetch.
 type Loader struct {
 	Reader  client.Reader
 	Fetcher Fetcher
+	Metrics *metrics.Recorder
 }
 
 // Load fetches the Application's revision and renders its path.
@@ -44,7 +48,9 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 		return State{}, err
 	}
 	src := app.Spec.Source
+	started := time.Now()
 	artifact, err := l.Fetcher.Fetch(ctx, src.URL, src.Ref, creds)
+	l.Metrics.ObserveFetch(time.Since(started), err)
 	if err != nil {
 		return State{}, &Error{Stage: StageFetch, Err: err}
 	}
