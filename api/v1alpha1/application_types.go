@@ -33,6 +33,11 @@ const (
 	// RequestedSyncAnnotation on an Application asks for a sync now; its
 	// value is an opaque token (`weir sync` writes the time).
 	RequestedSyncAnnotation = "weir.dev/requested-sync"
+	// RefreshRequestedAnnotation on an Application asks the leader to check
+	// Git now, as a push webhook received by a standby replica does; its
+	// value is the time of the request. Unlike RequestedSyncAnnotation it
+	// forces no sync: one follows only if Git moved on.
+	RefreshRequestedAnnotation = "weir.dev/refresh-requested"
 )
 
 // ApplicationSpec says where desired state comes from, how it is rendered,

@@ -27,6 +27,7 @@ import (
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/health"
+	"weir.dev/weir/internal/metrics"
 )
 
 // Loader reads an Application's desired state from Git.
@@ -83,6 +84,8 @@ type ApplicationReconciler struct {
 	// webhook); requests for one Application that arrive while it waits in
 	// the queue coalesce into one reconcile.
 	Refresh <-chan event.GenericEvent
+	// Metrics, when set, records each sync's result and duration.
+	Metrics *metrics.Recorder
 }
 
 // SetupWithManager registers the reconciler. Status updates do not trigger
@@ -207,6 +210,7 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 	changes, err := r.applyAll(ctx, app, state.Objects)
 	if err != nil {
 		r.recordFailure(app, state, trigger, started, err)
+		r.Metrics.ObserveSync(weirv1.SyncFailed, time.Since(started))
 		log.Error(err, "sync failed")
 		return err
 	}
@@ -214,9 +218,13 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 	app.Status.Inventory = inventoryOf(state.Objects)
 	if trigger == TriggerDrift {
 		r.Recorder.Event(app, corev1.EventTypeNormal, ReasonDriftCorrected, "Re-applied revision "+state.Artifact.Revision+" over "+driftSummary(app.Status.Drift))
+		for range app.Status.Drift {
+			r.Metrics.DriftCorrected()
+		}
 	}
 	app.Status.Drift = nil
 	r.recordSuccess(app, state, trigger, started, changes)
+	r.Metrics.ObserveSync(weirv1.SyncSucceeded, time.Since(started))
 	log.Info("sync succeeded", "changes", changes.String())
 	return nil
 }

@@ -78,6 +78,9 @@ func (r *ApplicationReconciler) recordDrift(ctx context.Context, app *weirv1.App
 	}
 	slices.SortFunc(next, func(a, b weirv1.DriftedObject) int { return cmp.Compare(a.Object.String(), b.Object.String()) })
 	app.Status.Drift = next
+	for range fresh {
+		r.Metrics.DriftDetected()
+	}
 	if len(fresh) > 0 {
 		msg := driftSummary(fresh)
 		ctrl.LoggerFrom(ctx).Info("drift detected", "drift", msg)

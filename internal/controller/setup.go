@@ -4,11 +4,13 @@ import (
 	"k8s.io/client-go/metadata"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/drift"
 	"weir.dev/weir/internal/health"
+	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/source"
 )
 
@@ -41,17 +43,23 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := mgr.Add(watcher); err != nil {
 		return err
 	}
+	// Served on the manager's /metrics endpoint.
+	rec, err := metrics.NewRecorder(ctrlmetrics.Registry)
+	if err != nil {
+		return err
+	}
 	r := &ApplicationReconciler{
 		Client: mgr.GetClient(),
 		// Secrets are read directly rather than cached: weir watches only
 		// what it manages.
-		Loader:   &desired.Loader{Reader: mgr.GetAPIReader(), Fetcher: source.NewFetcher(opts.CacheDir)},
+		Loader:   &desired.Loader{Reader: mgr.GetAPIReader(), Fetcher: source.NewFetcher(opts.CacheDir), Metrics: rec},
 		Applier:  applier,
 		Health:   health.NewChecker(applier.Client(), applier.RESTMapper()),
 		Recorder: mgr.GetEventRecorderFor("weir"),
 		Drift:    watcher,
 		Drifted:  watcher.Events(),
 		Refresh:  opts.Refresh,
+		Metrics:  rec,
 	}
 	return r.SetupWithManager(mgr, opts.Concurrency)
 }

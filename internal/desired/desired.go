@@ -8,12 +8,14 @@ package desired
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/render"
 	"weir.dev/weir/internal/source"
 )
@@ -34,10 +36,12 @@ type State struct {
 // Git credentials are read one Secret at a time, never listed or watched.
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
-// Loader loads desired state. Secrets are read with Reader.
+// Loader loads desired state. Secrets are read with Reader; Metrics, when
+// set, records every fetch.
 type Loader struct {
 	Reader  client.Reader
 	Fetcher Fetcher
+	Metrics *metrics.Recorder
 }
 
 // Load fetches the Application's revision and renders its path.
@@ -47,7 +51,9 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 		return State{}, err
 	}
 	src := app.Spec.Source
+	started := time.Now()
 	artifact, err := l.Fetcher.Fetch(ctx, src.URL, src.Ref, creds)
+	l.Metrics.ObserveFetch(time.Since(started), err)
 	if err != nil {
 		return State{}, &Error{Stage: StageFetch, Err: err}
 	}

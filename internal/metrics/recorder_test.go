@@ -1,0 +1,153 @@
+package metrics
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+)
+
+func newRecorder(t *testing.T) (*Recorder, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	r, err := NewRecorder(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, reg
+}
+
+func TestSyncsAreCountedAndTimedByResult(t *testing.T) {
+	r, reg := newRecorder(t)
+	r.ObserveSync(weirv1.SyncSucceeded, 2*time.Second)
+	r.ObserveSync(weirv1.SyncSucceeded, 200*time.Millisecond)
+	r.ObserveSync(weirv1.SyncFailed, time.Second)
+
+	want := `
+# HELP weir_syncs_total Application syncs, by result.
+# TYPE weir_syncs_total counter
+weir_syncs_total{result="failed"} 1
+weir_syncs_total{result="succeeded"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "weir_syncs_total"); err != nil {
+		t.Error(err)
+	}
+	if n := testutil.CollectAndCount(r.syncDuration); n != 2 {
+		t.Errorf("sync duration has %d series, want one per result", n)
+	}
+	if got := histogramSum(t, r.syncDuration.WithLabelValues("succeeded")); got != 2.2 {
+		t.Errorf("succeeded syncs took %v s in all, want 2.2", got)
+	}
+}
+
+func TestResultSeriesExistBeforeTheFirstSync(t *testing.T) {
+	_, reg := newRecorder(t)
+	want := `
+# HELP weir_syncs_total Application syncs, by result.
+# TYPE weir_syncs_total counter
+weir_syncs_total{result="failed"} 0
+weir_syncs_total{result="succeeded"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "weir_syncs_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestFetchesAndFailures(t *testing.T) {
+	r, _ := newRecorder(t)
+	r.ObserveFetch(100*time.Millisecond, nil)
+	r.ObserveFetch(300*time.Millisecond, errors.New("remote hung up"))
+	if got := testutil.ToFloat64(r.fetchFailures); got != 1 {
+		t.Errorf("fetch failures = %v, want 1", got)
+	}
+	if got := histogramCount(t, r.fetchDuration); got != 2 {
+		t.Errorf("fetch duration has %d observations, want 2", got)
+	}
+}
+
+func TestDriftCounters(t *testing.T) {
+	r, _ := newRecorder(t)
+	r.DriftDetected()
+	r.DriftDetected()
+	r.DriftCorrected()
+	if got := testutil.ToFloat64(r.driftDetected); got != 2 {
+		t.Errorf("drift detected = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(r.driftCorrected); got != 1 {
+		t.Errorf("drift corrected = %v, want 1", got)
+	}
+}
+
+func TestWebhookRequestsByProviderAndOutcome(t *testing.T) {
+	r, reg := newRecorder(t)
+	r.WebhookRequest("github", OutcomeAccepted)
+	r.WebhookRequest("github", OutcomeAccepted)
+	r.WebhookRequest("gitlab", OutcomeUnauthorized)
+	want := `
+# HELP weir_webhook_requests_total Push webhook requests, by provider and outcome.
+# TYPE weir_webhook_requests_total counter
+weir_webhook_requests_total{outcome="accepted",provider="github"} 2
+weir_webhook_requests_total{outcome="unauthorized",provider="gitlab"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "weir_webhook_requests_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestRecordersOfOneRegistryShareTheirSeries(t *testing.T) {
+	first, reg := newRecorder(t)
+	second, err := NewRecorder(reg)
+	if err != nil {
+		t.Fatalf("a second Recorder on the same registry: %v", err)
+	}
+	first.WebhookRequest("gitea", OutcomeIgnored)
+	second.WebhookRequest("gitea", OutcomeIgnored)
+	if got := testutil.ToFloat64(first.webhookRequests.WithLabelValues("gitea", OutcomeIgnored)); got != 2 {
+		t.Errorf("requests counted through both Recorders = %v, want 2", got)
+	}
+}
+
+func TestMetricNamesFollowPrometheusConventions(t *testing.T) {
+	_, reg := newRecorder(t)
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", p.Metric, p.Text)
+	}
+}
+
+func TestANilRecorderRecordsNothing(t *testing.T) {
+	var r *Recorder
+	r.ObserveSync(weirv1.SyncSucceeded, time.Second)
+	r.ObserveFetch(time.Second, nil)
+	r.DriftDetected()
+	r.DriftCorrected()
+	r.WebhookRequest("github", OutcomeAccepted)
+}
+
+func histogramSum(t *testing.T, o prometheus.Observer) float64 {
+	t.Helper()
+	return histogramOf(t, o).GetSampleSum()
+}
+
+func histogramCount(t *testing.T, o prometheus.Observer) uint64 {
+	t.Helper()
+	return histogramOf(t, o).GetSampleCount()
+}
+
+func histogramOf(t *testing.T, o prometheus.Observer) *dto.Histogram {
+	t.Helper()
+	var m dto.Metric
+	if err := o.(prometheus.Metric).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetHistogram()
+}

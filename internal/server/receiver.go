@@ -1,0 +1,170 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/metrics"
+)
+
+// MaxPayloadBytes bounds a request body; GitHub caps its payloads at 25 MB.
+const MaxPayloadBytes = 25 << 20
+
+// Refresher asks for an Application to be reconciled now.
+type Refresher interface {
+	Refresh(ctx context.Context, app *weirv1.Application) error
+}
+
+// Config is what a Receiver needs.
+type Config struct {
+	// Applications lists Applications; it must have the index that
+	// IndexApplications adds (the manager's cached client has).
+	Applications client.Reader
+	// Secrets reads the webhook Secret (weir does not cache Secrets).
+	Secrets client.Reader
+	// Secret names the Secret whose "token" key is the shared secret.
+	Secret client.ObjectKey
+	// SecretTTL is how long the token is cached; zero means ten seconds.
+	SecretTTL time.Duration
+	// Refresher refreshes the Applications a push matches.
+	Refresher Refresher
+	// Metrics, when set, counts requests by provider and outcome.
+	Metrics *metrics.Recorder
+	// Log receives a line per push.
+	Log logr.Logger
+}
+
+// Receiver is the http.Handler of push webhooks, one path per provider.
+type Receiver struct {
+	cfg    Config
+	secret *secretCache
+	mux    *http.ServeMux
+}
+
+// NewReceiver returns a Receiver serving /hooks/<provider>.
+func NewReceiver(cfg Config) *Receiver {
+	ttl := cfg.SecretTTL
+	if ttl <= 0 {
+		ttl = 10 * time.Second
+	}
+	rc := &Receiver{
+		cfg:    cfg,
+		secret: &secretCache{reader: cfg.Secrets, key: cfg.Secret, ttl: ttl, now: time.Now},
+		mux:    http.NewServeMux(),
+	}
+	for _, p := range providers() {
+		rc.mux.Handle("/hooks/"+p.name, rc.handler(p))
+	}
+	return rc
+}
+
+// ServeHTTP answers a webhook: 202 with the refreshed Applications, 200
+// for an event that is no push, 401 when the secret is not proven, 400 for
+// a malformed payload.
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	rc.mux.ServeHTTP(w, req)
+}
+
+// Response is the JSON body of every answer.
+type Response struct {
+	// Outcome is accepted, ignored, unauthorized, bad_request or error.
+	Outcome string `json:"outcome"`
+	// Message says why a request was not accepted.
+	Message string `json:"message,omitempty"`
+	// Refreshed lists the Applications refreshed, as namespace/name.
+	Refreshed []string `json:"refreshed,omitempty"`
+}
+
+func (rc *Receiver) handler(p provider) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		status, resp := rc.receive(req, p)
+		rc.cfg.Metrics.WebhookRequest(p.name, resp.Outcome)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(resp)
+	})
+}
+
+// receive checks, reads and acts on one request.
+func (rc *Receiver) receive(req *http.Request, p provider) (int, Response) {
+	if req.Method != http.MethodPost {
+		return http.StatusMethodNotAllowed, reject(metrics.OutcomeBadRequest, "only POST is accepted")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, MaxPayloadBytes))
+	if err != nil {
+		return http.StatusBadRequest, reject(metrics.OutcomeBadRequest, "read the body: "+err.Error())
+	}
+	secret, err := rc.secret.get(req.Context())
+	if err != nil {
+		rc.cfg.Log.Error(err, "cannot verify webhooks", "provider", p.name)
+		return http.StatusInternalServerError, reject(metrics.OutcomeError, "the webhook secret cannot be read")
+	}
+	if err := p.verify(req.Header, body, secret); err != nil {
+		rc.cfg.Log.V(1).Info("webhook refused", "provider", p.name, "remote", req.RemoteAddr, "reason", err.Error())
+		return http.StatusUnauthorized, reject(metrics.OutcomeUnauthorized, err.Error())
+	}
+	push, err := p.parse(req.Header, body)
+	switch {
+	case errors.Is(err, errNotPush):
+		return http.StatusOK, reject(metrics.OutcomeIgnored, err.Error())
+	case err != nil:
+		return http.StatusBadRequest, reject(metrics.OutcomeBadRequest, err.Error())
+	}
+	refreshed, err := rc.refresh(req.Context(), push)
+	rc.cfg.Log.Info("push received", "provider", p.name, "repository", push.keys(), "ref", push.Ref, "refreshed", refreshed)
+	if err != nil {
+		rc.cfg.Log.Error(err, "refresh failed", "provider", p.name, "ref", push.Ref)
+		return http.StatusInternalServerError, Response{Outcome: metrics.OutcomeError, Message: err.Error(), Refreshed: refreshed}
+	}
+	return http.StatusAccepted, Response{Outcome: metrics.OutcomeAccepted, Refreshed: refreshed}
+}
+
+func reject(outcome, msg string) Response { return Response{Outcome: outcome, Message: msg} }
+
+// refresh refreshes the Applications that track the pushed ref and returns
+// their names, sorted.
+func (rc *Receiver) refresh(ctx context.Context, push Push) ([]string, error) {
+	apps, err := rc.matching(ctx, push)
+	if err != nil {
+		return nil, err
+	}
+	refreshed := []string{}
+	var errs []error
+	for _, app := range apps {
+		if err := rc.cfg.Refresher.Refresh(ctx, app); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		refreshed = append(refreshed, app.Namespace+"/"+app.Name)
+	}
+	slices.Sort(refreshed)
+	return refreshed, errors.Join(errs...)
+}
+
+// matching lists the Applications of the pushed repository that track its
+// ref.
+func (rc *Receiver) matching(ctx context.Context, push Push) ([]*weirv1.Application, error) {
+	var apps []*weirv1.Application
+	for _, key := range push.keys() {
+		var list weirv1.ApplicationList
+		if err := rc.cfg.Applications.List(ctx, &list, client.MatchingFields{sourceIndex: key}); err != nil {
+			return nil, fmt.Errorf("list the Applications of %s: %w", key, err)
+		}
+		for i := range list.Items {
+			if tracks(&list.Items[i], push.Ref) {
+				apps = append(apps, &list.Items[i])
+			}
+		}
+	}
+	return apps, nil
+}
