@@ -1,11 +1,13 @@
 package controller
 
 import (
+	"k8s.io/client-go/metadata"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/desired"
+	"weir.dev/weir/internal/drift"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/source"
 )
@@ -30,6 +32,15 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
+	metadataClient, err := metadata.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	watcher := drift.NewWatcher(metadataClient, applier.RESTMapper(),
+		apply.ManagedByLabel+"="+apply.DefaultFieldManager, apply.DefaultFieldManager)
+	if err := mgr.Add(watcher); err != nil {
+		return err
+	}
 	r := &ApplicationReconciler{
 		Client: mgr.GetClient(),
 		// Secrets are read directly rather than cached: weir watches only
@@ -38,6 +49,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Applier:  applier,
 		Health:   health.NewChecker(applier.Client(), applier.RESTMapper()),
 		Recorder: mgr.GetEventRecorderFor("weir"),
+		Drift:    watcher,
+		Drifted:  watcher.Events(),
 		Refresh:  opts.Refresh,
 	}
 	return r.SetupWithManager(mgr, opts.Concurrency)
