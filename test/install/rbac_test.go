@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -83,11 +84,14 @@ func refused(s weirv1.ApplicationStatus) error {
 // asServiceAccount makes cfg act as the ServiceAccount, with the groups
 // the API server gives a ServiceAccount's token.
 func asServiceAccount(cfg *rest.Config, namespace, name string) *rest.Config {
-	cfg.Impersonate = rest.ImpersonationConfig{
-		UserName: serviceaccount.MakeUsername(namespace, name),
-		Groups:   append(serviceaccount.MakeGroupNames(namespace), user.AllAuthenticated),
-	}
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: serviceaccount.MakeUsername(namespace, name), Groups: serviceAccountGroups(namespace)}
 	return cfg
+}
+
+// serviceAccountGroups are the groups the API server puts a ServiceAccount
+// of namespace in.
+func serviceAccountGroups(namespace string) []string {
+	return append(serviceaccount.MakeGroupNames(namespace), user.AllAuthenticated)
 }
 
 // startController runs weir's controllers in this process with cfg,
@@ -129,5 +133,47 @@ func startController(t *testing.T, cfg *rest.Config) {
 		t.Fatalf("controller stopped before it was elected: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("not elected leader within 30s: can the ServiceAccount use Leases in weir-system?")
+	}
+}
+
+// TestServiceAccountPermissions asks the API server's authorizer what the
+// installed roles let the ServiceAccount weir do: what the controller
+// calls, and nothing more until a namespace is granted.
+func TestServiceAccountPermissions(t *testing.T) {
+	install(t)
+	granted, other := testenv.Namespace(t), testenv.Namespace(t)
+	grantNamespace(t, granted)
+	c := testenv.Client(t)
+
+	tests := []struct {
+		attrs authorizationv1.ResourceAttributes
+		want  bool
+	}{
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "watch"}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Subresource: "status", Verb: "patch", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "patch", Namespace: other}, false},
+		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "get", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "list", Namespace: other}, false},
+		{authorizationv1.ResourceAttributes{Resource: "events", Verb: "create", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: systemNamespace}, true},
+		{authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: other}, false},
+		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "patch", Namespace: granted}, true},
+		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "watch", Namespace: granted}, true},
+		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "patch", Namespace: other}, false},
+		{authorizationv1.ResourceAttributes{Resource: "namespaces", Verb: "delete", Name: granted}, false},
+	}
+	for _, tt := range tests {
+		a := tt.attrs
+		review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User:               serviceaccount.MakeUsername(systemNamespace, "weir"),
+			Groups:             serviceAccountGroups(systemNamespace),
+			ResourceAttributes: &a,
+		}}
+		if err := c.Create(context.Background(), review); err != nil {
+			t.Fatal(err)
+		}
+		if review.Status.Allowed != tt.want {
+			t.Errorf("%s %s/%s in %q: allowed %v, want %v", a.Verb, a.Resource, a.Subresource, a.Namespace, review.Status.Allowed, tt.want)
+		}
 	}
 }
