@@ -151,7 +151,8 @@ func TestServiceAccountPermissions(t *testing.T) {
 	}{
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "watch"}, true},
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Subresource: "status", Verb: "patch", Namespace: other}, true},
-		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "patch", Namespace: other}, false},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "patch", Namespace: other}, true}, // a standby replica's refresh request
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "delete", Namespace: other}, false},
 		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "get", Namespace: other}, true},
 		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "list", Namespace: other}, false},
 		{authorizationv1.ResourceAttributes{Resource: "events", Verb: "create", Namespace: other}, true},
