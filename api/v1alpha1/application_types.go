@@ -355,6 +355,14 @@ func (a *Application) DestinationNamespace() string {
 	return a.Namespace
 }
 
+// Key identifies the object across versions of its kind: an object applied
+// as v1beta1 and rendered now as v1 is the same object. Keys are comparable
+// and serve as map keys.
+func (r ObjectRef) Key() ObjectRef {
+	r.Version = ""
+	return r
+}
+
 // String names the object as messages do: "apps/Deployment shop/web",
 // "Namespace shop".
 func (r ObjectRef) String() string {

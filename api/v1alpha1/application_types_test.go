@@ -14,3 +14,17 @@ func TestObjectRefString(t *testing.T) {
 		}
 	}
 }
+
+func TestObjectRefKeyIgnoresVersion(t *testing.T) {
+	beta := ObjectRef{Group: "autoscaling", Version: "v2beta2", Kind: "HorizontalPodAutoscaler", Namespace: "shop", Name: "web"}
+	v2 := beta
+	v2.Version = "v2"
+	other := v2
+	other.Name = "api"
+	if beta.Key() != v2.Key() {
+		t.Errorf("%+v and %+v have different keys", beta, v2)
+	}
+	if v2.Key() == other.Key() {
+		t.Errorf("%+v and %+v share a key", v2, other)
+	}
+}

@@ -188,13 +188,3 @@ func Ref(obj *unstructured.Unstructured) v1alpha1.ObjectRef {
 		Name:      obj.GetName(),
 	}
 }
-
-// objectKey identifies an object across versions of its kind: an object
-// applied as v1beta1 and now rendered as v1 is the same object.
-type objectKey struct {
-	group, kind, namespace, name string
-}
-
-func keyOf(ref v1alpha1.ObjectRef) objectKey {
-	return objectKey{ref.Group, ref.Kind, ref.Namespace, ref.Name}
-}

@@ -52,14 +52,14 @@ func (m *Manager) Prune(ctx context.Context, previous []v1alpha1.ObjectRef, desi
 // pruneCandidates returns the refs of previous whose objects desired does
 // not hold, once each, in the order they are deleted.
 func pruneCandidates(previous []v1alpha1.ObjectRef, desired []*unstructured.Unstructured) []v1alpha1.ObjectRef {
-	seen := map[objectKey]bool{}
+	seen := map[v1alpha1.ObjectRef]bool{}
 	for _, obj := range desired {
-		seen[keyOf(Ref(obj))] = true
+		seen[Ref(obj).Key()] = true
 	}
 	var candidates []v1alpha1.ObjectRef
 	for _, ref := range previous {
-		if !seen[keyOf(ref)] {
-			seen[keyOf(ref)] = true
+		if !seen[ref.Key()] {
+			seen[ref.Key()] = true
 			candidates = append(candidates, ref)
 		}
 	}

@@ -33,20 +33,15 @@ const (
 func selectObjects(objs []*unstructured.Unstructured, refs []weirv1.ObjectRef) []*unstructured.Unstructured {
 	wanted := map[weirv1.ObjectRef]bool{}
 	for _, ref := range refs {
-		wanted[versionless(ref)] = true
+		wanted[ref.Key()] = true
 	}
 	var out []*unstructured.Unstructured
 	for _, obj := range objs {
-		if wanted[versionless(apply.Ref(obj))] {
+		if wanted[apply.Ref(obj).Key()] {
 			out = append(out, obj)
 		}
 	}
 	return out
-}
-
-func versionless(ref weirv1.ObjectRef) weirv1.ObjectRef {
-	ref.Version = ""
-	return ref
 }
 
 // recordDrift merges what a drift check found into status.drift: checked
@@ -55,11 +50,11 @@ func versionless(ref weirv1.ObjectRef) weirv1.ObjectRef {
 func (r *ApplicationReconciler) recordDrift(ctx context.Context, app *weirv1.Application, checked []weirv1.ObjectRef, found []apply.ObjectDrift) {
 	previous := map[weirv1.ObjectRef]weirv1.DriftedObject{}
 	for _, d := range app.Status.Drift {
-		previous[versionless(d.Object)] = d
+		previous[d.Object.Key()] = d
 	}
 	wasChecked := map[weirv1.ObjectRef]bool{}
 	for _, ref := range checked {
-		wasChecked[versionless(ref)] = true
+		wasChecked[ref.Key()] = true
 	}
 	var next, fresh []weirv1.DriftedObject
 	for ref, d := range previous {
@@ -69,7 +64,7 @@ func (r *ApplicationReconciler) recordDrift(ctx context.Context, app *weirv1.App
 	}
 	for _, f := range found {
 		d := weirv1.DriftedObject{Object: f.Object, Deleted: f.Deleted, Fields: f.Fields, Managers: f.Managers, DetectedAt: metav1.Now()}
-		if p, ok := previous[versionless(f.Object)]; ok && sameDrift(p, d) {
+		if p, ok := previous[f.Object.Key()]; ok && sameDrift(p, d) {
 			d.DetectedAt = p.DetectedAt
 		} else {
 			fresh = append(fresh, d)

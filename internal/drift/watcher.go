@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -35,19 +37,10 @@ type Watcher struct {
 
 	mu       sync.Mutex
 	ctx      context.Context // set by Start; nil before
-	owners   map[objectKey]map[types.NamespacedName]bool
-	tracked  map[types.NamespacedName]map[objectKey]bool
+	owners   map[weirv1.ObjectRef]map[types.NamespacedName]bool
+	tracked  map[types.NamespacedName]map[weirv1.ObjectRef]bool
 	watches  map[watchKey]*kindWatch
-	suspects map[types.NamespacedName]map[objectKey]bool
-}
-
-// objectKey identifies an object across versions of its kind.
-type objectKey struct {
-	group, kind, namespace, name string
-}
-
-func keyOf(ref weirv1.ObjectRef) objectKey {
-	return objectKey{ref.Group, ref.Kind, ref.Namespace, ref.Name}
+	suspects map[types.NamespacedName]map[weirv1.ObjectRef]bool
 }
 
 // watchKey names a watch: one kind in one namespace ("" for cluster-scoped
@@ -57,8 +50,8 @@ type watchKey struct {
 	namespace string
 }
 
-func watchKeyOf(key objectKey) watchKey {
-	return watchKey{schema.GroupKind{Group: key.group, Kind: key.kind}, key.namespace}
+func watchKeyOf(key weirv1.ObjectRef) watchKey {
+	return watchKey{schema.GroupKind{Group: key.Group, Kind: key.Kind}, key.Namespace}
 }
 
 // kindWatch is the informer of one kind in one namespace, shared by every
@@ -79,10 +72,10 @@ func NewWatcher(client metadata.Interface, mapper meta.RESTMapper, labelSelector
 		self:     fieldManager,
 		selector: labelSelector,
 		events:   make(chan event.GenericEvent, eventBuffer),
-		owners:   map[objectKey]map[types.NamespacedName]bool{},
-		tracked:  map[types.NamespacedName]map[objectKey]bool{},
+		owners:   map[weirv1.ObjectRef]map[types.NamespacedName]bool{},
+		tracked:  map[types.NamespacedName]map[weirv1.ObjectRef]bool{},
 		watches:  map[watchKey]*kindWatch{},
-		suspects: map[types.NamespacedName]map[objectKey]bool{},
+		suspects: map[types.NamespacedName]map[weirv1.ObjectRef]bool{},
 	}
 }
 
@@ -113,10 +106,10 @@ func (w *Watcher) Track(app types.NamespacedName, inventory []weirv1.ObjectRef) 
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	old, known := w.tracked[app]
-	next := make(map[objectKey]bool, len(inventory))
+	next := make(map[weirv1.ObjectRef]bool, len(inventory))
 	var errs []error
 	for _, ref := range inventory {
-		key := keyOf(ref)
+		key := ref.Key()
 		next[key] = true
 		if old[key] {
 			continue
@@ -152,15 +145,12 @@ func (w *Watcher) Forget(app types.NamespacedName) {
 func (w *Watcher) Suspects(app types.NamespacedName) []weirv1.ObjectRef {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	refs := make([]weirv1.ObjectRef, 0, len(w.suspects[app]))
-	for key := range w.suspects[app] {
-		refs = append(refs, weirv1.ObjectRef{Group: key.group, Kind: key.kind, Namespace: key.namespace, Name: key.name})
-	}
+	refs := slices.Collect(maps.Keys(w.suspects[app]))
 	delete(w.suspects, app)
 	return refs
 }
 
-func (w *Watcher) own(key objectKey, app types.NamespacedName) {
+func (w *Watcher) own(key weirv1.ObjectRef, app types.NamespacedName) {
 	if w.owners[key] == nil {
 		w.owners[key] = map[types.NamespacedName]bool{}
 	}
@@ -168,7 +158,7 @@ func (w *Watcher) own(key objectKey, app types.NamespacedName) {
 	w.watches[watchKeyOf(key)].objects++
 }
 
-func (w *Watcher) disown(key objectKey, app types.NamespacedName) {
+func (w *Watcher) disown(key weirv1.ObjectRef, app types.NamespacedName) {
 	if !w.owners[key][app] {
 		return
 	}
@@ -188,7 +178,7 @@ func (w *Watcher) disown(key objectKey, app types.NamespacedName) {
 
 // watchKind makes sure ref's kind is watched in ref's namespace.
 func (w *Watcher) watchKind(ref weirv1.ObjectRef) error {
-	wk := watchKeyOf(keyOf(ref))
+	wk := watchKeyOf(ref.Key())
 	if _, ok := w.watches[wk]; ok {
 		return nil
 	}
@@ -233,12 +223,12 @@ func (w *Watcher) suspect(gk schema.GroupKind, obj *metav1.PartialObjectMetadata
 	if obj == nil {
 		return
 	}
-	key := objectKey{gk.Group, gk.Kind, obj.Namespace, obj.Name}
+	key := weirv1.ObjectRef{Group: gk.Group, Kind: gk.Kind, Namespace: obj.Namespace, Name: obj.Name}
 	w.mu.Lock()
 	var apps []types.NamespacedName
 	for app := range w.owners[key] {
 		if w.suspects[app] == nil {
-			w.suspects[app] = map[objectKey]bool{}
+			w.suspects[app] = map[weirv1.ObjectRef]bool{}
 		}
 		w.suspects[app][key] = true
 		apps = append(apps, app)

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/apply"
 )
 
 // Status is an object's kstatus.
@@ -45,7 +46,7 @@ func (s ObjectStatus) String() string {
 
 // Compute returns the kstatus of obj as given, including its status.
 func Compute(obj *unstructured.Unstructured) ObjectStatus {
-	s := ObjectStatus{Object: ref(obj)}
+	s := ObjectStatus{Object: apply.Ref(obj)}
 	res, err := kstatus.Compute(obj)
 	if err != nil {
 		s.Status, s.Message = Unknown, err.Error()
@@ -87,9 +88,4 @@ func (r Report) String() string {
 		lines[i] = s.String()
 	}
 	return fmt.Sprintf("%d of %d objects are not Current: %s", len(notCurrent), len(r.Objects), strings.Join(lines, "; "))
-}
-
-func ref(obj *unstructured.Unstructured) v1alpha1.ObjectRef {
-	gvk := obj.GroupVersionKind()
-	return v1alpha1.ObjectRef{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
 }
