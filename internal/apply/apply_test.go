@@ -6,23 +6,9 @@ import (
 	"weir.dev/weir/internal/testenv"
 )
 
-const webSet = `
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-data:
-  mode: production
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: {app: web}
-  ports:
-  - port: 80
----
+// webDeployment and webService are the app most tests apply.
+const (
+	webDeployment = `
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -39,6 +25,26 @@ spec:
       - name: web
         image: registry.example/web:1
 `
+	webService = `
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+`
+)
+
+const webSet = `
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  mode: production
+---` + webService + "---" + webDeployment
 
 func TestApplyCreatesThenLeavesUnchangedThenConfigures(t *testing.T) {
 	ns := testenv.Namespace(t)

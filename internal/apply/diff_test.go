@@ -10,37 +10,14 @@ import (
 	"weir.dev/weir/internal/testenv"
 )
 
-const diffBase = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: registry.example/web:1
----
+const diffBase = webDeployment + `---
 apiVersion: v1
 kind: Secret
 metadata: {name: creds}
 stringData:
   password: old-hunter2
   user: admin
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports:
-  - port: 80
-`
+---` + webService
 
 func TestDiffShowsChangesAndMasksSecrets(t *testing.T) {
 	ns := testenv.Namespace(t)
