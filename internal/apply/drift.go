@@ -47,9 +47,12 @@ func (m *Manager) Drift(ctx context.Context, objs []*unstructured.Unstructured) 
 func (m *Manager) driftOne(ctx context.Context, obj *unstructured.Unstructured) (ObjectDrift, error) {
 	d := ObjectDrift{Object: Ref(obj)}
 	live, applied, err := m.liveAndApplied(ctx, obj)
-	if err != nil || live == nil {
-		d.Deleted = err == nil
+	if err != nil {
 		return d, err
+	}
+	if live == nil {
+		d.Deleted = true
+		return d, nil
 	}
 	owned, err := appliedFields(applied, m.opts.FieldManager)
 	if err != nil {
