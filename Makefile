@@ -32,6 +32,8 @@ bench: controlplane
 clean:
 	rm -rf bin
 
-# Regenerates deepcopy functions and CRD manifests from api/.
+# Regenerates deepcopy functions and CRD manifests from api/, and the
+# controller's RBAC roles from the +kubebuilder:rbac markers in internal/.
 generate:
 	$(GO) tool controller-gen object paths=./api/... crd paths=./api/... output:crd:dir=config/crd/bases
+	$(GO) tool controller-gen rbac:roleName=weir-controller paths=./internal/... output:rbac:dir=config/rbac

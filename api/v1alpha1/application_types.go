@@ -147,7 +147,9 @@ type SyncPolicy struct {
 	// +optional
 	AllowEmpty bool `json:"allowEmpty,omitempty"`
 
-	// SelfHeal re-applies Git's state when a managed object drifts.
+	// SelfHeal re-applies Git's state when a managed object drifts (is
+	// changed or deleted outside weir). Without it, drift is only reported
+	// in status.drift, the Synced condition and an Event.
 	// +optional
 	SelfHeal bool `json:"selfHeal,omitempty"`
 }
@@ -237,7 +239,36 @@ type ApplicationStatus struct {
 	// History holds the last syncs, newest first.
 	// +optional
 	History []SyncRecord `json:"history,omitempty"`
+
+	// Drift lists the managed objects that were changed outside weir and
+	// no longer match the last applied revision; empty when the cluster
+	// matches Git.
+	// +optional
+	Drift []DriftedObject `json:"drift,omitempty"`
 }
+
+// DriftedObject is a managed object that no longer matches Git, and who
+// changed it.
+type DriftedObject struct {
+	// Object that drifted.
+	Object ObjectRef `json:"object"`
+	// Deleted is true when the object is gone from the cluster.
+	// +optional
+	Deleted bool `json:"deleted,omitempty"`
+	// Fields are the paths whose live values differ from Git's, as
+	// structured-merge-diff paths (".spec.replicas").
+	// +optional
+	Fields []string `json:"fields,omitempty"`
+	// Managers are the field managers that changed those fields, from the
+	// object's managedFields ("kubectl", "kubectl-edit", "kubectl (scale)").
+	// +optional
+	Managers []string `json:"managers,omitempty"`
+	// DetectedAt is when weir first saw this drift.
+	DetectedAt metav1.Time `json:"detectedAt"`
+}
+
+// MaxDriftFields bounds the field paths recorded per drifted object.
+const MaxDriftFields = 20
 
 // Application keeps a set of objects in a cluster matching a path in Git.
 //

@@ -33,21 +33,9 @@ type ObjectDiff struct {
 // appear: each is replaced by "***", or "*** (changed)" on the applied side
 // when it differs from the live value.
 func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured) ([]ObjectDiff, error) {
-	results := make([]ObjectDiff, len(objs))
-	failures := make([]error, len(objs))
-	m.each(len(objs), func(i int) {
-		results[i], failures[i] = m.diffOne(ctx, objs[i])
+	return eachObject(m, "diff", objs, func(obj *unstructured.Unstructured) (ObjectDiff, error) {
+		return m.diffOne(ctx, obj)
 	})
-	diffs := make([]ObjectDiff, 0, len(objs))
-	var errs []*ObjectError
-	for i, obj := range objs {
-		if failures[i] != nil {
-			errs = append(errs, objectError(obj, failures[i]))
-			continue
-		}
-		diffs = append(diffs, results[i])
-	}
-	return diffs, setError("diff", len(objs), errs)
 }
 
 func (m *Manager) diffOne(ctx context.Context, obj *unstructured.Unstructured) (ObjectDiff, error) {

@@ -110,6 +110,9 @@ func (m *Manager) resource(ctx context.Context, ref v1alpha1.ObjectRef) (dynamic
 	return m.client.Resource(mapping.Resource), nil
 }
 
+// Discovery, which Kubernetes grants every authenticated user by default.
+// +kubebuilder:rbac:urls=/api;/api/*;/apis;/apis/*,verbs=get
+
 // Mapper maps kinds to resources from the server's discovery information.
 // When asked for a kind it does not know, it rediscovers before answering
 // NoMatch (at most once per rediscoverInterval, so that a set full of

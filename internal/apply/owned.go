@@ -27,28 +27,47 @@ func ownedFieldsChanged(before, after *unstructured.Unstructured, manager string
 	if !owned.Equals(ownedBefore) {
 		return true, nil
 	}
-	changed := false
+	return len(differingLeaves(owned, before.Object, after.Object)) > 0, nil
+}
+
+// differingLeaves returns the leaf fields of owned whose values differ
+// between two objects' contents, or that one has and the other lacks.
+func differingLeaves(owned *fieldpath.Set, a, b map[string]any) []fieldpath.Path {
+	var paths []fieldpath.Path
 	owned.Leaves().Iterate(func(path fieldpath.Path) {
-		old, hadOld := lookup(before.Object, path)
-		now, hasNow := lookup(after.Object, path)
-		if hadOld != hasNow || hasNow && !value.Equals(value.NewValueInterface(old), value.NewValueInterface(now)) {
-			changed = true
+		av, inA := lookup(a, path)
+		bv, inB := lookup(b, path)
+		if inA != inB || inB && !value.Equals(value.NewValueInterface(av), value.NewValueInterface(bv)) {
+			paths = append(paths, path.Copy())
 		}
 	})
-	return changed, nil
+	return paths
 }
 
 // appliedFields returns the fields manager owns in obj through apply.
 func appliedFields(obj *unstructured.Unstructured, manager string) (*fieldpath.Set, error) {
 	set := &fieldpath.Set{}
 	for _, entry := range obj.GetManagedFields() {
-		if entry.Manager != manager || entry.Operation != metav1.ManagedFieldsOperationApply ||
-			entry.Subresource != "" || entry.FieldsV1 == nil {
+		if entry.Manager != manager || entry.Operation != metav1.ManagedFieldsOperationApply || entry.Subresource != "" {
 			continue
 		}
-		if err := set.FromJSON(bytes.NewReader(entry.FieldsV1.Raw)); err != nil {
-			return nil, fmt.Errorf("read managedFields of %s: %w", manager, err)
+		fields, err := entryFields(entry)
+		if err != nil {
+			return nil, err
 		}
+		set = set.Union(fields)
+	}
+	return set, nil
+}
+
+// entryFields returns the fields one managedFields entry records.
+func entryFields(entry metav1.ManagedFieldsEntry) (*fieldpath.Set, error) {
+	set := &fieldpath.Set{}
+	if entry.FieldsV1 == nil {
+		return set, nil
+	}
+	if err := set.FromJSON(bytes.NewReader(entry.FieldsV1.Raw)); err != nil {
+		return nil, fmt.Errorf("read managedFields of %s: %w", entry.Manager, err)
 	}
 	return set, nil
 }

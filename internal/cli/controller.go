@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -16,6 +17,14 @@ import (
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/server"
 )
+
+// Leader election: the generated Role grants the Lease in weir-system, where
+// config/ installs weir; another --leader-election-namespace needs its own.
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update,namespace=weir-system,roleName=weir-leader-election
+
+// leaderElectionID names the Lease the replicas of `weir controller` elect a
+// leader with.
+const leaderElectionID = "weir-controller.weir.dev"
 
 // controllerFlags configure `weir controller`.
 type controllerFlags struct {
@@ -60,14 +69,20 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 		return err
 	}
 	cfg.QPS, cfg.Burst = f.qps, f.burst
-	ctrl.SetLogger(newLogger(cmd.ErrOrStderr()))
+	log := newLogger(cmd.ErrOrStderr())
+	ctrl.SetLogger(log)
+	klog.SetLogger(log) // client-go's leader election logs through klog
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  newScheme(),
 		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
 		HealthProbeBindAddress:  f.probeAddr,
 		LeaderElection:          f.leaderElect,
-		LeaderElectionID:        "weir-controller.weir.dev",
+		LeaderElectionID:        leaderElectionID,
 		LeaderElectionNamespace: f.leaderNamespace,
+		// A replica that is stopped (SIGTERM, a rolling update) gives the
+		// Lease up once its reconciles have ended, so that another takes
+		// over at once instead of after the lease duration.
+		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
 		return err

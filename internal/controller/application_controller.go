@@ -7,9 +7,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -38,6 +41,19 @@ type Applier interface {
 	Validate(ctx context.Context, objs []*unstructured.Unstructured) error
 	Apply(ctx context.Context, stage []*unstructured.Unstructured) (apply.ChangeSet, error)
 	Prune(ctx context.Context, previous []weirv1.ObjectRef, desired []*unstructured.Unstructured) (apply.ChangeSet, error)
+	Drift(ctx context.Context, objs []*unstructured.Unstructured) ([]apply.ObjectDrift, error)
+}
+
+// DriftWatcher watches the objects Applications applied and says which
+// changed outside weir.
+type DriftWatcher interface {
+	// Track sets an Application's objects; first is true when the
+	// Application was not tracked before.
+	Track(app types.NamespacedName, inventory []weirv1.ObjectRef) (first bool, err error)
+	// Forget stops tracking an Application.
+	Forget(app types.NamespacedName)
+	// Suspects returns and forgets the objects changed since the last call.
+	Suspects(app types.NamespacedName) []weirv1.ObjectRef
 }
 
 // HealthChecker reports and awaits the health of applied objects.
@@ -46,6 +62,13 @@ type HealthChecker interface {
 	Wait(ctx context.Context, refs []weirv1.ObjectRef, timeout time.Duration) (health.Report, error)
 }
 
+// The reconciler's own permissions, generated into config/rbac. What it
+// applies is authorized by what the cluster's administrator grants weir
+// besides (the weir-apply ClusterRole, RoleBindings per namespace).
+// +kubebuilder:rbac:groups=weir.dev,resources=applications,verbs=get;list;watch
+// +kubebuilder:rbac:groups=weir.dev,resources=applications/status,verbs=get;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
 // ApplicationReconciler keeps each Application's objects matching Git.
 type ApplicationReconciler struct {
 	Client   client.Client
@@ -53,6 +76,10 @@ type ApplicationReconciler struct {
 	Applier  Applier
 	Health   HealthChecker
 	Recorder record.EventRecorder
+	// Drift reports the objects changed outside weir; Drifted carries the
+	// Applications to check because of such a change.
+	Drift   DriftWatcher
+	Drifted <-chan event.GenericEvent
 	// Refresh, when set, receives Applications to reconcile now (a push
 	// webhook); requests for one Application that arrive while it waits in
 	// the queue coalesce into one reconcile.
@@ -68,8 +95,10 @@ func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency i
 		For(&weirv1.Application{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency})
-	if r.Refresh != nil {
-		b = b.WatchesRawSource(source.Channel(r.Refresh, &handler.EnqueueRequestForObject{}))
+	for _, ch := range []<-chan event.GenericEvent{r.Refresh, r.Drifted} {
+		if ch != nil {
+			b = b.WatchesRawSource(source.Channel(ch, &handler.EnqueueRequestForObject{}))
+		}
 	}
 	return b.Complete(r)
 }
@@ -80,9 +109,13 @@ func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency i
 func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	app := &weirv1.Application{}
 	if err := r.Client.Get(ctx, req.NamespacedName, app); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Drift.Forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if app.Spec.Suspend {
+		r.Drift.Forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	before := app.DeepCopy()
@@ -93,7 +126,8 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}()
 	err := r.reconcile(ctx, app)
 	app.Status.ObservedGeneration = app.Generation
-	requeue := ctrl.Result{RequeueAfter: app.Spec.Sync.IntervalOrDefault()}
+	// Jitter spreads the polls of Applications created together.
+	requeue := ctrl.Result{RequeueAfter: wait.Jitter(app.Spec.Sync.IntervalOrDefault(), pollJitter)}
 	if err != nil && !isStalling(err) {
 		return requeue, err
 	}
@@ -109,9 +143,60 @@ func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Appli
 	}
 	trigger := syncTrigger(app, state)
 	if trigger == "" {
+		if trigger, err = r.checkDrift(ctx, app, state); err != nil {
+			return err
+		}
+	}
+	if trigger == "" {
 		return r.refreshHealth(ctx, app)
 	}
-	return r.sync(ctx, app, state, trigger)
+	err = r.sync(ctx, app, state, trigger)
+	r.track(ctx, app)
+	return err
+}
+
+// checkDrift compares the objects changed outside weir since the last
+// check (all of them, the first time the Application is seen) with the
+// revision last applied, and records what drifted. It returns TriggerDrift
+// when the drift is to be healed.
+func (r *ApplicationReconciler) checkDrift(ctx context.Context, app *weirv1.Application, state desired.State) (string, error) {
+	suspects := r.suspects(ctx, app)
+	if len(suspects) > 0 {
+		if err := r.Applier.Normalize(ctx, state.Objects, app.DestinationNamespace()); err != nil {
+			return "", err
+		}
+		drifts, err := r.Applier.Drift(ctx, selectObjects(state.Objects, suspects))
+		if err != nil {
+			return "", fmt.Errorf("check drift: %w", err)
+		}
+		r.recordDrift(ctx, app, suspects, drifts)
+	}
+	if len(app.Status.Drift) > 0 && app.Spec.Sync.SelfHeal {
+		return TriggerDrift, nil
+	}
+	return "", nil
+}
+
+// suspects are the objects to check for drift.
+func (r *ApplicationReconciler) suspects(ctx context.Context, app *weirv1.Application) []weirv1.ObjectRef {
+	key := client.ObjectKeyFromObject(app)
+	first := r.track(ctx, app)
+	changed := r.Drift.Suspects(key)
+	if first {
+		return app.Status.Inventory
+	}
+	return changed
+}
+
+// track watches the Application's inventory and reports whether it was
+// watched for the first time. A kind that cannot be watched is logged: its
+// drift is then found at the next sync only.
+func (r *ApplicationReconciler) track(ctx context.Context, app *weirv1.Application) bool {
+	first, err := r.Drift.Track(client.ObjectKeyFromObject(app), app.Status.Inventory)
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot watch some applied objects for drift")
+	}
+	return first
 }
 
 // sync applies one revision: plan the whole set, apply it in stages with
@@ -131,6 +216,13 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 	}
 	app.Status.LastAppliedRevision = state.Artifact.Revision
 	app.Status.Inventory = inventoryOf(state.Objects)
+	if trigger == TriggerDrift {
+		r.Recorder.Event(app, corev1.EventTypeNormal, ReasonDriftCorrected, "Re-applied revision "+state.Artifact.Revision+" over "+driftSummary(app.Status.Drift))
+		for range app.Status.Drift {
+			r.Metrics.DriftCorrected()
+		}
+	}
+	app.Status.Drift = nil
 	r.recordSuccess(app, state, trigger, started, changes)
 	r.Metrics.ObserveSync(weirv1.SyncSucceeded, time.Since(started))
 	log.Info("sync succeeded", "changes", changes.String())
@@ -245,12 +337,15 @@ func syncTrigger(app *weirv1.Application, state desired.State) string {
 		return TriggerRevision
 	case app.Generation != app.Status.ObservedGeneration:
 		return TriggerSpec
-	case !apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.SyncedCondition):
+	case !apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.SyncedCondition) && !isDrifted(app):
 		return TriggerRetry
 	default:
 		return ""
 	}
 }
+
+// pollJitter is the most a poll is delayed past the interval, as a fraction of it.
+const pollJitter = 0.1
 
 // What started a sync, as recorded in history.
 const (
@@ -258,6 +353,7 @@ const (
 	TriggerRevision = "revision"
 	TriggerSpec     = "spec"
 	TriggerRetry    = "retry"
+	TriggerDrift    = "drift"
 )
 
 func historyRecord(state desired.State, trigger string, started time.Time, result weirv1.SyncResult, summary string) weirv1.SyncRecord {

@@ -16,6 +16,7 @@ import (
 func TestSyncTrigger(t *testing.T) {
 	synced := []metav1.Condition{{Type: weirv1.SyncedCondition, Status: metav1.ConditionTrue}}
 	failed := []metav1.Condition{{Type: weirv1.SyncedCondition, Status: metav1.ConditionFalse}}
+	drifted := []metav1.Condition{{Type: weirv1.SyncedCondition, Status: metav1.ConditionFalse, Reason: ReasonDrifted}}
 	tests := []struct {
 		name       string
 		annotation string
@@ -31,6 +32,7 @@ func TestSyncTrigger(t *testing.T) {
 		{"request already handled", "t1", 1, weirv1.ApplicationStatus{ObservedGeneration: 1, LastAttemptedRevision: "r1", LastHandledSyncRequest: "t1", Conditions: synced}, "r1", ""},
 		{"last sync failed", "", 1, weirv1.ApplicationStatus{ObservedGeneration: 1, LastAttemptedRevision: "r1", Conditions: failed}, "r1", TriggerRetry},
 		{"first sync", "", 1, weirv1.ApplicationStatus{}, "r1", TriggerRevision},
+		{"drifted (healing is checkDrift's call)", "", 1, weirv1.ApplicationStatus{ObservedGeneration: 1, LastAttemptedRevision: "r1", Conditions: drifted}, "r1", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

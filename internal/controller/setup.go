@@ -1,12 +1,14 @@
 package controller
 
 import (
+	"k8s.io/client-go/metadata"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/desired"
+	"weir.dev/weir/internal/drift"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/source"
@@ -32,6 +34,15 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
+	metadataClient, err := metadata.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	watcher := drift.NewWatcher(metadataClient, applier.RESTMapper(),
+		apply.ManagedByLabel+"="+apply.DefaultFieldManager, apply.DefaultFieldManager)
+	if err := mgr.Add(watcher); err != nil {
+		return err
+	}
 	// Served on the manager's /metrics endpoint.
 	rec, err := metrics.NewRecorder(ctrlmetrics.Registry)
 	if err != nil {
@@ -45,6 +56,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Applier:  applier,
 		Health:   health.NewChecker(applier.Client(), applier.RESTMapper()),
 		Recorder: mgr.GetEventRecorderFor("weir"),
+		Drift:    watcher,
+		Drifted:  watcher.Events(),
 		Refresh:  opts.Refresh,
 		Metrics:  rec,
 	}

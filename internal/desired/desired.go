@@ -33,6 +33,9 @@ type State struct {
 	Objects []*unstructured.Unstructured
 }
 
+// Git credentials are read one Secret at a time, never listed or watched.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+
 // Loader loads desired state. Secrets are read with Reader; Metrics, when
 // set, records every fetch.
 type Loader struct {

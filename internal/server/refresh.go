@@ -47,6 +47,9 @@ func (r *ReplicaRefresher) enqueue(ctx context.Context, app *weirv1.Application)
 	}
 }
 
+// A standby replica asks the leader to refresh through an annotation.
+// +kubebuilder:rbac:groups=weir.dev,resources=applications,verbs=patch
+
 func (r *ReplicaRefresher) annotate(ctx context.Context, app *weirv1.Application) error {
 	now := time.Now
 	if r.Now != nil {

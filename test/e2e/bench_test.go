@@ -1,13 +1,21 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	typedappsv1 "k8s.io/client-go/kubernetes/typed/apps/v1"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
@@ -68,5 +76,70 @@ func BenchmarkControllerMemory100Apps(b *testing.B) {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
 		b.ReportMetric(float64(m.HeapInuse)/(1<<20), "MiB-heap-inuse")
+		b.ReportMetric(cpuShareAtRest(b, 60*time.Second)*100, "%-cpu-at-rest")
 	}
+}
+
+// cpuShareAtRest is the share of one core the test process (the controller,
+// at rest: polling Git, checking health, watching) uses over d.
+func cpuShareAtRest(b *testing.B, d time.Duration) float64 {
+	before := cpuTime(b)
+	time.Sleep(d)
+	return (cpuTime(b) - before).Seconds() / d.Seconds()
+}
+
+func cpuTime(b *testing.B) time.Duration {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+}
+
+// BenchmarkDriftToHealed scales a managed Deployment 100 times, as kubectl
+// does (the scale subresource), and reports how long weir takes to put
+// Git's replica count back: the 50th and 99th percentiles. Each edit waits
+// for the previous healing sync to finish (its health check waits for the
+// pods to scale down), so that it measures one heal, not a queue of them.
+func BenchmarkDriftToHealed(b *testing.B) {
+	s := given(b, driftFiles)
+	s.whenApplication(watchOnly(true))
+	s.thenApplied(s.repo.Head())
+	deployments := kubernetes.NewForConfigOrDie(testenv.Config(b)).AppsV1().Deployments(s.ns)
+	ctx := testenv.Context(b, time.Hour)
+	var latencies []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		for range 100 {
+			latencies = append(latencies, driftAndHeal(b, ctx, deployments))
+			s.waitFor("the healing sync finished", func(app *weirv1.Application) bool {
+				return apimeta.FindStatusCondition(app.Status.Conditions, weirv1.ReconcilingCondition) == nil
+			})
+		}
+	}
+	slices.Sort(latencies)
+	b.ReportMetric(float64(latencies[len(latencies)/2].Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(latencies[len(latencies)*99/100].Milliseconds()), "p99-ms")
+}
+
+// driftAndHeal scales web to 5 and returns the time until it is back at 2.
+func driftAndHeal(b *testing.B, ctx context.Context, deployments typedappsv1.DeploymentInterface) time.Duration {
+	start := time.Now()
+	scaled, err := deployments.Patch(ctx, "web", types.MergePatchType, []byte(`{"spec":{"replicas":5}}`),
+		metav1.PatchOptions{FieldManager: "kubectl"}, "scale")
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := deployments.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=web", ResourceVersion: scaled.ResourceVersion})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Stop()
+	for ev := range w.ResultChan() {
+		if d, ok := ev.Object.(*appsv1.Deployment); ok && *d.Spec.Replicas == 2 {
+			return time.Since(start)
+		}
+	}
+	b.Fatal("the watch ended before web was healed")
+	return 0
 }

@@ -1,0 +1,128 @@
+package controller
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/apply"
+)
+
+// Reasons for drift.
+const (
+	// ReasonDrifted is the Synced condition's reason while managed objects
+	// differ from the applied revision.
+	ReasonDrifted = "Drifted"
+	// ReasonDriftDetected is the Event recorded when new drift is found.
+	ReasonDriftDetected = "DriftDetected"
+	// ReasonDriftCorrected is the Event recorded when self-heal re-applied.
+	ReasonDriftCorrected = "DriftCorrected"
+)
+
+// selectObjects returns the objects of objs that refs name, by group,
+// kind, namespace and name.
+func selectObjects(objs []*unstructured.Unstructured, refs []weirv1.ObjectRef) []*unstructured.Unstructured {
+	wanted := map[weirv1.ObjectRef]bool{}
+	for _, ref := range refs {
+		wanted[versionless(ref)] = true
+	}
+	var out []*unstructured.Unstructured
+	for _, obj := range objs {
+		if wanted[versionless(apply.Ref(obj))] {
+			out = append(out, obj)
+		}
+	}
+	return out
+}
+
+func versionless(ref weirv1.ObjectRef) weirv1.ObjectRef {
+	ref.Version = ""
+	return ref
+}
+
+// recordDrift merges what a drift check found into status.drift: checked
+// objects are replaced by their findings, others keep theirs. New drift is
+// logged and recorded in an Event; the Synced condition follows.
+func (r *ApplicationReconciler) recordDrift(ctx context.Context, app *weirv1.Application, checked []weirv1.ObjectRef, found []apply.ObjectDrift) {
+	previous := map[weirv1.ObjectRef]weirv1.DriftedObject{}
+	for _, d := range app.Status.Drift {
+		previous[versionless(d.Object)] = d
+	}
+	wasChecked := map[weirv1.ObjectRef]bool{}
+	for _, ref := range checked {
+		wasChecked[versionless(ref)] = true
+	}
+	var next, fresh []weirv1.DriftedObject
+	for ref, d := range previous {
+		if !wasChecked[ref] {
+			next = append(next, d)
+		}
+	}
+	for _, f := range found {
+		d := weirv1.DriftedObject{Object: f.Object, Deleted: f.Deleted, Fields: f.Fields, Managers: f.Managers, DetectedAt: metav1.Now()}
+		if p, ok := previous[versionless(f.Object)]; ok && sameDrift(p, d) {
+			d.DetectedAt = p.DetectedAt
+		} else {
+			fresh = append(fresh, d)
+		}
+		next = append(next, d)
+	}
+	slices.SortFunc(next, func(a, b weirv1.DriftedObject) int { return cmp.Compare(a.Object.String(), b.Object.String()) })
+	app.Status.Drift = next
+	for range fresh {
+		r.Metrics.DriftDetected()
+	}
+	if len(fresh) > 0 {
+		msg := driftSummary(fresh)
+		ctrl.LoggerFrom(ctx).Info("drift detected", "drift", msg)
+		r.Recorder.Event(app, corev1.EventTypeWarning, ReasonDriftDetected, msg)
+	}
+	setDriftCondition(app)
+}
+
+func sameDrift(a, b weirv1.DriftedObject) bool {
+	return a.Deleted == b.Deleted && slices.Equal(a.Fields, b.Fields) && slices.Equal(a.Managers, b.Managers)
+}
+
+// setDriftCondition sets Synced from status.drift: False while anything
+// drifted, True again once it all matches.
+func setDriftCondition(app *weirv1.Application) {
+	switch {
+	case len(app.Status.Drift) > 0:
+		setCondition(app, weirv1.SyncedCondition, metav1.ConditionFalse, ReasonDrifted,
+			fmt.Sprintf("%d objects drifted from revision %s: %s", len(app.Status.Drift), app.Status.LastAppliedRevision, driftSummary(app.Status.Drift)))
+	case isDrifted(app):
+		setCondition(app, weirv1.SyncedCondition, metav1.ConditionTrue, ReasonSucceeded, "The cluster matches revision "+app.Status.LastAppliedRevision)
+	}
+}
+
+// isDrifted reports whether the Synced condition says the cluster drifted.
+func isDrifted(app *weirv1.Application) bool {
+	c := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.SyncedCondition)
+	return c != nil && c.Reason == ReasonDrifted
+}
+
+// driftSummary says what drifted and who drifted it, in one line.
+func driftSummary(drift []weirv1.DriftedObject) string {
+	parts := make([]string, len(drift))
+	for i, d := range drift {
+		switch {
+		case d.Deleted:
+			parts[i] = d.Object.String() + " deleted"
+		case len(d.Managers) == 0:
+			parts[i] = d.Object.String() + ": " + strings.Join(d.Fields, ", ") + " changed"
+		default:
+			parts[i] = d.Object.String() + ": " + strings.Join(d.Fields, ", ") + " changed by " + strings.Join(d.Managers, ", ")
+		}
+	}
+	return strings.Join(parts, "; ")
+}

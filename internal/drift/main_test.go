@@ -1,0 +1,9 @@
+package drift
+
+import (
+	"testing"
+
+	"weir.dev/weir/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }

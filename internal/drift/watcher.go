@@ -1,0 +1,255 @@
+package drift
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+)
+
+// eventBuffer is how many Application notifications wait for the
+// controller before informers block.
+const eventBuffer = 1024
+
+// Watcher watches the objects Applications applied. It is a
+// controller-runtime Runnable: informers run while Start does.
+type Watcher struct {
+	client metadata.Interface
+	mapper meta.RESTMapper
+	// self is weir's field manager; its writes are not drift.
+	self string
+	// selector limits every watch to objects weir applied.
+	selector string
+	events   chan event.GenericEvent
+
+	mu       sync.Mutex
+	ctx      context.Context // set by Start; nil before
+	owners   map[objectKey]map[types.NamespacedName]bool
+	tracked  map[types.NamespacedName]map[objectKey]bool
+	watches  map[watchKey]*kindWatch
+	suspects map[types.NamespacedName]map[objectKey]bool
+}
+
+// objectKey identifies an object across versions of its kind.
+type objectKey struct {
+	group, kind, namespace, name string
+}
+
+func keyOf(ref weirv1.ObjectRef) objectKey {
+	return objectKey{ref.Group, ref.Kind, ref.Namespace, ref.Name}
+}
+
+// watchKey names a watch: one kind in one namespace ("" for cluster-scoped
+// kinds). Watching per namespace lets weir run with namespaced grants.
+type watchKey struct {
+	gk        schema.GroupKind
+	namespace string
+}
+
+func watchKeyOf(key objectKey) watchKey {
+	return watchKey{schema.GroupKind{Group: key.group, Kind: key.kind}, key.namespace}
+}
+
+// kindWatch is the informer of one kind in one namespace, shared by every
+// Application that applied objects there, and stopped when none has any
+// left.
+type kindWatch struct {
+	gvr     schema.GroupVersionResource
+	objects int // tracked (Application, object) pairs of this kind
+	stop    context.CancelFunc
+}
+
+// NewWatcher returns a Watcher that selects objects by label (weir's
+// managed-by label and value) and ignores writes by fieldManager.
+func NewWatcher(client metadata.Interface, mapper meta.RESTMapper, labelSelector, fieldManager string) *Watcher {
+	return &Watcher{
+		client:   client,
+		mapper:   mapper,
+		self:     fieldManager,
+		selector: labelSelector,
+		events:   make(chan event.GenericEvent, eventBuffer),
+		owners:   map[objectKey]map[types.NamespacedName]bool{},
+		tracked:  map[types.NamespacedName]map[objectKey]bool{},
+		watches:  map[watchKey]*kindWatch{},
+		suspects: map[types.NamespacedName]map[objectKey]bool{},
+	}
+}
+
+// Events carries an Application each time an object it applied changes
+// outside weir; feed it to the controller as a channel source.
+func (w *Watcher) Events() <-chan event.GenericEvent { return w.events }
+
+// NeedLeaderElection is true: only the leader reconciles, so only it watches.
+func (w *Watcher) NeedLeaderElection() bool { return true }
+
+// Start runs the watches until ctx ends.
+func (w *Watcher) Start(ctx context.Context) error {
+	w.mu.Lock()
+	w.ctx = ctx
+	for wk, kw := range w.watches {
+		w.run(wk, kw)
+	}
+	w.mu.Unlock()
+	<-ctx.Done()
+	return nil
+}
+
+// Track sets the objects app applied, watching their kinds. It reports
+// whether app was new to the Watcher: changes made before then were not
+// seen, so the caller should check all of its objects once. An error names
+// the kinds that cannot be watched; the others are.
+func (w *Watcher) Track(app types.NamespacedName, inventory []weirv1.ObjectRef) (first bool, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	old, known := w.tracked[app]
+	next := make(map[objectKey]bool, len(inventory))
+	var errs []error
+	for _, ref := range inventory {
+		key := keyOf(ref)
+		next[key] = true
+		if old[key] {
+			continue
+		}
+		if err := w.watchKind(ref); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		w.own(key, app)
+	}
+	for key := range old {
+		if !next[key] {
+			w.disown(key, app)
+		}
+	}
+	w.tracked[app] = next
+	return !known, errors.Join(errs...)
+}
+
+// Forget stops tracking app (deleted or suspended).
+func (w *Watcher) Forget(app types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for key := range w.tracked[app] {
+		w.disown(key, app)
+	}
+	delete(w.tracked, app)
+	delete(w.suspects, app)
+}
+
+// Suspects returns, and forgets, the objects of app changed outside weir
+// since the last call. Refs carry no version.
+func (w *Watcher) Suspects(app types.NamespacedName) []weirv1.ObjectRef {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	refs := make([]weirv1.ObjectRef, 0, len(w.suspects[app]))
+	for key := range w.suspects[app] {
+		refs = append(refs, weirv1.ObjectRef{Group: key.group, Kind: key.kind, Namespace: key.namespace, Name: key.name})
+	}
+	delete(w.suspects, app)
+	return refs
+}
+
+func (w *Watcher) own(key objectKey, app types.NamespacedName) {
+	if w.owners[key] == nil {
+		w.owners[key] = map[types.NamespacedName]bool{}
+	}
+	w.owners[key][app] = true
+	w.watches[watchKeyOf(key)].objects++
+}
+
+func (w *Watcher) disown(key objectKey, app types.NamespacedName) {
+	if !w.owners[key][app] {
+		return
+	}
+	delete(w.owners[key], app)
+	if len(w.owners[key]) == 0 {
+		delete(w.owners, key)
+	}
+	wk := watchKeyOf(key)
+	kw := w.watches[wk]
+	if kw.objects--; kw.objects == 0 {
+		if kw.stop != nil {
+			kw.stop()
+		}
+		delete(w.watches, wk)
+	}
+}
+
+// watchKind makes sure ref's kind is watched in ref's namespace.
+func (w *Watcher) watchKind(ref weirv1.ObjectRef) error {
+	wk := watchKeyOf(keyOf(ref))
+	if _, ok := w.watches[wk]; ok {
+		return nil
+	}
+	mapping, err := w.mapper.RESTMapping(wk.gk, ref.Version)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", wk.gk, err)
+	}
+	kw := &kindWatch{gvr: mapping.Resource}
+	w.watches[wk] = kw
+	if w.ctx != nil {
+		w.run(wk, kw)
+	}
+	return nil
+}
+
+// run starts kw's informer; w.mu is held.
+func (w *Watcher) run(wk watchKey, kw *kindWatch) {
+	ctx, stop := context.WithCancel(w.ctx)
+	kw.stop = stop
+	gk := wk.gk
+	informer := metadatainformer.NewFilteredMetadataInformer(w.client, kw.gvr, wk.namespace, 0, cache.Indexers{},
+		func(opts *metav1.ListOptions) { opts.LabelSelector = w.selector }).Informer()
+	_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(old, obj any) {
+			if changedOutside(asMeta(old), asMeta(obj), w.self) {
+				w.suspect(gk, asMeta(obj))
+			}
+		},
+		DeleteFunc: func(obj any) {
+			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tombstone.Obj
+			}
+			w.suspect(gk, asMeta(obj))
+		},
+	})
+	go informer.RunWithContext(ctx)
+}
+
+// suspect records that an object may have drifted and notifies the
+// Applications that applied it.
+func (w *Watcher) suspect(gk schema.GroupKind, obj *metav1.PartialObjectMetadata) {
+	if obj == nil {
+		return
+	}
+	key := objectKey{gk.Group, gk.Kind, obj.Namespace, obj.Name}
+	w.mu.Lock()
+	var apps []types.NamespacedName
+	for app := range w.owners[key] {
+		if w.suspects[app] == nil {
+			w.suspects[app] = map[objectKey]bool{}
+		}
+		w.suspects[app][key] = true
+		apps = append(apps, app)
+	}
+	w.mu.Unlock()
+	for _, app := range apps {
+		w.events <- event.GenericEvent{Object: &weirv1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: app.Namespace, Name: app.Name}}}
+	}
+}
+
+func asMeta(obj any) *metav1.PartialObjectMetadata {
+	m, _ := obj.(*metav1.PartialObjectMetadata)
+	return m
+}

@@ -1,0 +1,112 @@
+package drift
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	corev1apply "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/apply"
+	"weir.dev/weir/internal/testenv"
+)
+
+// quiet is how long a test waits to be sure no notification comes.
+const quiet = 2 * time.Second
+
+func TestWatcherNotifiesOnlyOfOutsideChangesToTrackedObjects(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := testenv.Context(t, 2*time.Minute)
+	cfg := testenv.Config(t)
+	kube := kubernetes.NewForConfigOrDie(cfg)
+	mapper, err := apply.NewMapper(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWatcher(metadata.NewForConfigOrDie(cfg), mapper, apply.ManagedByLabel+"=weir", "weir")
+	go func() { _ = w.Start(ctx) }()
+
+	applyConfigMap := func(name, manager, value string, labels map[string]string) {
+		t.Helper()
+		cm := corev1apply.ConfigMap(name, ns).WithLabels(labels).WithData(map[string]string{"k": value})
+		if _, err := kube.CoreV1().ConfigMaps(ns).Apply(ctx, cm, metav1.ApplyOptions{FieldManager: manager, Force: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	managed := map[string]string{apply.ManagedByLabel: "weir"}
+	applyConfigMap("managed", "weir", "1", managed)
+	applyConfigMap("other", "weir", "1", managed)
+	applyConfigMap("unrelated", "someone", "1", nil)
+
+	app := types.NamespacedName{Namespace: ns, Name: "shop"}
+	inventory := []weirv1.ObjectRef{{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: "managed"}}
+	if first, err := w.Track(app, inventory); !first || err != nil {
+		t.Fatalf("first Track = %v, %v; want true, nil", first, err)
+	}
+	if first, err := w.Track(app, inventory); first || err != nil {
+		t.Fatalf("second Track = %v, %v; want false, nil", first, err)
+	}
+	time.Sleep(time.Second) // let the informer list before the changes start
+
+	for i := range 5 {
+		applyConfigMap("unrelated", "someone", fmt.Sprint(i), nil)
+		applyConfigMap("other", "kubectl", fmt.Sprint(i), managed) // managed, but not by this app
+	}
+	applyConfigMap("managed", "weir", "2", managed)
+	expectNoEvent(t, w, "weir's own apply, an unrelated object and another app's object")
+
+	applyConfigMap("managed", "kubectl-edit", "3", managed)
+	expectEvent(t, w, app, "managed")
+
+	if err := kube.CoreV1().ConfigMaps(ns).Delete(ctx, "managed", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expectEvent(t, w, app, "managed")
+
+	applyConfigMap("managed", "weir", "4", managed)
+	w.Forget(app)
+	applyConfigMap("managed", "kubectl-edit", "5", managed)
+	expectNoEvent(t, w, "an edit after Forget")
+}
+
+func expectEvent(t *testing.T, w *Watcher, app types.NamespacedName, object string) {
+	t.Helper()
+	select {
+	case e := <-w.Events():
+		if got := (types.NamespacedName{Namespace: e.Object.GetNamespace(), Name: e.Object.GetName()}); got != app {
+			t.Fatalf("notified %v, want %v", got, app)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no notification for %s", object)
+	}
+	suspects := w.Suspects(app)
+	if len(suspects) != 1 || suspects[0].Name != object {
+		t.Fatalf("Suspects = %v, want just %s", suspects, object)
+	}
+	drain(w)
+}
+
+func expectNoEvent(t *testing.T, w *Watcher, what string) {
+	t.Helper()
+	select {
+	case e := <-w.Events():
+		t.Fatalf("%s notified %s/%s", what, e.Object.GetNamespace(), e.Object.GetName())
+	case <-time.After(quiet):
+	}
+}
+
+// drain drops the notifications a change sent after the first.
+func drain(w *Watcher) {
+	for {
+		select {
+		case <-w.Events():
+		case <-time.After(200 * time.Millisecond):
+			return
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package install
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/authentication/serviceaccount"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/testenv"
+)
+
+// TestLeastPrivilege runs the controller as the ServiceAccount weir, with
+// only what config/default and the documented per-namespace grant give it,
+// and leader election on. It reads Git credentials from a Secret, applies
+// a ConfigMap and a Deployment where it was granted, and where it was not
+// it reports the refusal on the Application instead of waiting.
+func TestLeastPrivilege(t *testing.T) {
+	install(t)
+	startController(t, asServiceAccount(testenv.Config(t), systemNamespace, "weir"))
+
+	repo := newAppRepo(t)
+	const gitUser, gitPassword = "weir-bot", "pass-5d0c77e1"
+	root, name := filepath.Split(repo.Dir)
+	url := testenv.NewGitHTTPServer(t, root, gitUser, gitPassword, false).URL(name)
+	c := testenv.Client(t, weirv1.AddToScheme)
+
+	tests := []struct {
+		name  string
+		grant bool
+		want  func(weirv1.ApplicationStatus) error
+	}{
+		{name: "granted namespace", grant: true, want: readyAt(repo.Head())},
+		{name: "namespace without a grant", grant: false, want: refused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ns := testenv.Namespace(t)
+			if tt.grant {
+				grantNamespace(t, ns)
+			}
+			secret := &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "git-credentials"},
+				Data:       map[string][]byte{"username": []byte(gitUser), "password": []byte(gitPassword)},
+			}
+			if err := c.Create(context.Background(), secret); err != nil {
+				t.Fatal(err)
+			}
+			app := newApplication(t, c, ns, url, secret.Name)
+			awaitApplication(t, c, app, tt.want)
+		})
+	}
+}
+
+// refused passes once the Application is not Ready because the API server
+// refused weir, and says so.
+func refused(s weirv1.ApplicationStatus) error {
+	ready := apimeta.FindStatusCondition(s.Conditions, weirv1.ReadyCondition)
+	switch {
+	case ready == nil || ready.Status != metav1.ConditionFalse:
+		return fmt.Errorf("want Ready False, got %v", ready)
+	case ready.Reason != controller.ReasonValidationFailed && ready.Reason != controller.ReasonApplyFailed:
+		return fmt.Errorf("want reason %s or %s, got %s: %s", controller.ReasonValidationFailed, controller.ReasonApplyFailed, ready.Reason, ready.Message)
+	case !strings.Contains(ready.Message, "forbidden"):
+		return fmt.Errorf("the message does not say forbidden: %s", ready.Message)
+	}
+	return nil
+}
+
+// asServiceAccount makes cfg act as the ServiceAccount, with the groups
+// the API server gives a ServiceAccount's token.
+func asServiceAccount(cfg *rest.Config, namespace, name string) *rest.Config {
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: serviceaccount.MakeUsername(namespace, name), Groups: serviceAccountGroups(namespace)}
+	return cfg
+}
+
+// serviceAccountGroups are the groups the API server puts a ServiceAccount
+// of namespace in.
+func serviceAccountGroups(namespace string) []string {
+	return append(serviceaccount.MakeGroupNames(namespace), user.AllAuthenticated)
+}
+
+// startController runs weir's controllers in this process with cfg,
+// electing a leader in weir-system as the installed Deployment does, until
+// the test ends. It fails the test unless this process is elected.
+func startController(t *testing.T, cfg *rest.Config) {
+	t.Helper()
+	scheme := testenv.Scheme()
+	if err := weirv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress:        "0",
+		LeaderElection:                true,
+		LeaderElectionNamespace:       systemNamespace,
+		LeaderElectionID:              "weir-least-privilege",
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := controller.Setup(mgr, controller.Options{CacheDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("controller: %v", err)
+		}
+	})
+	select {
+	case <-mgr.Elected():
+	case err := <-stopped:
+		t.Fatalf("controller stopped before it was elected: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("not elected leader within 30s: can the ServiceAccount use Leases in weir-system?")
+	}
+}
+
+// TestServiceAccountPermissions asks the API server's authorizer what the
+// installed roles let the ServiceAccount weir do: what the controller
+// calls, and nothing more until a namespace is granted.
+func TestServiceAccountPermissions(t *testing.T) {
+	install(t)
+	granted, other := testenv.Namespace(t), testenv.Namespace(t)
+	grantNamespace(t, granted)
+	c := testenv.Client(t)
+
+	tests := []struct {
+		attrs authorizationv1.ResourceAttributes
+		want  bool
+	}{
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "watch"}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Subresource: "status", Verb: "patch", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "patch", Namespace: other}, false},
+		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "get", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "list", Namespace: other}, false},
+		{authorizationv1.ResourceAttributes{Resource: "events", Verb: "create", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: systemNamespace}, true},
+		{authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: other}, false},
+		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "patch", Namespace: granted}, true},
+		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "watch", Namespace: granted}, true},
+		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "patch", Namespace: other}, false},
+		{authorizationv1.ResourceAttributes{Resource: "namespaces", Verb: "delete", Name: granted}, false},
+	}
+	for _, tt := range tests {
+		a := tt.attrs
+		review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User:               serviceaccount.MakeUsername(systemNamespace, "weir"),
+			Groups:             serviceAccountGroups(systemNamespace),
+			ResourceAttributes: &a,
+		}}
+		if err := c.Create(context.Background(), review); err != nil {
+			t.Fatal(err)
+		}
+		if review.Status.Allowed != tt.want {
+			t.Errorf("%s %s/%s in %q: allowed %v, want %v", a.Verb, a.Resource, a.Subresource, a.Namespace, review.Status.Allowed, tt.want)
+		}
+	}
+}
