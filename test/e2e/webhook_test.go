@@ -82,6 +82,9 @@ func TestABadlySignedPushSyncsNothing(t *testing.T) {
 		t.Fatalf("the signed push got %d %+v", code, resp)
 	}
 	s.thenApplied(pushed)
+	if strings.Contains(controllerLog.String(), webhookToken) {
+		t.Error("the controller logged the webhook token")
+	}
 }
 
 func TestAFloodOfPushesCoalescesIntoFewSyncs(t *testing.T) {
