@@ -1,16 +1,21 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/server"
 )
 
 // Leader election: the generated Role grants the Lease in weir-system, where
@@ -30,6 +35,8 @@ type controllerFlags struct {
 	concurrency            int
 	qps                    float32
 	burst                  int
+	webhookAddr            string
+	webhookSecret          string
 }
 
 func newControllerCommand(cluster *clusterFlags) *cobra.Command {
@@ -51,6 +58,8 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.IntVar(&f.concurrency, "concurrency", 4, "Applications synced at once")
 	flags.Float32Var(&f.qps, "kube-api-qps", 50, "requests per second to the API server, sustained")
 	flags.IntVar(&f.burst, "kube-api-burst", 300, "requests to the API server in a burst")
+	flags.StringVar(&f.webhookAddr, "webhook-bind-address", ":9292", "address of the push webhook receiver (/hooks/github, /hooks/gitlab, /hooks/gitea, /hooks/generic); 0 disables it")
+	flags.StringVar(&f.webhookSecret, "webhook-secret", "", "namespace/name of the Secret whose \"token\" key webhooks must be signed with; without it the receiver is off")
 	return cmd
 }
 
@@ -78,7 +87,11 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	if err != nil {
 		return err
 	}
-	if err := controller.Setup(mgr, controller.Options{CacheDir: f.cacheDir, Concurrency: f.concurrency}); err != nil {
+	opts := controller.Options{CacheDir: f.cacheDir, Concurrency: f.concurrency}
+	if err := setupWebhook(mgr, f, &opts); err != nil {
+		return err
+	}
+	if err := controller.Setup(mgr, opts); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
@@ -88,4 +101,32 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 		return err
 	}
 	return mgr.Start(cmd.Context())
+}
+
+// setupWebhook adds the push webhook receiver to mgr, on every replica, and
+// connects it to the reconciler through opts.Refresh.
+func setupWebhook(mgr ctrl.Manager, f *controllerFlags, opts *controller.Options) error {
+	if f.webhookAddr == "0" || f.webhookAddr == "" {
+		return nil
+	}
+	if f.webhookSecret == "" {
+		mgr.GetLogger().Info("the push webhook receiver is off: --webhook-secret is not set")
+		return nil
+	}
+	secret, err := parseObjectKey(f.webhookSecret)
+	if err != nil {
+		return fmt.Errorf("--webhook-secret: %w", err)
+	}
+	refresh := make(chan event.GenericEvent)
+	opts.Refresh = refresh
+	return server.Setup(mgr, server.Options{BindAddress: f.webhookAddr, Secret: secret, Refresh: refresh})
+}
+
+// parseObjectKey reads "namespace/name".
+func parseObjectKey(s string) (client.ObjectKey, error) {
+	ns, name, err := cache.SplitMetaNamespaceKey(s)
+	if err == nil && (ns == "" || name == "") {
+		err = fmt.Errorf("%q is not namespace/name", s)
+	}
+	return client.ObjectKey{Namespace: ns, Name: name}, err
 }

@@ -39,46 +39,25 @@ type Recorder struct {
 // registered them), the Recorder records into those, so that every part
 // adds to the same series.
 func NewRecorder(reg prometheus.Registerer) (*Recorder, error) {
-	r := &Recorder{
-		syncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "sync_duration_seconds",
-			Help:    "Duration of Application syncs, from plan to prune, by result.",
-			Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300},
-		}, []string{"result"}),
-		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "syncs_total",
-			Help: "Application syncs, by result.",
-		}, []string{"result"}),
-		driftDetected: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "drift_detected_total",
-			Help: "Managed objects found changed outside weir.",
-		}),
-		driftCorrected: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "drift_corrected_total",
-			Help: "Drifted objects weir set back to Git's state.",
-		}),
-		fetchDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "git_fetch_duration_seconds",
-			Help:    "Duration of resolving an Application's ref and checking out its commit.",
-			Buckets: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
-		}),
-		fetchFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "git_fetch_failures_total",
-			Help: "Git fetches that failed.",
-		}),
-		webhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "webhook_requests_total",
-			Help: "Push webhook requests, by provider and outcome.",
-		}, []string{"provider", "outcome"}),
-	}
 	var err error
-	r.syncDuration = register(reg, r.syncDuration, &err)
-	r.syncs = register(reg, r.syncs, &err)
-	r.driftDetected = register(reg, r.driftDetected, &err)
-	r.driftCorrected = register(reg, r.driftCorrected, &err)
-	r.fetchDuration = register(reg, r.fetchDuration, &err)
-	r.fetchFailures = register(reg, r.fetchFailures, &err)
-	r.webhookRequests = register(reg, r.webhookRequests, &err)
+	r := &Recorder{
+		syncDuration: register(reg, prometheus.NewHistogramVec(histogramOpts("sync_duration_seconds",
+			"Duration of Application syncs, from plan to prune, by result.",
+			0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), []string{"result"}), &err),
+		syncs: register(reg, prometheus.NewCounterVec(counterOpts("syncs_total",
+			"Application syncs, by result."), []string{"result"}), &err),
+		driftDetected: register(reg, prometheus.NewCounter(counterOpts("drift_detected_total",
+			"Managed objects found changed outside weir.")), &err),
+		driftCorrected: register(reg, prometheus.NewCounter(counterOpts("drift_corrected_total",
+			"Drifted objects weir set back to Git's state.")), &err),
+		fetchDuration: register(reg, prometheus.NewHistogram(histogramOpts("git_fetch_duration_seconds",
+			"Duration of resolving an Application's ref and checking out its commit.",
+			0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)), &err),
+		fetchFailures: register(reg, prometheus.NewCounter(counterOpts("git_fetch_failures_total",
+			"Git fetches that failed.")), &err),
+		webhookRequests: register(reg, prometheus.NewCounterVec(counterOpts("webhook_requests_total",
+			"Push webhook requests, by provider and outcome."), []string{"provider", "outcome"}), &err),
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +66,14 @@ func NewRecorder(reg prometheus.Registerer) (*Recorder, error) {
 		r.syncDuration.WithLabelValues(resultLabel(result))
 	}
 	return r, nil
+}
+
+func counterOpts(name, help string) prometheus.CounterOpts {
+	return prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}
+}
+
+func histogramOpts(name, help string, buckets ...float64) prometheus.HistogramOpts {
+	return prometheus.HistogramOpts{Namespace: namespace, Name: name, Help: help, Buckets: buckets}
 }
 
 // register registers c with reg, or returns the equal collector reg already

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -29,15 +30,7 @@ func TestSyncsAreCountedAndTimedByResult(t *testing.T) {
 	r.ObserveSync(weirv1.SyncSucceeded, 200*time.Millisecond)
 	r.ObserveSync(weirv1.SyncFailed, time.Second)
 
-	want := `
-# HELP weir_syncs_total Application syncs, by result.
-# TYPE weir_syncs_total counter
-weir_syncs_total{result="failed"} 1
-weir_syncs_total{result="succeeded"} 2
-`
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "weir_syncs_total"); err != nil {
-		t.Error(err)
-	}
+	wantSyncs(t, reg, 1, 2)
 	if n := testutil.CollectAndCount(r.syncDuration); n != 2 {
 		t.Errorf("sync duration has %d series, want one per result", n)
 	}
@@ -48,12 +41,18 @@ weir_syncs_total{result="succeeded"} 2
 
 func TestResultSeriesExistBeforeTheFirstSync(t *testing.T) {
 	_, reg := newRecorder(t)
-	want := `
+	wantSyncs(t, reg, 0, 0)
+}
+
+// wantSyncs checks weir_syncs_total in reg.
+func wantSyncs(t *testing.T, reg prometheus.Gatherer, failed, succeeded int) {
+	t.Helper()
+	want := fmt.Sprintf(`
 # HELP weir_syncs_total Application syncs, by result.
 # TYPE weir_syncs_total counter
-weir_syncs_total{result="failed"} 0
-weir_syncs_total{result="succeeded"} 0
-`
+weir_syncs_total{result="failed"} %d
+weir_syncs_total{result="succeeded"} %d
+`, failed, succeeded)
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "weir_syncs_total"); err != nil {
 		t.Error(err)
 	}

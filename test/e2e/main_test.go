@@ -7,29 +7,64 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"testing"
 
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/server"
 	"weir.dev/weir/internal/testenv"
 )
 
 // TestMain trusts the certificate of the HTTPS Git servers first: the
 // controller must not read the system roots before it is among them.
 func TestMain(m *testing.M) {
-	testenv.Main(m, testenv.TrustTestServers, installCRDs, startController)
+	testenv.Main(m, testenv.TrustTestServers, installCRDs, createWebhookSecret, startController)
 }
 
 // controllerLog collects everything the controller logs, so that tests can
 // assert that no secret ever reaches it.
 var controllerLog lockedBuffer
+
+// The controller's endpoints on loopback, set before the tests run.
+var (
+	metricsURL string // the manager's metrics server
+	webhookURL string // the push webhook receiver
+)
+
+// webhookSecret is the Secret, and webhookToken its token, that the
+// controller's webhook receiver verifies pushes with.
+var webhookSecret = client.ObjectKey{Namespace: "weir-webhook", Name: "webhook-token"}
+
+const webhookToken = "e2e-webhook-token-3b9d"
+
+func createWebhookSecret(cfg *rest.Config) (func(), error) {
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: webhookSecret.Namespace}}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: webhookSecret.Namespace, Name: webhookSecret.Name},
+		Data:       map[string][]byte{server.SecretKey: []byte(webhookToken)},
+	}
+	if err := c.Create(ctx, ns); err != nil {
+		return nil, err
+	}
+	return func() {}, c.Create(ctx, secret)
+}
 
 func installCRDs(cfg *rest.Config) (func(), error) {
 	return func() {}, testenv.InstallCRDFiles(cfg, "../../config/crd/bases/weir.dev_applications.yaml")
@@ -41,9 +76,18 @@ func startController(cfg *rest.Config) (func(), error) {
 		return nil, err
 	}
 	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(&controllerLog, nil)))
+	metricsAddr, err := freeLoopbackAddress()
+	if err != nil {
+		return nil, err
+	}
+	webhookAddr, err := freeLoopbackAddress()
+	if err != nil {
+		return nil, err
+	}
+	metricsURL, webhookURL = "http://"+metricsAddr, "http://"+webhookAddr
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
+		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress: "0",
 	})
 	if err != nil {
@@ -53,7 +97,11 @@ func startController(cfg *rest.Config) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := controller.Setup(mgr, controller.Options{CacheDir: cacheDir}); err != nil {
+	refresh := make(chan event.GenericEvent)
+	if err := controller.Setup(mgr, controller.Options{CacheDir: cacheDir, Refresh: refresh}); err != nil {
+		return nil, err
+	}
+	if err := server.Setup(mgr, server.Options{BindAddress: webhookAddr, Secret: webhookSecret, Refresh: refresh}); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -85,4 +133,14 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// freeLoopbackAddress is a loopback address with a port that is free now.
+func freeLoopbackAddress() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
