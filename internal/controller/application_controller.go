@@ -71,7 +71,12 @@ type HealthChecker interface {
 
 // ApplicationReconciler keeps each Application's objects matching Git.
 type ApplicationReconciler struct {
-	Client   client.Client
+	Client client.Client
+	// Reader reads each Application from the API server, not the cache: a
+	// reconcile that follows the previous one at once (a drift or refresh
+	// event during a sync) could read a status older than its own last
+	// patch, and sync the same revision twice.
+	Reader   client.Reader
 	Loader   Loader
 	Applier  Applier
 	Health   HealthChecker
@@ -108,7 +113,7 @@ func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency i
 // is patched once, at the end.
 func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	app := &weirv1.Application{}
-	if err := r.Client.Get(ctx, req.NamespacedName, app); err != nil {
+	if err := r.Reader.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Drift.Forget(req.NamespacedName)
 		}

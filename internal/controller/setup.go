@@ -50,6 +50,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	r := &ApplicationReconciler{
 		Client: mgr.GetClient(),
+		Reader: mgr.GetAPIReader(),
 		// Secrets are read directly rather than cached: weir watches only
 		// what it manages.
 		Loader:   &desired.Loader{Reader: mgr.GetAPIReader(), Fetcher: source.NewFetcher(opts.CacheDir), Metrics: rec},

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -61,7 +62,7 @@ func TestCommitChangeDeleteAndRevertReachTheCluster(t *testing.T) {
 		t.Errorf("settings after revert = %v, want color=blue", settings.Data)
 	}
 	if got := len(app.Status.History); got != 4 {
-		t.Errorf("history has %d records, want 4 syncs", got)
+		t.Errorf("history has %d records, want 4 syncs: %s", got, historyLines(app.Status.History))
 	}
 	if !strings.HasPrefix(app.Status.History[0].Message, "Revert") {
 		t.Errorf("newest history record = %q, want the revert", app.Status.History[0].Message)
@@ -171,4 +172,13 @@ func conditionMessage(app *weirv1.Application, typ string) string {
 		}
 	}
 	return ""
+}
+
+// historyLines formats a history for a failure message, newest first.
+func historyLines(history []weirv1.SyncRecord) string {
+	var b strings.Builder
+	for _, r := range history {
+		fmt.Fprintf(&b, "\n  %s %s %s %q: %s", r.Revision, r.Trigger, r.Result, r.Message, r.Summary)
+	}
+	return b.String()
 }
