@@ -8,9 +8,7 @@ import (
 
 // BenchmarkDecryptSecret decrypts an age-encrypted Secret of three values.
 func BenchmarkDecryptSecret(b *testing.B) {
-	alice := decrypttest.NewAgeKey(b)
-	d := newDecryptor(b, alice)
-	data := decrypttest.Encrypt(b, "secret.yaml", readTestdata(b, "secret.yaml"), decrypttest.SecretRegex, alice)
+	d, data := encryptedSecret(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := d.Decrypt("secret.yaml", data, false); err != nil {

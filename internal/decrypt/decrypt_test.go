@@ -135,6 +135,15 @@ func checkError(t *testing.T, err error, want string) {
 	}
 }
 
+// encryptedSecret returns testdata/secret.yaml encrypted for a new age key
+// as `sops --encrypt --encrypted-regex` would, and a Decryptor with the key.
+func encryptedSecret(t testing.TB) (*decrypt.Decryptor, []byte) {
+	t.Helper()
+	key := decrypttest.NewAgeKey(t)
+	data := decrypttest.Encrypt(t, "secret.yaml", readTestdata(t, "secret.yaml"), decrypttest.SecretRegex, key)
+	return newDecryptor(t, key), data
+}
+
 func newDecryptor(t testing.TB, keys ...decrypttest.Key) *decrypt.Decryptor {
 	t.Helper()
 	if len(keys) == 0 {

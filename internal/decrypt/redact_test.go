@@ -3,14 +3,10 @@ package decrypt_test
 import (
 	"errors"
 	"testing"
-
-	"weir.dev/weir/internal/decrypt/decrypttest"
 )
 
 func TestRedact(t *testing.T) {
-	alice := decrypttest.NewAgeKey(t)
-	d := newDecryptor(t, alice)
-	encrypted := decrypttest.Encrypt(t, "secret.yaml", readTestdata(t, "secret.yaml"), decrypttest.SecretRegex, alice)
+	d, encrypted := encryptedSecret(t)
 	if _, err := d.Decrypt("secret.yaml", encrypted, false); err != nil {
 		t.Fatal(err)
 	}

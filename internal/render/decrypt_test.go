@@ -12,9 +12,12 @@ import (
 	"weir.dev/weir/internal/decrypt/decrypttest"
 )
 
+// TestRenderDecrypts renders a checkout whose files are encrypted as users
+// encrypt them, with the decrypt package's Decryptor.
 func TestRenderDecrypts(t *testing.T) {
-	alice, bob := decrypttest.NewAgeKey(t), decrypttest.NewAgeKey(t)
+	alice := decrypttest.NewAgeKey(t)
 	root := sopsTree(t, alice)
+	bob := decrypttest.NewAgeKey(t)
 	tests := []struct {
 		name      string
 		path      string

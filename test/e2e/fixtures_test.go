@@ -136,6 +136,19 @@ func (s *story) checkNoValueShown(texts map[string]string, values ...string) {
 	}
 }
 
+// editSecret changes a value of the Secret name by hand, as someone with
+// kubectl would.
+func (s *story) editSecret(name, key, value string) {
+	s.t.Helper()
+	var secret corev1.Secret
+	s.get(&secret, name)
+	before := secret.DeepCopy()
+	secret.Data[key] = []byte(value)
+	if err := s.c.Patch(context.Background(), &secret, client.MergeFrom(before)); err != nil {
+		s.t.Fatalf("edit Secret %s: %v", name, err)
+	}
+}
+
 // get reads an object from the story's namespace; it fails the test if absent.
 func (s *story) get(obj client.Object, name string) {
 	s.t.Helper()

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/cli"
@@ -24,13 +23,7 @@ func TestSecretValuesNeverLeak(t *testing.T) {
 
 	// Someone changes the password by hand; weir diff shows that it
 	// differs, never what it is.
-	var secret corev1.Secret
-	s.get(&secret, "db")
-	before := secret.DeepCopy()
-	secret.Data["password"] = []byte(inCluster)
-	if err := s.c.Patch(context.Background(), &secret, client.MergeFrom(before)); err != nil {
-		t.Fatal(err)
-	}
+	s.editSecret("db", "password", inCluster)
 	out := s.weir("diff", "shop")
 	if !strings.Contains(out, "password") {
 		t.Errorf("weir diff does not show the changed key:\n%s", out)

@@ -44,11 +44,7 @@ func TestSOPSEncryptedSecretsSyncWithTheApplicationsKey(t *testing.T) {
 
 	// Someone changes the password by hand: weir diff says that it
 	// differs, never what either value is.
-	before := db.DeepCopy()
-	db.Data["password"] = []byte(livePassword)
-	if err := s.c.Patch(context.Background(), &db, client.MergeFrom(before)); err != nil {
-		t.Fatal(err)
-	}
+	s.editSecret("prod-db", "password", livePassword)
 	diff := s.weir("diff", "shop")
 	if !strings.Contains(diff, "password: '*** (changed)'") {
 		t.Errorf("weir diff does not show that the password differs:\n%s", diff)
