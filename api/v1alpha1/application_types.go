@@ -50,6 +50,11 @@ type ApplicationSpec struct {
 	// +optional
 	Render RenderSpec `json:"render,omitempty"`
 
+	// Decryption decrypts SOPS-encrypted files of the source with keys
+	// from a Secret; without it, an encrypted file fails the render.
+	// +optional
+	Decryption *Decryption `json:"decryption,omitempty"`
+
 	// Destination is where objects without a namespace of their own go.
 	// +optional
 	Destination Destination `json:"destination,omitempty"`
@@ -117,6 +122,23 @@ type RenderSpec struct {
 	// +kubebuilder:validation:Enum="";plain;kustomize
 	// +optional
 	Type string `json:"type,omitempty"`
+}
+
+// DecryptionProviderSOPS is the one Decryption provider: Mozilla SOPS.
+const DecryptionProviderSOPS = "sops"
+
+// Decryption names the keys that decrypt SOPS-encrypted files, as Flux's
+// Kustomization does.
+type Decryption struct {
+	// Provider of the encryption; only "sops".
+	// +kubebuilder:validation:Enum=sops
+	Provider string `json:"provider"`
+
+	// SecretRef names a Secret in the Application's namespace holding the
+	// private keys: age identities in keys ending ".agekey" and armored
+	// OpenPGP private keys in keys ending ".asc". Only these keys decrypt
+	// this Application's files.
+	SecretRef LocalObjectReference `json:"secretRef"`
 }
 
 // Destination is where objects go.

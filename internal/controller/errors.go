@@ -12,6 +12,7 @@ const (
 	ReasonProgressing       = "Progressing"
 	ReasonArtifactFailed    = "ArtifactFailed"
 	ReasonRenderFailed      = "RenderFailed"
+	ReasonDecryptionFailed  = "DecryptionFailed"
 	ReasonValidationFailed  = "ValidationFailed"
 	ReasonApplyFailed       = "ApplyFailed"
 	ReasonPruneFailed       = "PruneFailed"
@@ -43,7 +44,11 @@ func isStalling(err error) bool {
 		return se.stall
 	}
 	if de := (*desired.Error)(nil); errors.As(err, &de) {
-		return de.Stage == desired.StageRender
+		// A revision that does not render or decrypt is bad input:
+		// retrying does not help until Git or the keys change. A
+		// Secret that cannot be read, or holds malformed keys, is
+		// retried.
+		return de.Stage == desired.StageRender || de.Stage == desired.StageDecrypt
 	}
 	return false
 }
@@ -52,8 +57,13 @@ func reasonOf(err error) string {
 	if se := (*syncError)(nil); errors.As(err, &se) {
 		return se.reason
 	}
-	if de := (*desired.Error)(nil); errors.As(err, &de) && de.Stage == desired.StageRender {
-		return ReasonRenderFailed
+	if de := (*desired.Error)(nil); errors.As(err, &de) {
+		switch de.Stage {
+		case desired.StageRender:
+			return ReasonRenderFailed
+		case desired.StageDecrypt, desired.StageDecryptionKeys:
+			return ReasonDecryptionFailed
+		}
 	}
 	return ReasonArtifactFailed
 }

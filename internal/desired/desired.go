@@ -1,12 +1,14 @@
 // Package desired turns an Application's spec into the objects Git declares
 // for it: credentials from the Application's Secret, the source stage to
-// resolve and check out the revision, the render stage to read the objects.
-// The controller syncs what it returns; `weir diff` compares it with the
-// cluster.
+// resolve and check out the revision, the render stage to read the objects,
+// decrypting SOPS-encrypted files with the keys of the Secret that
+// spec.decryption names. The controller syncs what it returns; `weir diff`
+// compares it with the cluster.
 package desired
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/metrics"
+	"weir.dev/weir/internal/decrypt"
 	"weir.dev/weir/internal/render"
 	"weir.dev/weir/internal/source"
 )
@@ -57,11 +60,26 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 	if err != nil {
 		return State{}, &Error{Stage: StageFetch, Err: err}
 	}
-	objs, err := render.Render(ctx, artifact.Dir, src.Path, render.Options{Type: app.Spec.Render.Type})
+	dec, err := l.decryptor(ctx, app)
 	if err != nil {
-		return State{Artifact: artifact}, &Error{Stage: StageRender, Err: fmt.Errorf("revision %s: %w", artifact.Revision, err)}
+		return State{Artifact: artifact}, err
+	}
+	objs, err := render.Render(ctx, artifact.Dir, src.Path, render.Options{Type: app.Spec.Render.Type, Decrypter: dec})
+	if err != nil {
+		return State{Artifact: artifact}, renderError(artifact.Revision, dec, err)
 	}
 	return State{Artifact: artifact, Objects: objs}, nil
+}
+
+// renderError is a failed render of revision: a file that could not be
+// decrypted, or any other render failure, with the decrypted values
+// redacted from its message.
+func renderError(revision string, dec *decrypt.Decryptor, err error) error {
+	stage := StageRender
+	if de := (*decrypt.Error)(nil); errors.As(err, &de) {
+		stage = StageDecrypt
+	}
+	return &Error{Stage: stage, Err: fmt.Errorf("revision %s: %w", revision, dec.Redact(err))}
 }
 
 // credentials reads the Secret named by spec.source.secretRef.
@@ -70,9 +88,9 @@ func (l *Loader) credentials(ctx context.Context, app *weirv1.Application) (sour
 	if ref == nil {
 		return source.Credentials{}, nil
 	}
-	secret := &corev1.Secret{}
-	if err := l.Reader.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: ref.Name}, secret); err != nil {
-		return source.Credentials{}, &Error{Stage: StageCredentials, Err: fmt.Errorf("read Secret %s/%s named by spec.source.secretRef: %w", app.Namespace, ref.Name, err)}
+	secret, err := l.secret(ctx, app, ref.Name, "spec.source.secretRef")
+	if err != nil {
+		return source.Credentials{}, &Error{Stage: StageCredentials, Err: err}
 	}
 	d := secret.Data
 	return source.Credentials{
@@ -83,6 +101,36 @@ func (l *Loader) credentials(ctx context.Context, app *weirv1.Application) (sour
 	}, nil
 }
 
+// decryptor returns the Decryptor of the Application: with the keys of the
+// Secret named by spec.decryption, or without keys, so that an encrypted
+// file fails the render rather than reach the cluster encrypted.
+func (l *Loader) decryptor(ctx context.Context, app *weirv1.Application) (*decrypt.Decryptor, error) {
+	d := app.Spec.Decryption
+	if d == nil {
+		return decrypt.New(nil), nil
+	}
+	const field = "spec.decryption.secretRef"
+	secret, err := l.secret(ctx, app, d.SecretRef.Name, field)
+	if err != nil {
+		return nil, &Error{Stage: StageDecryptionKeys, Err: err}
+	}
+	keys, err := decrypt.ParseKeys(secret.Data)
+	if err != nil {
+		return nil, &Error{Stage: StageDecryptionKeys, Err: fmt.Errorf("Secret %s/%s named by %s: %w", app.Namespace, d.SecretRef.Name, field, err)}
+	}
+	return decrypt.New(keys), nil
+}
+
+// secret reads the Secret name in the Application's namespace, which field
+// names.
+func (l *Loader) secret(ctx context.Context, app *weirv1.Application, name, field string) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	if err := l.Reader.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: name}, secret); err != nil {
+		return nil, fmt.Errorf("read Secret %s/%s named by %s: %w", app.Namespace, name, field, err)
+	}
+	return secret, nil
+}
+
 // Stage names the part of loading that failed.
 type Stage string
 
@@ -90,7 +138,11 @@ type Stage string
 const (
 	StageCredentials Stage = "Credentials"
 	StageFetch       Stage = "Fetch"
-	StageRender      Stage = "Render"
+	// StageDecryptionKeys is reading the keys of spec.decryption.
+	StageDecryptionKeys Stage = "DecryptionKeys"
+	// StageDecrypt is a file of the revision that could not be decrypted.
+	StageDecrypt Stage = "Decrypt"
+	StageRender  Stage = "Render"
 )
 
 // Error is a loading failure and the stage it happened in.

@@ -29,6 +29,8 @@ type checkout struct {
 	// between resolving and opening.
 	files        *os.Root
 	maxFileBytes int64
+	// decrypter, if set, decrypts files as they are read.
+	decrypter Decrypter
 }
 
 // target is a file or directory of the checkout.
@@ -177,6 +179,15 @@ func (co *checkout) readFile(real string) ([]byte, error) {
 		return nil, co.tooLarge()
 	}
 	return data, nil
+}
+
+// decrypt passes data, the content of the file rel, through the
+// decrypter, if there is one.
+func (co *checkout) decrypt(rel string, data []byte, secretSource bool) ([]byte, error) {
+	if co.decrypter == nil {
+		return data, nil
+	}
+	return co.decrypter.Decrypt(rel, data, secretSource)
 }
 
 // withoutPath drops the absolute path an os error carries, for errors that

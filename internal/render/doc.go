@@ -14,6 +14,12 @@
 // With TypeAuto the directory decides: kustomize if it holds a
 // kustomization file, plain otherwise.
 //
+// With a Decrypter in Options, every file is passed through it as it is
+// read, before it is decoded or kustomize sees it; the files a kustomize
+// secretGenerator reads are marked as such. An object that still carries
+// SOPS metadata (a top-level sops field) fails the render, so that an
+// encrypted Secret never reaches the cluster as ciphertext.
+//
 // YAML is read as kubectl reads it (sigs.k8s.io/yaml, YAML 1.1), except that
 // a key repeated in a mapping is an error rather than silently overwritten.
 // Kustomize's output goes through the same decoder, so both renderers yield

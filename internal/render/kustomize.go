@@ -28,13 +28,16 @@ var krustyLock = make(chan struct{}, 1)
 // renderKustomize builds the kustomization in dir and returns its objects in
 // the order kustomize emits them.
 func renderKustomize(ctx context.Context, co *checkout, dir target, limit int) ([]*unstructured.Unstructured, error) {
-	fsys := &confinedFS{co: co, ctx: ctx}
+	fsys := &confinedFS{co: co, ctx: ctx, secretSources: map[string]bool{}}
 	if err := checkKustomization(fsys, dir.real, map[string]bool{}); err != nil {
 		return nil, err
 	}
 	m, err := build(ctx, fsys, dir.real)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return nil, fmt.Errorf("render %s: %w", dir.rel, ctxErr)
+	}
+	if fsys.decryptErr != nil {
+		return nil, fmt.Errorf("render %s: %w", dir.rel, fsys.decryptErr)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", dir.rel, co.kustomizeError(err))

@@ -18,6 +18,7 @@ var errRemote = errors.New("remote bases and files are not supported: vendor the
 // git, or over HTTP) beyond any file system confinement, and inflate Helm
 // charts. It follows local bases, components, generators and transformers to
 // check their kustomizations too; seen holds the directories already checked.
+// On the way it records the files that secretGenerators read.
 func checkKustomization(fsys *confinedFS, dir string, seen map[string]bool) error {
 	if seen[dir] {
 		return nil
@@ -42,6 +43,9 @@ func checkKustomization(fsys *confinedFS, dir string, seen map[string]bool) erro
 		}
 	}
 	for _, ref := range refs {
+		if ref.field == secretGeneratorField {
+			fsys.addSecretSource(dir, ref.path)
+		}
 		if err := checkNested(fsys, dir, ref, seen); err != nil {
 			return err
 		}
@@ -81,6 +85,9 @@ func checkNested(fsys *confinedFS, dir string, ref reference, seen map[string]bo
 	}
 	return checkKustomization(fsys, real, seen)
 }
+
+// secretGeneratorField names the secretGenerator references.
+const secretGeneratorField = "secretGenerator"
 
 // reference is a path a kustomization names.
 type reference struct {
@@ -127,7 +134,7 @@ func references(k *types.Kustomization) []reference {
 		add("configMapGenerator", false, sourcePaths(g.KvPairSources)...)
 	}
 	for _, g := range k.SecretGenerator {
-		add("secretGenerator", false, sourcePaths(g.KvPairSources)...)
+		add(secretGeneratorField, false, sourcePaths(g.KvPairSources)...)
 	}
 	return refs
 }

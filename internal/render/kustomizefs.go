@@ -22,6 +22,12 @@ type confinedFS struct {
 	// checking it before each file read is how a long build is stopped
 	// between files.
 	ctx context.Context
+	// secretSources holds the real paths of the files secretGenerators
+	// read, which may decrypt to anything rather than only to Secrets.
+	secretSources map[string]bool
+	// decryptErr is the first file that could not be decrypted: kustomize
+	// buries it in its own messages, and the render reports it alone.
+	decryptErr error
 }
 
 var _ filesys.FileSystem = (*confinedFS)(nil)
@@ -76,7 +82,19 @@ func (c *confinedFS) ReadFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.co.rel(real), err)
 	}
-	return data, nil
+	data, err = c.co.decrypt(c.co.rel(real), data, c.secretSources[real])
+	if err != nil && c.decryptErr == nil {
+		c.decryptErr = err
+	}
+	return data, err
+}
+
+// addSecretSource records a file that a secretGenerator of the
+// kustomization in dir reads.
+func (c *confinedFS) addSecretSource(dir, path string) {
+	if real, err := c.resolve(filepath.Join(dir, path)); err == nil {
+		c.secretSources[real] = true
+	}
 }
 
 // IsDir reports whether name is a directory inside the checkout.

@@ -130,5 +130,8 @@ func validate(obj *unstructured.Unstructured) error {
 	if obj.GetName() == "" && obj.GetGenerateName() == "" {
 		return fmt.Errorf("%s: missing metadata.name", kind)
 	}
+	if _, ok := obj.Object["sops"]; ok {
+		return fmt.Errorf("%s %s: has SOPS metadata: it is encrypted and was not decrypted", kind, obj.GetName())
+	}
 	return nil
 }

@@ -30,6 +30,9 @@ func renderPlain(ctx context.Context, co *checkout, dir target, limit int) ([]*u
 		if err != nil {
 			return nil, fmt.Errorf("render %s: %w", f.rel, withoutPath(err))
 		}
+		if data, err = co.decrypt(f.rel, data, false); err != nil {
+			return nil, fmt.Errorf("render %s: %w", dir.rel, err)
+		}
 		if err := decodeFile(f.rel, data, c.from(f.rel)); err != nil {
 			return nil, err
 		}

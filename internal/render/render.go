@@ -39,6 +39,19 @@ type Options struct {
 	// MaxFileBytes bounds the size of every file read; zero or less means
 	// 10 MiB. A larger file fails the render.
 	MaxFileBytes int64
+	// Decrypter, when set, receives every file the render reads, to
+	// decrypt it. Without one, files are read as they are.
+	Decrypter Decrypter
+}
+
+// Decrypter decrypts files as the render reads them; package decrypt
+// provides one for SOPS.
+type Decrypter interface {
+	// Decrypt returns the content of the file name, relative to the
+	// checkout root, decrypted when it is encrypted and as it is
+	// otherwise. secretSource is set for the files a kustomize
+	// secretGenerator reads, which become Secret data.
+	Decrypt(name string, data []byte, secretSource bool) ([]byte, error)
 }
 
 // withDefaults fills in the zero bounds and checks Type.
@@ -80,6 +93,7 @@ func Render(ctx context.Context, root, path string, opts Options) ([]*unstructur
 		return nil, err
 	}
 	defer co.close()
+	co.decrypter = opts.Decrypter
 	dir, err := co.dir(path)
 	if err != nil {
 		return nil, err

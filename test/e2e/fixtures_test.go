@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -104,6 +106,47 @@ func conditionSummary(app *weirv1.Application) []string {
 		out = append(out, fmt.Sprintf("%s=%s/%s: %s", c.Type, c.Status, c.Reason, c.Message))
 	}
 	return out
+}
+
+// checkNoValueShown fails if a value shows in texts, the Application's
+// status, the namespace's events or the controller's log.
+func (s *story) checkNoValueShown(texts map[string]string, values ...string) {
+	s.t.Helper()
+	ctx := context.Background()
+	app := &weirv1.Application{}
+	if err := s.c.Get(ctx, client.ObjectKeyFromObject(s.app), app); err != nil {
+		s.t.Fatal(err)
+	}
+	var events corev1.EventList
+	if err := s.c.List(ctx, &events, client.InNamespace(s.ns)); err != nil {
+		s.t.Fatal(err)
+	}
+	status, _ := json.Marshal(app.Status)
+	eventText, _ := json.Marshal(events)
+	all := map[string]string{"status": string(status), "events": string(eventText), "controller log": controllerLog.String()}
+	for where, text := range texts {
+		all[where] = text
+	}
+	for where, text := range all {
+		for _, v := range values {
+			if strings.Contains(text, v) {
+				s.t.Errorf("%s shows the secret value %q", where, v)
+			}
+		}
+	}
+}
+
+// editSecret changes a value of the Secret name by hand, as someone with
+// kubectl would.
+func (s *story) editSecret(name, key, value string) {
+	s.t.Helper()
+	var secret corev1.Secret
+	s.get(&secret, name)
+	before := secret.DeepCopy()
+	secret.Data[key] = []byte(value)
+	if err := s.c.Patch(context.Background(), &secret, client.MergeFrom(before)); err != nil {
+		s.t.Fatalf("edit Secret %s: %v", name, err)
+	}
 }
 
 // get reads an object from the story's namespace; it fails the test if absent.
