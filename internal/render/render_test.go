@@ -157,8 +157,8 @@ func TestRender(t *testing.T) {
 		{
 			name:    "unknown type",
 			root:    "nested",
-			opts:    Options{Type: "helm"},
-			wantErr: `render: unknown type "helm"`,
+			opts:    Options{Type: "jsonnet"},
+			wantErr: `render: unknown type "jsonnet"`,
 		},
 		{
 			name:    "too many objects",
