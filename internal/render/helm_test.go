@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/testenv"
 )
 
 func TestRenderHelm(t *testing.T) {
@@ -213,7 +212,7 @@ func TestRenderHelmValuesUntouched(t *testing.T) {
 func TestRenderHelmPackagedDependency(t *testing.T) {
 	root := copyTree(t, "testdata/helm")
 	sub := filepath.Join(root, "umbrella", "charts", "sub")
-	packageChart(t, sub, filepath.Dir(sub))
+	testenv.PackageChart(t, sub, "", filepath.Dir(sub))
 	if err := os.RemoveAll(sub); err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +224,7 @@ func TestRenderHelmPackagedDependency(t *testing.T) {
 }
 
 func TestRenderHelmArchive(t *testing.T) {
-	archive := packageChart(t, "testdata/helm/web", t.TempDir())
+	archive := testenv.PackageChart(t, "testdata/helm/web", "", t.TempDir())
 	h := &Helm{Archive: archive, ReleaseName: "shop", ValuesFiles: []string{"values/prod.yaml"}}
 	objs, err := Render(t.Context(), "testdata/helm", "", Options{Type: TypeHelm, Helm: h})
 	if err != nil {
@@ -372,19 +371,4 @@ func findObject(t *testing.T, objs []*unstructured.Unstructured, kind, name stri
 	}
 	t.Fatalf("no %s %s among %q", kind, name, ids(objs))
 	return nil
-}
-
-// packageChart packages the chart directory dir into outDir with Helm's
-// packager and returns the archive's path.
-func packageChart(t testing.TB, dir, outDir string) string {
-	t.Helper()
-	ch, err := loader.LoadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	archive, err := chartutil.Save(ch, outDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return archive
 }
