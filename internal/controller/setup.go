@@ -1,6 +1,9 @@
 package controller
 
 import (
+	"path/filepath"
+
+	"k8s.io/client-go/discovery"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -8,11 +11,14 @@ import (
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/source"
+	"weir.dev/weir/internal/source/helmrepo"
 )
 
 // Options configure the controllers.
 type Options struct {
-	// CacheDir holds Git checkouts, shared by every Application of a repository.
+	// CacheDir holds Git checkouts, shared by every Application of a
+	// repository, and (in charts/) Helm charts pulled from chart
+	// repositories.
 	CacheDir string
 	// Concurrency is how many Applications sync at once; zero means four.
 	Concurrency int
@@ -30,11 +36,20 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
+	dc, err := discovery.NewDiscoveryClientForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
 	r := &ApplicationReconciler{
 		Client: mgr.GetClient(),
-		// Secrets are read directly rather than cached: weir watches only
-		// what it manages.
-		Loader:   &desired.Loader{Reader: mgr.GetAPIReader(), Fetcher: source.NewFetcher(opts.CacheDir)},
+		Loader: &desired.Loader{
+			// Secrets are read directly rather than cached: weir watches
+			// only what it manages.
+			Reader:    mgr.GetAPIReader(),
+			Fetcher:   source.NewFetcher(opts.CacheDir),
+			Charts:    helmrepo.NewPuller(filepath.Join(opts.CacheDir, "charts")),
+			Discovery: dc,
+		},
 		Applier:  applier,
 		Health:   health.NewChecker(applier.Client(), applier.RESTMapper()),
 		Recorder: mgr.GetEventRecorderFor("weir"),

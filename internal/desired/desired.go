@@ -1,6 +1,8 @@
 // Package desired turns an Application's spec into the objects Git declares
-// for it: credentials from the Application's Secret, the source stage to
-// resolve and check out the revision, the render stage to read the objects.
+// for it: credentials from the Application's Secrets, the source stage to
+// resolve and check out the revision (and pull a Helm chart from its
+// repository), the render stage to read the objects, with the target
+// cluster's version and APIs for Helm's .Capabilities.
 // The controller syncs what it returns; `weir diff` compares it with the
 // cluster.
 package desired
@@ -25,16 +27,28 @@ type Fetcher interface {
 
 // State is the desired state of an Application at one revision.
 type State struct {
-	// Artifact is the checked-out commit.
+	// Artifact is the checked-out commit. For a Helm chart pulled from a
+	// chart repository, its Revision also names the chart's version, as
+	// "main@sha1:<hex>, chart web@1.2.0", so that a new version in a
+	// range is a new revision.
 	Artifact source.Artifact
 	// Objects are the rendered objects, not yet normalised for the cluster.
 	Objects []*unstructured.Unstructured
+	// Namespace is where namespaced objects that name none go: the Helm
+	// release namespace for a chart, else the destination namespace.
+	Namespace string
 }
 
 // Loader loads desired state. Secrets are read with Reader.
 type Loader struct {
 	Reader  client.Reader
 	Fetcher Fetcher
+	// Charts pulls the Helm charts that a spec.render.helm.chartRef names;
+	// nil refuses them.
+	Charts Charts
+	// Discovery describes the target cluster to Helm charts
+	// (.Capabilities); nil leaves Helm's defaults.
+	Discovery Discovery
 }
 
 // Load fetches the Application's revision and renders its path.
@@ -48,30 +62,46 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 	if err != nil {
 		return State{}, &Error{Stage: StageFetch, Err: err}
 	}
-	objs, err := render.Render(ctx, artifact.Dir, src.Path, render.Options{Type: app.Spec.Render.Type})
-	if err != nil {
-		return State{Artifact: artifact}, &Error{Stage: StageRender, Err: fmt.Errorf("revision %s: %w", artifact.Revision, err)}
+	state := State{Artifact: artifact, Namespace: app.DestinationNamespace()}
+	opts := render.Options{Type: app.Spec.Render.Type}
+	if opts.Type == render.TypeHelm {
+		if opts.Helm, err = l.helmOptions(ctx, app, &state); err != nil {
+			return state, err
+		}
 	}
-	return State{Artifact: artifact, Objects: objs}, nil
+	objs, err := render.Render(ctx, artifact.Dir, src.Path, opts)
+	if err != nil {
+		return state, &Error{Stage: StageRender, Err: fmt.Errorf("revision %s: %w", state.Artifact.Revision, err)}
+	}
+	state.Objects = objs
+	return state, nil
 }
 
 // credentials reads the Secret named by spec.source.secretRef.
 func (l *Loader) credentials(ctx context.Context, app *weirv1.Application) (source.Credentials, error) {
-	ref := app.Spec.Source.SecretRef
-	if ref == nil {
-		return source.Credentials{}, nil
+	d, err := l.secretData(ctx, app, app.Spec.Source.SecretRef, "spec.source.secretRef")
+	if err != nil {
+		return source.Credentials{}, err
 	}
-	secret := &corev1.Secret{}
-	if err := l.Reader.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: ref.Name}, secret); err != nil {
-		return source.Credentials{}, &Error{Stage: StageCredentials, Err: fmt.Errorf("read Secret %s/%s named by spec.source.secretRef: %w", app.Namespace, ref.Name, err)}
-	}
-	d := secret.Data
 	return source.Credentials{
 		Username:   string(d["username"]),
 		Password:   string(d["password"]),
 		Identity:   d["identity"],
 		KnownHosts: d["known_hosts"],
 	}, nil
+}
+
+// secretData reads the Secret that the field ref of the Application names;
+// no ref yields no data.
+func (l *Loader) secretData(ctx context.Context, app *weirv1.Application, ref *weirv1.LocalObjectReference, field string) (map[string][]byte, error) {
+	if ref == nil {
+		return nil, nil
+	}
+	secret := &corev1.Secret{}
+	if err := l.Reader.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: ref.Name}, secret); err != nil {
+		return nil, &Error{Stage: StageCredentials, Err: fmt.Errorf("read Secret %s/%s named by %s: %w", app.Namespace, ref.Name, field, err)}
+	}
+	return secret.Data, nil
 }
 
 // Stage names the part of loading that failed.
@@ -81,6 +111,7 @@ type Stage string
 const (
 	StageCredentials Stage = "Credentials"
 	StageFetch       Stage = "Fetch"
+	StageDiscovery   Stage = "Discovery"
 	StageRender      Stage = "Render"
 )
 
