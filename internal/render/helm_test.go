@@ -175,23 +175,10 @@ func TestRenderHelm(t *testing.T) {
 			opts := tt.opts
 			opts.Type, opts.Helm = TypeHelm, tt.helm
 			objs, err := Render(t.Context(), root, tt.path, opts)
-			if tt.wantErr != "" {
-				checkError(t, root, err, tt.wantErr)
-				return
+			if checkRender(t, root, objs, err, tt.want, tt.golden, tt.wantErr) {
+				checkData(t, objs, tt.data)
+				checkWaves(t, objs, tt.waves)
 			}
-			if err != nil {
-				t.Fatalf("Render: %v", err)
-			}
-			if tt.want != nil {
-				if got := ids(objs); !slices.Equal(got, tt.want) {
-					t.Errorf("objects:\n got %q\nwant %q", got, tt.want)
-				}
-			}
-			if tt.golden != "" {
-				checkGolden(t, filepath.Join("testdata", tt.golden+".golden.yaml"), objs)
-			}
-			checkData(t, objs, tt.data)
-			checkWaves(t, objs, tt.waves)
 		})
 	}
 }
