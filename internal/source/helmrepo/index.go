@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
@@ -24,13 +25,14 @@ type indexRepository struct {
 	index *repo.IndexFile
 }
 
-func newIndexRepository(url string, creds Credentials, timeout time.Duration, tmpDir string) (*indexRepository, error) {
+func newIndexRepository(url string, creds Credentials, transport *http.Transport, timeout time.Duration, tmpDir string) (*indexRepository, error) {
 	g, err := getter.NewHTTPGetter(
 		// Credentials go to the repository's own scheme, host and port only,
 		// not to wherever the index points archives.
 		getter.WithURL(url),
 		getter.WithBasicAuth(creds.Username, creds.Password),
 		getter.WithPassCredentialsAll(false),
+		getter.WithTransport(transport),
 		getter.WithTimeout(timeout),
 	)
 	if err != nil {

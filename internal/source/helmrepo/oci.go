@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"helm.sh/helm/v4/pkg/registry"
 	"oras.land/oras-go/v2/registry/remote/auth"
@@ -19,8 +18,7 @@ type ociRepository struct {
 	client *registry.Client
 }
 
-func newOCIRepository(ref Ref, creds Credentials, timeout time.Duration, cacheDir string) (*ociRepository, error) {
-	hc := &http.Client{Timeout: timeout}
+func newOCIRepository(ref Ref, creds Credentials, hc *http.Client, cacheDir string) (*ociRepository, error) {
 	authorizer := auth.Client{
 		Client: hc,
 		Cache:  auth.NewCache(),

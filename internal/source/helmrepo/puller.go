@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -54,12 +55,19 @@ const defaultTimeout = time.Minute
 type Puller struct {
 	dir     string
 	timeout time.Duration
+	// transport is shared by every pull, whatever its credentials, so
+	// that connections are reused rather than left open per pull.
+	transport *http.Transport
 }
 
 // NewPuller returns a Puller that keeps charts under cacheDir, which it
 // creates if need be.
 func NewPuller(cacheDir string) *Puller {
-	return &Puller{dir: cacheDir, timeout: defaultTimeout}
+	return &Puller{
+		dir:       cacheDir,
+		timeout:   defaultTimeout,
+		transport: http.DefaultTransport.(*http.Transport).Clone(),
+	}
 }
 
 // Pull returns the chart ref names, from the cache when its version is
@@ -98,9 +106,9 @@ type repository interface {
 // repository returns the client for ref's repository.
 func (p *Puller) repository(ref Ref, creds Credentials) (repository, error) {
 	if strings.HasPrefix(ref.Repository, "oci://") {
-		return newOCIRepository(ref, creds, p.timeout, p.dir)
+		return newOCIRepository(ref, creds, &http.Client{Transport: p.transport, Timeout: p.timeout}, p.dir)
 	}
-	return newIndexRepository(ref.Repository, creds, p.timeout, p.dir)
+	return newIndexRepository(ref.Repository, creds, p.transport, p.timeout, p.dir)
 }
 
 // pull resolves ref's version and downloads it unless it is cached. The
