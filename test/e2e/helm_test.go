@@ -114,11 +114,11 @@ func TestHelmChartFromHTTPSRepository(t *testing.T) {
 			ValuesFiles: []string{"values.yaml"},
 		})
 	})
-	s.thenAppliedRevision(s.repo.Head() + ", chart web@1.0.0")
+	s.thenApplied(s.repo.Head() + ", chart web@1.0.0")
 	s.thenData("shop-settings", map[string]string{"chartVersion": "1.0.0", "color": "green"})
 
 	repo.Add(t, filepath.Join(charts, "web"), "1.1.0")
-	app := s.thenAppliedRevision(s.repo.Head() + ", chart web@1.1.0")
+	app := s.thenApplied(s.repo.Head() + ", chart web@1.1.0")
 	s.thenData("shop-settings", map[string]string{"chartVersion": "1.1.0"})
 	s.thenNoSecretShown(app, map[string][]byte{"password": []byte(password)})
 }
@@ -133,7 +133,7 @@ func TestHelmChartFromOCIRegistry(t *testing.T) {
 			ValuesFiles: []string{"values.yaml"},
 		})
 	})
-	s.thenAppliedRevision(s.repo.Head() + ", chart web@1.0.0")
+	s.thenApplied(s.repo.Head() + ", chart web@1.0.0")
 	s.thenData("shop-settings", map[string]string{"chartVersion": "1.0.0", "color": "blue"})
 }
 
@@ -181,16 +181,6 @@ func chartFiles(t *testing.T, name, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return files
-}
-
-// thenAppliedRevision waits until the Application is Ready at a revision
-// ending in want: a commit, or a commit and a chart version.
-func (s *story) thenAppliedRevision(want string) *weirv1.Application {
-	s.t.Helper()
-	return s.waitFor("Ready at "+want, func(app *weirv1.Application) bool {
-		return strings.HasSuffix(app.Status.LastAppliedRevision, want) &&
-			apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.ReadyCondition)
-	})
 }
 
 // thenData checks keys of the ConfigMap name and returns it.
