@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"helm.sh/helm/v4/pkg/action"
+	ci "helm.sh/helm/v4/pkg/chart"
 	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -101,6 +102,9 @@ func loadChart(co *checkout, dir target, h *Helm, maxBytes int64) (*chart.Chart,
 	if h.Archive != "" {
 		where := filepath.Base(h.Archive)
 		ch, err := loader.LoadFile(h.Archive)
+		if err == nil {
+			err = checkChart(ch)
+		}
 		if err != nil {
 			return nil, "", fmt.Errorf("render %s: %w", where, err)
 		}
@@ -118,10 +122,32 @@ func loadChart(co *checkout, dir target, h *Helm, maxBytes int64) (*chart.Chart,
 		return nil, "", err
 	}
 	ch, err := loader.LoadFiles(files)
+	if err == nil {
+		err = checkChart(ch)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("render %s: %w", cd.rel, err)
 	}
 	return ch, cd.rel, nil
+}
+
+// checkChart refuses what `helm template` refuses before rendering: a
+// library chart, and dependencies missing from charts/, which weir never
+// downloads.
+func checkChart(ch *chart.Chart) error {
+	if ch.Metadata.Type == "library" {
+		return errors.New("a library chart cannot be rendered on its own")
+	}
+	ac, err := ci.NewAccessor(ch)
+	if err != nil {
+		return err
+	}
+	if reqs := ac.MetaDependencies(); len(reqs) > 0 {
+		if err := action.CheckDependencies(ch, reqs); err != nil {
+			return fmt.Errorf("%w: vendor them into charts/ with `helm dependency build`", err)
+		}
+	}
+	return nil
 }
 
 // helmValues merges the values files, read from the checkout relative to

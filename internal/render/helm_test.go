@@ -148,6 +148,11 @@ func TestRenderHelm(t *testing.T) {
 			wantErr: "render values: Chart.yaml file is missing",
 		},
 		{
+			name:    "library chart",
+			path:    "library",
+			wantErr: "render library: a library chart cannot be rendered on its own",
+		},
+		{
 			name:    "too many objects",
 			path:    "many",
 			helm:    &Helm{Values: map[string]any{"count": 20}},
@@ -208,6 +213,15 @@ func TestRenderHelmPackagedDependency(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkData(t, objs, map[string]map[string]string{"shop-sub": {"greeting": "hello from the parent"}})
+}
+
+func TestRenderHelmMissingDependency(t *testing.T) {
+	root := copyTree(t, "testdata/helm")
+	if err := os.RemoveAll(filepath.Join(root, "umbrella", "charts", "sub")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Render(t.Context(), root, "umbrella", Options{Type: TypeHelm})
+	checkError(t, root, err, "render umbrella: found in Chart.yaml, but missing in charts/ directory: sub: vendor them into charts/ with `helm dependency build`")
 }
 
 func TestRenderHelmArchive(t *testing.T) {
