@@ -151,8 +151,9 @@ type HelmSpec struct {
 	// +optional
 	ReleaseName string `json:"releaseName,omitempty"`
 
-	// Namespace is the release namespace templates see; the default is the
-	// destination namespace.
+	// Namespace is the release namespace: templates see it as
+	// .Release.Namespace, and namespaced objects that name no namespace go
+	// there. The default is the destination namespace.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 
