@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -193,22 +192,12 @@ func TestRenderHelm(t *testing.T) {
 // TestRenderHelmConcurrent renders a chart with different values in
 // parallel, as Applications sync; run it with -race.
 func TestRenderHelmConcurrent(t *testing.T) {
-	const n = 8
-	results := make([][]*unstructured.Unstructured, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			h := &Helm{ReleaseName: "shop", Values: map[string]any{"color": fmt.Sprint("color-", i)}}
-			results[i], errs[i] = Render(t.Context(), "testdata/helm", "web", Options{Type: TypeHelm, Helm: h})
-		})
-	}
-	wg.Wait()
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("render %d: %v", i, errs[i])
-		}
-		checkData(t, results[i], map[string]map[string]string{"shop-web": {"color": fmt.Sprint("color-", i)}})
+	results := renderConcurrently(t, 8, func(i int) ([]*unstructured.Unstructured, error) {
+		h := &Helm{ReleaseName: "shop", Values: map[string]any{"color": fmt.Sprint("color-", i)}}
+		return Render(t.Context(), "testdata/helm", "web", Options{Type: TypeHelm, Helm: h})
+	})
+	for i, objs := range results {
+		checkData(t, objs, map[string]map[string]string{"shop-web": {"color": fmt.Sprint("color-", i)}})
 	}
 }
 
