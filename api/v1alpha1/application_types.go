@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -116,12 +117,98 @@ type LocalObjectReference struct {
 }
 
 // RenderSpec selects the renderer.
+// +kubebuilder:validation:XValidation:rule="!has(self.helm) || (has(self.type) && self.type == 'helm')",message="render.helm needs render.type helm"
 type RenderSpec struct {
-	// Type is "plain" (every YAML/JSON file, recursively), "kustomize", or
-	// empty to choose kustomize when the path holds a kustomization file.
-	// +kubebuilder:validation:Enum="";plain;kustomize
+	// Type is "plain" (every YAML/JSON file, recursively), "kustomize",
+	// "helm", or empty to choose kustomize when the path holds a
+	// kustomization file.
+	// +kubebuilder:validation:Enum="";plain;kustomize;helm
 	// +optional
 	Type string `json:"type,omitempty"`
+
+	// Helm tunes the rendering of a Helm chart (type helm).
+	// +optional
+	Helm *HelmSpec `json:"helm,omitempty"`
+}
+
+// HelmSpec renders a Helm chart, as `helm template` does, into objects that
+// weir applies, prunes and health-checks like any others: there is no Helm
+// release Secret. The chart is a directory of the Git checkout or a chart
+// pulled from a chart repository.
+//
+// Values are merged as Helm, Flux and Argo CD merge them, each source
+// overriding the ones before it: the chart's values.yaml, then each of
+// valuesFiles in order, then the inline values.
+//
+// Hooks become sync waves: pre-install and pre-upgrade hooks are applied in
+// wave -100, post-install and post-upgrade hooks in wave 100, each plus its
+// helm.sh/hook-weight; test, delete and rollback hooks are left out.
+// +kubebuilder:validation:XValidation:rule="!(has(self.chart) && has(self.chartRef))",message="set at most one of chart and chartRef"
+type HelmSpec struct {
+	// Chart is the chart's directory, relative to source.path; the default
+	// is source.path itself. Its dependencies must be vendored in its
+	// charts/ directory: none are downloaded.
+	// +optional
+	Chart string `json:"chart,omitempty"`
+
+	// ChartRef pulls the chart from a chart repository instead of Git.
+	// +optional
+	ChartRef *HelmChartRef `json:"chartRef,omitempty"`
+
+	// ReleaseName is the release name templates see; the default is the
+	// Application's name.
+	// +kubebuilder:validation:MaxLength=53
+	// +optional
+	ReleaseName string `json:"releaseName,omitempty"`
+
+	// Namespace is the release namespace: templates see it as
+	// .Release.Namespace, and namespaced objects that name no namespace go
+	// there. The default is the destination namespace.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// ValuesFiles are values files in the Git checkout, relative to
+	// source.path, merged in order over the chart's values. A file outside
+	// the checkout is refused.
+	// +optional
+	ValuesFiles []string `json:"valuesFiles,omitempty"`
+
+	// Values are merged over the chart's values and valuesFiles.
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +optional
+	Values *apiextensionsv1.JSON `json:"values,omitempty"`
+
+	// IncludeCRDs renders the chart's crds/ directories; the default is
+	// true. CRDs are applied before everything else.
+	// +optional
+	IncludeCRDs *bool `json:"includeCRDs,omitempty"`
+}
+
+// HelmChartRef names a chart in a chart repository.
+type HelmChartRef struct {
+	// Repository is an HTTP(S) chart repository (serving index.yaml) or an
+	// OCI registry path, as "oci://registry.example.com/charts".
+	// +kubebuilder:validation:Pattern=`^(https?|oci)://`
+	Repository string `json:"repository"`
+
+	// Name of the chart in the repository.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// Version is an exact chart version or a semver range, of which the
+	// highest version is used.
+	// +kubebuilder:validation:MinLength=1
+	Version string `json:"version"`
+
+	// SecretRef names a Secret in the Application's namespace with the
+	// repository's "username" and "password".
+	// +optional
+	SecretRef *LocalObjectReference `json:"secretRef,omitempty"`
+
+	// PlainHTTP talks to an OCI registry over HTTP rather than HTTPS.
+	// +optional
+	PlainHTTP bool `json:"plainHTTP,omitempty"`
 }
 
 // DecryptionProviderSOPS is the one Decryption provider: Mozilla SOPS.
@@ -368,6 +455,9 @@ func (r GitRef) BranchOrDefault() string {
 	}
 	return r.Branch
 }
+
+// IncludeCRDsOrDefault reports whether the chart's CRDs are rendered.
+func (h *HelmSpec) IncludeCRDsOrDefault() bool { return h.IncludeCRDs == nil || *h.IncludeCRDs }
 
 // DestinationNamespace is where namespaced objects that name no namespace go.
 func (a *Application) DestinationNamespace() string {

@@ -54,7 +54,7 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints; 0 disables them")
 	flags.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
 	flags.StringVar(&f.leaderNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
-	flags.StringVar(&f.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "weir-sources"), "directory for Git checkouts")
+	flags.StringVar(&f.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "weir-sources"), "directory for Git checkouts and Helm charts")
 	flags.IntVar(&f.concurrency, "concurrency", 4, "Applications synced at once")
 	flags.Float32Var(&f.qps, "kube-api-qps", 50, "requests per second to the API server, sustained")
 	flags.IntVar(&f.burst, "kube-api-burst", 300, "requests to the API server in a burst")

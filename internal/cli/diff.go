@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/discovery"
 
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/source"
+	"weir.dev/weir/internal/source/helmrepo"
 )
 
 func newDiffCommand(cluster *clusterFlags) *cobra.Command {
@@ -30,7 +32,16 @@ func newDiffCommand(cluster *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			loader := &desired.Loader{Reader: c, Fetcher: source.NewFetcher(userCacheDir("sources"))}
+			dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+			if err != nil {
+				return err
+			}
+			loader := &desired.Loader{
+				Reader:    c,
+				Fetcher:   source.NewFetcher(userCacheDir("sources")),
+				Charts:    helmrepo.NewPuller(userCacheDir("charts")),
+				Discovery: dc,
+			}
 			state, err := loader.Load(cmd.Context(), app)
 			if err != nil {
 				return err
@@ -39,7 +50,7 @@ func newDiffCommand(cluster *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := m.Normalize(cmd.Context(), state.Objects, app.DestinationNamespace()); err != nil {
+			if err := m.Normalize(cmd.Context(), state.Objects, state.Namespace); err != nil {
 				return err
 			}
 			diffs, err := m.Diff(cmd.Context(), state.Objects)

@@ -212,7 +212,7 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 	log.Info("sync started")
 	r.markReconciling(ctx, app, state.Artifact.Revision)
 
-	changes, err := r.applyAll(ctx, app, state.Objects)
+	changes, err := r.applyAll(ctx, app, state.Objects, state.Namespace)
 	if err != nil {
 		r.recordFailure(app, state, trigger, started, err)
 		r.Metrics.ObserveSync(weirv1.SyncFailed, time.Since(started))
@@ -234,14 +234,15 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 	return nil
 }
 
-// applyAll is the plan -> apply -> prune part of a sync. On failure after
-// some stage was applied, the inventory keeps both what was there and what
-// was applied, so that nothing weir created is forgotten.
-func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured) (apply.ChangeSet, error) {
+// applyAll is the plan -> apply -> prune part of a sync; namespaced objects
+// that name no namespace go to namespace. On failure after some stage was
+// applied, the inventory keeps both what was there and what was applied, so
+// that nothing weir created is forgotten.
+func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (apply.ChangeSet, error) {
 	if len(objs) == 0 && len(app.Status.Inventory) > 0 && !app.Spec.Sync.AllowEmpty {
 		return nil, stalled(ReasonPruneRefused, fmt.Errorf("the render is empty while %d objects are applied; refusing to prune them all (set spec.sync.allowEmpty to allow it)", len(app.Status.Inventory)))
 	}
-	if err := r.Applier.Normalize(ctx, objs, app.DestinationNamespace()); err != nil {
+	if err := r.Applier.Normalize(ctx, objs, namespace); err != nil {
 		return nil, stalled(ReasonValidationFailed, err)
 	}
 	if err := r.Applier.Validate(ctx, objs); err != nil {

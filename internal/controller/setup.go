@@ -1,6 +1,9 @@
 package controller
 
 import (
+	"path/filepath"
+
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/metadata"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -12,11 +15,14 @@ import (
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/source"
+	"weir.dev/weir/internal/source/helmrepo"
 )
 
 // Options configure the controllers.
 type Options struct {
-	// CacheDir holds Git checkouts, shared by every Application of a repository.
+	// CacheDir holds Git checkouts, shared by every Application of a
+	// repository, and (in charts/) Helm charts pulled from chart
+	// repositories.
 	CacheDir string
 	// Concurrency is how many Applications sync at once; zero means four.
 	Concurrency int
@@ -34,13 +40,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
-	metadataClient, err := metadata.NewForConfig(mgr.GetConfig())
+	watcher, err := newDriftWatcher(mgr, applier)
 	if err != nil {
-		return err
-	}
-	watcher := drift.NewWatcher(metadataClient, applier.RESTMapper(),
-		apply.ManagedByLabel+"="+apply.DefaultFieldManager, apply.DefaultFieldManager)
-	if err := mgr.Add(watcher); err != nil {
 		return err
 	}
 	// Served on the manager's /metrics endpoint.
@@ -48,12 +49,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
+	loader, err := newLoader(mgr, opts, rec)
+	if err != nil {
+		return err
+	}
 	r := &ApplicationReconciler{
-		Client: mgr.GetClient(),
-		Reader: mgr.GetAPIReader(),
-		// Secrets are read directly rather than cached: weir watches only
-		// what it manages.
-		Loader:   &desired.Loader{Reader: mgr.GetAPIReader(), Fetcher: source.NewFetcher(opts.CacheDir), Metrics: rec},
+		Client:   mgr.GetClient(),
+		Reader:   mgr.GetAPIReader(),
+		Loader:   loader,
 		Applier:  applier,
 		Health:   health.NewChecker(applier.Client(), applier.RESTMapper()),
 		Recorder: mgr.GetEventRecorderFor("weir"),
@@ -63,4 +66,32 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Metrics:  rec,
 	}
 	return r.SetupWithManager(mgr, opts.Concurrency)
+}
+
+// newDriftWatcher watches the objects weir applied, for the leader.
+func newDriftWatcher(mgr ctrl.Manager, applier *apply.Manager) (*drift.Watcher, error) {
+	metadataClient, err := metadata.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return nil, err
+	}
+	watcher := drift.NewWatcher(metadataClient, applier.RESTMapper(),
+		apply.ManagedByLabel+"="+apply.DefaultFieldManager, apply.DefaultFieldManager)
+	return watcher, mgr.Add(watcher)
+}
+
+// newLoader reads desired state from Git and chart repositories.
+func newLoader(mgr ctrl.Manager, opts Options, rec *metrics.Recorder) (*desired.Loader, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(mgr.GetConfig())
+	if err != nil {
+		return nil, err
+	}
+	return &desired.Loader{
+		// Secrets are read directly rather than cached: weir watches only
+		// what it manages.
+		Reader:    mgr.GetAPIReader(),
+		Fetcher:   source.NewFetcher(opts.CacheDir),
+		Charts:    helmrepo.NewPuller(filepath.Join(opts.CacheDir, "charts")),
+		Discovery: dc,
+		Metrics:   rec,
+	}, nil
 }

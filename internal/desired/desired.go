@@ -1,9 +1,11 @@
 // Package desired turns an Application's spec into the objects Git declares
-// for it: credentials from the Application's Secret, the source stage to
-// resolve and check out the revision, the render stage to read the objects,
-// decrypting SOPS-encrypted files with the keys of the Secret that
-// spec.decryption names. The controller syncs what it returns; `weir diff`
-// compares it with the cluster.
+// for it: credentials from the Application's Secrets, the source stage to
+// resolve and check out the revision (and pull a Helm chart from its
+// repository), the render stage to read the objects, with the target
+// cluster's version and APIs for Helm's .Capabilities, decrypting
+// SOPS-encrypted files with the keys of the Secret that spec.decryption
+// names. The controller syncs what it returns; `weir diff` compares it with
+// the cluster.
 package desired
 
 import (
@@ -17,8 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
-	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/decrypt"
+	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/render"
 	"weir.dev/weir/internal/source"
 )
@@ -30,10 +32,16 @@ type Fetcher interface {
 
 // State is the desired state of an Application at one revision.
 type State struct {
-	// Artifact is the checked-out commit.
+	// Artifact is the checked-out commit. For a Helm chart pulled from a
+	// chart repository, its Revision also names the chart's version, as
+	// "main@sha1:<hex>, chart web@1.2.0", so that a new version in a
+	// range is a new revision.
 	Artifact source.Artifact
 	// Objects are the rendered objects, not yet normalised for the cluster.
 	Objects []*unstructured.Unstructured
+	// Namespace is where namespaced objects that name none go: the Helm
+	// release namespace for a chart, else the destination namespace.
+	Namespace string
 }
 
 // Git credentials are read one Secret at a time, never listed or watched.
@@ -45,6 +53,12 @@ type Loader struct {
 	Reader  client.Reader
 	Fetcher Fetcher
 	Metrics *metrics.Recorder
+	// Charts pulls the Helm charts that a spec.render.helm.chartRef names;
+	// nil refuses them.
+	Charts Charts
+	// Discovery describes the target cluster to Helm charts
+	// (.Capabilities); nil leaves Helm's defaults.
+	Discovery Discovery
 }
 
 // Load fetches the Application's revision and renders its path.
@@ -60,15 +74,23 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 	if err != nil {
 		return State{}, &Error{Stage: StageFetch, Err: err}
 	}
+	state := State{Artifact: artifact, Namespace: app.DestinationNamespace()}
 	dec, err := l.decryptor(ctx, app)
 	if err != nil {
-		return State{Artifact: artifact}, err
+		return state, err
 	}
-	objs, err := render.Render(ctx, artifact.Dir, src.Path, render.Options{Type: app.Spec.Render.Type, Decrypter: dec})
+	opts := render.Options{Type: app.Spec.Render.Type, Decrypter: dec}
+	if opts.Type == render.TypeHelm {
+		if opts.Helm, err = l.helmOptions(ctx, app, &state); err != nil {
+			return state, err
+		}
+	}
+	objs, err := render.Render(ctx, artifact.Dir, src.Path, opts)
 	if err != nil {
-		return State{Artifact: artifact}, renderError(artifact.Revision, dec, err)
+		return state, renderError(artifact.Revision, dec, err)
 	}
-	return State{Artifact: artifact, Objects: objs}, nil
+	state.Objects = objs
+	return state, nil
 }
 
 // renderError is a failed render of revision: a file that could not be
@@ -84,15 +106,10 @@ func renderError(revision string, dec *decrypt.Decryptor, err error) error {
 
 // credentials reads the Secret named by spec.source.secretRef.
 func (l *Loader) credentials(ctx context.Context, app *weirv1.Application) (source.Credentials, error) {
-	ref := app.Spec.Source.SecretRef
-	if ref == nil {
-		return source.Credentials{}, nil
-	}
-	secret, err := l.secret(ctx, app, ref.Name, "spec.source.secretRef")
+	d, err := l.secretData(ctx, app, app.Spec.Source.SecretRef, "spec.source.secretRef")
 	if err != nil {
 		return source.Credentials{}, &Error{Stage: StageCredentials, Err: err}
 	}
-	d := secret.Data
 	return source.Credentials{
 		Username:   string(d["username"]),
 		Password:   string(d["password"]),
@@ -110,25 +127,28 @@ func (l *Loader) decryptor(ctx context.Context, app *weirv1.Application) (*decry
 		return decrypt.New(nil), nil
 	}
 	const field = "spec.decryption.secretRef"
-	secret, err := l.secret(ctx, app, d.SecretRef.Name, field)
+	data, err := l.secretData(ctx, app, &d.SecretRef, field)
 	if err != nil {
 		return nil, &Error{Stage: StageDecryptionKeys, Err: err}
 	}
-	keys, err := decrypt.ParseKeys(secret.Data)
+	keys, err := decrypt.ParseKeys(data)
 	if err != nil {
 		return nil, &Error{Stage: StageDecryptionKeys, Err: fmt.Errorf("Secret %s/%s named by %s: %w", app.Namespace, d.SecretRef.Name, field, err)}
 	}
 	return decrypt.New(keys), nil
 }
 
-// secret reads the Secret name in the Application's namespace, which field
-// names.
-func (l *Loader) secret(ctx context.Context, app *weirv1.Application, name, field string) (*corev1.Secret, error) {
-	secret := &corev1.Secret{}
-	if err := l.Reader.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: name}, secret); err != nil {
-		return nil, fmt.Errorf("read Secret %s/%s named by %s: %w", app.Namespace, name, field, err)
+// secretData reads the Secret that the field ref of the Application names;
+// no ref yields no data.
+func (l *Loader) secretData(ctx context.Context, app *weirv1.Application, ref *weirv1.LocalObjectReference, field string) (map[string][]byte, error) {
+	if ref == nil {
+		return nil, nil
 	}
-	return secret, nil
+	secret := &corev1.Secret{}
+	if err := l.Reader.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: ref.Name}, secret); err != nil {
+		return nil, fmt.Errorf("read Secret %s/%s named by %s: %w", app.Namespace, ref.Name, field, err)
+	}
+	return secret.Data, nil
 }
 
 // Stage names the part of loading that failed.
@@ -141,8 +161,9 @@ const (
 	// StageDecryptionKeys is reading the keys of spec.decryption.
 	StageDecryptionKeys Stage = "DecryptionKeys"
 	// StageDecrypt is a file of the revision that could not be decrypted.
-	StageDecrypt Stage = "Decrypt"
-	StageRender  Stage = "Render"
+	StageDecrypt   Stage = "Decrypt"
+	StageDiscovery Stage = "Discovery"
+	StageRender    Stage = "Render"
 )
 
 // Error is a loading failure and the stage it happened in.

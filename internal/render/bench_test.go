@@ -121,3 +121,20 @@ spec:
       app: APP
 `, "APP", app)
 }
+
+// BenchmarkRenderHelm200 renders testdata/helm/bench, 200 objects from
+// loops over helpers, as weir renders a chart in Git. hack/bench-helm.sh
+// times `helm template` of the same chart.
+func BenchmarkRenderHelm200(b *testing.B) {
+	opts := Options{Type: TypeHelm, Helm: &Helm{ReleaseName: "bench", Namespace: "shop"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		objs, err := Render(b.Context(), "testdata/helm", "bench", opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(objs) != 200 {
+			b.Fatalf("got %d objects, want 200", len(objs))
+		}
+	}
+}

@@ -64,32 +64,74 @@ func (co *checkout) close() { _ = co.files.Close() }
 // renderError wraps err, met reading rel, for the user. An escaping symlink
 // is named by the error itself, which may be a directory above rel.
 func renderError(rel string, err error) error {
+	return fmt.Errorf("render %w", pathError(rel, err))
+}
+
+// pathError places err, met reading rel, on rel, unless it names an
+// escaping symlink itself.
+func pathError(rel string, err error) error {
 	if errors.Is(err, errSymlinkEscape) {
-		return fmt.Errorf("render %w", err)
+		return err
 	}
-	return fmt.Errorf("render %s: %w", rel, err)
+	return fmt.Errorf("%s: %w", rel, err)
 }
 
 // dir resolves the user's path to a directory of the checkout.
 func (co *checkout) dir(p string) (target, error) {
+	t, fi, err := co.lookup(p, "directory")
+	if err != nil {
+		return target{}, fmt.Errorf("render %w", err)
+	}
+	if !fi.IsDir() {
+		return target{}, fmt.Errorf("render %s: not a directory", t.rel)
+	}
+	return t, nil
+}
+
+// file resolves a path, relative to the directory dir, to a regular file
+// of the checkout. Its errors name the path relative to the root.
+func (co *checkout) file(dir target, p string) (target, error) {
+	if isAbs(p) {
+		return target{}, fmt.Errorf("%s: path must be relative", p)
+	}
+	t, fi, err := co.lookup(path.Join(dir.rel, p), "file")
+	if err != nil {
+		return target{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return target{}, fmt.Errorf("%s: not a regular file", t.rel)
+	}
+	return t, nil
+}
+
+// lookup resolves the user's path, which names a file or directory (what)
+// of the checkout. Its errors name the path relative to the root.
+func (co *checkout) lookup(p, what string) (target, fs.FileInfo, error) {
 	rel := displayPath(p)
-	if path.IsAbs(p) || filepath.IsAbs(p) || strings.Contains(p, `\`) {
-		return target{}, fmt.Errorf("render %s: path must be relative to the checkout root", p)
+	if isAbs(p) {
+		return target{}, nil, fmt.Errorf("%s: path must be relative to the checkout root", p)
 	}
 	if rel == ".." || strings.HasPrefix(rel, "../") {
-		return target{}, fmt.Errorf("render %s: %w", p, errPathEscape)
+		return target{}, nil, fmt.Errorf("%s: %w", p, errPathEscape)
 	}
 	real, err := co.resolve(filepath.Join(co.root, filepath.FromSlash(rel)))
 	if errors.Is(err, fs.ErrNotExist) {
-		return target{}, fmt.Errorf("render %s: no such directory in the checkout", rel)
+		return target{}, nil, fmt.Errorf("%s: no such %s in the checkout", rel, what)
 	}
 	if err != nil {
-		return target{}, renderError(rel, err)
+		return target{}, nil, pathError(rel, err)
 	}
-	if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
-		return target{}, fmt.Errorf("render %s: not a directory", rel)
+	fi, err := os.Stat(real)
+	if err != nil {
+		return target{}, nil, pathError(rel, withoutPath(err))
 	}
-	return target{rel: rel, real: real}, nil
+	return target{rel: rel, real: real}, fi, nil
+}
+
+// isAbs reports whether a user's path is absolute or uses backslashes,
+// which a checkout path never does.
+func isAbs(p string) bool {
+	return path.IsAbs(p) || filepath.IsAbs(p) || strings.Contains(p, `\`)
 }
 
 // displayPath cleans a slash-separated path relative to the root; the root

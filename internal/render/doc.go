@@ -1,7 +1,7 @@
 // Package render is weir's render stage: it turns a directory of a checked-out
 // Git tree into the Kubernetes objects to apply.
 //
-// Render reads one directory in one of two ways:
+// Render reads one directory in one of three ways:
 //
 //   - plain: every .yaml, .yml and .json file below the directory, in path
 //     order, each split into its documents; a `kind: List` is expanded into
@@ -10,6 +10,17 @@
 //   - kustomize: the directory's kustomization is built in-process with
 //     kustomize's krusty, with plugins, remote bases and Helm charts
 //     disabled.
+//   - helm: a Helm chart, in the directory or below it, or packaged in an
+//     archive pulled from a chart repository, rendered in-process with the
+//     Helm SDK as `helm template` renders it: the install action in
+//     client-only dry-run mode, with the target cluster's version and API
+//     versions. Values files come from the checkout. Dependencies are read
+//     from the chart's charts/ directory, never downloaded. CRDs from crds/
+//     come first; NOTES.txt is dropped; hooks become objects in sync waves
+//     (pre-install and pre-upgrade at PreHookWave, post-install and
+//     post-upgrade at PostHookWave, plus helm.sh/hook-weight), and test,
+//     delete and rollback hooks are left out. Nothing is installed: there
+//     is no release Secret.
 //
 // With TypeAuto the directory decides: kustomize if it holds a
 // kustomization file, plain otherwise.
@@ -29,8 +40,9 @@
 //
 // The checkout is untrusted input. Nothing outside the checkout root is
 // read: the path may not climb out of it, and a symlink whose target lies
-// outside the root is refused, naming the link. Files are bounded in size and
-// renders in object count. Errors name the file, and the line where one is
+// outside the root is refused, naming the link; so is a chart's file or a
+// values file that leads out. Files are bounded in size, renders in object
+// count, output bytes and time. Errors name the file, and the line where one is
 // known, relative to the root:
 //
 //	render apps/web.yaml:12: mapping values are not allowed in this context

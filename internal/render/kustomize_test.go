@@ -18,24 +18,33 @@ func TestRenderKustomizeConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 8
+	results := renderConcurrently(t, 8, func(int) ([]*unstructured.Unstructured, error) {
+		return Render(t.Context(), "testdata/kustomize", "overlays/prod", Options{})
+	})
+	for i, objs := range results {
+		if !bytes.Equal(marshal(t, objs), marshal(t, want)) {
+			t.Errorf("render %d differs from a lone render", i)
+		}
+	}
+}
+
+// renderConcurrently runs n renders at once and returns their objects,
+// failing the test if any fails.
+func renderConcurrently(t *testing.T, n int, render func(i int) ([]*unstructured.Unstructured, error)) [][]*unstructured.Unstructured {
+	t.Helper()
 	results := make([][]*unstructured.Unstructured, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() {
-			results[i], errs[i] = Render(t.Context(), "testdata/kustomize", "overlays/prod", Options{})
-		})
+		wg.Go(func() { results[i], errs[i] = render(i) })
 	}
 	wg.Wait()
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("render %d: %v", i, errs[i])
-		}
-		if !bytes.Equal(marshal(t, results[i]), marshal(t, want)) {
-			t.Errorf("render %d differs from a lone render", i)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("render %d: %v", i, err)
 		}
 	}
+	return results
 }
 
 // TestBuildRecoversPanic makes kustomize's file system panic mid-build and

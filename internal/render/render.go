@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/konfig"
@@ -20,25 +21,39 @@ const (
 	TypePlain = "plain"
 	// TypeKustomize builds the directory's kustomization.
 	TypeKustomize = "kustomize"
+	// TypeHelm renders a Helm chart (see Helm).
+	TypeHelm = "helm"
 )
 
 // Bounds used when Options leave them zero.
 const (
-	defaultMaxObjects   = 10000
-	defaultMaxFileBytes = 10 << 20 // 10 MiB
+	defaultMaxObjects     = 10000
+	defaultMaxFileBytes   = 10 << 20 // 10 MiB
+	defaultMaxOutputBytes = 64 << 20 // 64 MiB
+	defaultTimeout        = time.Minute
 )
 
 // Options tune a render. The zero value renders with auto-detection and the
 // default bounds.
 type Options struct {
-	// Type is TypeAuto, TypePlain or TypeKustomize; anything else fails.
+	// Type is TypeAuto, TypePlain, TypeKustomize or TypeHelm; anything
+	// else fails.
 	Type string
+	// Helm says which chart to render, and how, for TypeHelm; nil renders
+	// the chart in the directory with its default values.
+	Helm *Helm
 	// MaxObjects bounds the objects one render may return; zero or less
 	// means 10000. A render that would return more fails.
 	MaxObjects int
 	// MaxFileBytes bounds the size of every file read; zero or less means
 	// 10 MiB. A larger file fails the render.
 	MaxFileBytes int64
+	// MaxOutputBytes bounds the text a template engine may produce (Helm's
+	// rendered manifests); zero or less means 64 MiB. Also the bound on
+	// the files of a chart together.
+	MaxOutputBytes int64
+	// Timeout bounds the render; zero or less means one minute.
+	Timeout time.Duration
 	// Decrypter, when set, receives every file the render reads, to
 	// decrypt it. Without one, files are read as they are.
 	Decrypter Decrypter
@@ -57,16 +72,22 @@ type Decrypter interface {
 // withDefaults fills in the zero bounds and checks Type.
 func (o Options) withDefaults() (Options, error) {
 	switch o.Type {
-	case TypeAuto, TypePlain, TypeKustomize:
+	case TypeAuto, TypePlain, TypeKustomize, TypeHelm:
 	default:
-		return o, fmt.Errorf("render: unknown type %q: want %q, %q or %q",
-			o.Type, TypeAuto, TypePlain, TypeKustomize)
+		return o, fmt.Errorf("render: unknown type %q: want %q, %q, %q or %q",
+			o.Type, TypeAuto, TypePlain, TypeKustomize, TypeHelm)
 	}
 	if o.MaxObjects <= 0 {
 		o.MaxObjects = defaultMaxObjects
 	}
 	if o.MaxFileBytes <= 0 {
 		o.MaxFileBytes = defaultMaxFileBytes
+	}
+	if o.MaxOutputBytes <= 0 {
+		o.MaxOutputBytes = defaultMaxOutputBytes
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
 	}
 	return o, nil
 }
@@ -85,6 +106,8 @@ func Render(ctx context.Context, root, path string, opts Options) ([]*unstructur
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("render %s: %w", displayPath(path), err)
 	}
@@ -102,8 +125,11 @@ func Render(ctx context.Context, root, path string, opts Options) ([]*unstructur
 	if typ == TypeAuto {
 		typ = detect(dir)
 	}
-	if typ == TypeKustomize {
+	switch typ {
+	case TypeKustomize:
 		return renderKustomize(ctx, co, dir, opts.MaxObjects)
+	case TypeHelm:
+		return renderHelm(ctx, co, dir, opts)
 	}
 	return renderPlain(ctx, co, dir, opts.MaxObjects)
 }

@@ -157,8 +157,8 @@ func TestRender(t *testing.T) {
 		{
 			name:    "unknown type",
 			root:    "nested",
-			opts:    Options{Type: "helm"},
-			wantErr: `render: unknown type "helm"`,
+			opts:    Options{Type: "jsonnet"},
+			wantErr: `render: unknown type "jsonnet"`,
 		},
 		{
 			name:    "too many objects",
@@ -258,21 +258,7 @@ func TestRender(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := filepath.Join("testdata", tt.root)
 			objs, err := Render(t.Context(), root, tt.path, tt.opts)
-			if tt.wantErr != "" {
-				checkError(t, root, err, tt.wantErr)
-				return
-			}
-			if err != nil {
-				t.Fatalf("Render: %v", err)
-			}
-			if tt.want != nil {
-				if got := ids(objs); !slices.Equal(got, tt.want) {
-					t.Errorf("objects:\n got %q\nwant %q", got, tt.want)
-				}
-			}
-			if tt.golden != "" {
-				checkGolden(t, filepath.Join("testdata", tt.golden+".golden.yaml"), objs)
-			}
+			checkRender(t, root, objs, err, tt.want, tt.golden, tt.wantErr)
 		})
 	}
 }
@@ -337,6 +323,28 @@ func TestRenderDeterministic(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkRender checks the result of a render of root: the error holds
+// wantErr, or else the objects' IDs are want (unless nil) and the output
+// matches testdata/<golden>.golden.yaml (unless golden is ""). It reports
+// whether the render succeeded.
+func checkRender(t *testing.T, root string, objs []*unstructured.Unstructured, err error, want []string, golden, wantErr string) bool {
+	t.Helper()
+	if wantErr != "" {
+		checkError(t, root, err, wantErr)
+		return false
+	}
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	if got := ids(objs); want != nil && !slices.Equal(got, want) {
+		t.Errorf("objects:\n got %q\nwant %q", got, want)
+	}
+	if golden != "" {
+		checkGolden(t, filepath.Join("testdata", golden+".golden.yaml"), objs)
+	}
+	return true
 }
 
 // checkError fails unless err holds want and names no absolute path of the
