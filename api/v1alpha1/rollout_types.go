@@ -13,6 +13,23 @@ const (
 	RolloutLabel = "weir.dev/rollout"
 )
 
+// Annotations on a Rollout that ask for an action by hand (`weir rollout
+// promote|abort|retry|pause|resume`). The value is an opaque token (the
+// CLI writes the time); each new value is acted on once.
+const (
+	// PromoteAnnotation ends the current pause (or, for blue/green
+	// without auto-promotion, switches to the preview).
+	PromoteAnnotation = "weir.dev/promote"
+	// AbortAnnotation aborts the rollout: all traffic back to stable.
+	AbortAnnotation = "weir.dev/abort"
+	// RetryAnnotation releases an aborted revision again.
+	RetryAnnotation = "weir.dev/retry"
+	// PauseAnnotation pauses the rollout at its current step.
+	PauseAnnotation = "weir.dev/pause"
+	// ResumeAnnotation lifts a pause made with PauseAnnotation.
+	ResumeAnnotation = "weir.dev/resume"
+)
+
 // RolloutSpec declares how changes to one Deployment's pod template are
 // released: the strategy, the analysis that judges them, and what to do
 // when they fail.

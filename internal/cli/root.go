@@ -36,6 +36,7 @@ func newRootCommand() *cobra.Command {
 		newDiffCommand(cluster),
 		newSyncCommand(cluster),
 		newHistoryCommand(cluster),
+		newRolloutCommand(cluster),
 		newDevCommand(),
 	)
 	return root
