@@ -69,6 +69,7 @@ type CanaryStrategy struct {
 
 	// Steps run in order; after the last one the canary is promoted. With
 	// no steps, the canary is promoted as soon as it is available.
+	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	Steps []CanaryStep `json:"steps,omitempty"`
 }
@@ -114,6 +115,7 @@ type RolloutPause struct {
 type HeaderRoute struct {
 	// Matches: a request that satisfies any of them goes to the canary. An
 	// empty list removes the header route.
+	// +kubebuilder:validation:MaxItems=16
 	// +optional
 	Matches []RequestMatch `json:"matches,omitempty"`
 }
