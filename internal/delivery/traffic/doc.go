@@ -29,7 +29,12 @@
 //
 //	gatewayapi  gateway.networking.k8s.io httproutes: get, patch
 //	istio       networking.istio.io virtualservices: get, patch
-//	smi         split.smi-spec.io trafficsplits: get, patch; services: get
-//	nginx       networking.k8s.io ingresses: get, patch, delete
+//	smi         split.smi-spec.io trafficsplits: get, create, patch; services: get
+//	nginx       networking.k8s.io ingresses: get, create, patch, delete
 //	replicas    apps deployments: get, patch
+//
+// weir applies the user's HTTPRoute, VirtualService and Deployments from Git
+// as the same field manager, so a sync during a rollout would put Git's
+// weights and replicas back: the delivery package must hold those fields
+// (or re-apply the router's state) while a rollout runs.
 package traffic

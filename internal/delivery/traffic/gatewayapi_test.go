@@ -123,17 +123,17 @@ backendRefs:
 }
 
 func gatewayCheckErrors(t *testing.T, f *fixture) {
-	missing := f.router(&v1alpha1.Rollout{Spec: canarySpec(gatewayRouting("nope"))}, f.sides())
+	missing := f.router(unsaved(gatewayRouting("nope")), f.sides())
 	wantErr(t, "Check of a missing HTTPRoute", missing.Check(f.ctx), "HTTPRoute "+f.ns+"/nope not found")
 	wantErr(t, "SetWeight on a missing HTTPRoute", missing.SetWeight(f.ctx, 10), "HTTPRoute "+f.ns+"/nope not found")
 
 	other := f.sides()
 	other.StableService = "shop-stable"
-	noStable := f.router(&v1alpha1.Rollout{Spec: canarySpec(gatewayRouting("web"))}, other)
+	noStable := f.router(unsaved(gatewayRouting("web")), other)
 	wantErr(t, "Check of an HTTPRoute without the stable Service", noStable.Check(f.ctx),
 		"HTTPRoute "+f.ns+"/web has no rule whose backendRefs include Service "+f.ns+"/shop-stable")
 
-	r := f.router(&v1alpha1.Rollout{Spec: canarySpec(gatewayRouting("web"))}, f.sides())
+	r := f.router(unsaved(gatewayRouting("web")), f.sides())
 	wantErr(t, "SetWeight(101)", r.SetWeight(f.ctx, 101), "101")
 	wantErr(t, "a header route with a bad regex", r.SetHeaderRoute(f.ctx, &v1alpha1.HeaderRoute{
 		Matches: []v1alpha1.RequestMatch{{Header: "x", Regex: "("}}}), "HTTPRoute "+f.ns+"/web", "regex")
@@ -163,8 +163,12 @@ func gatewayRouting(route string) *v1alpha1.TrafficRouting {
 	return &v1alpha1.TrafficRouting{GatewayAPI: &v1alpha1.GatewayAPIRouting{HTTPRoute: route}}
 }
 
-func canarySpec(routing *v1alpha1.TrafficRouting) v1alpha1.RolloutSpec {
-	return v1alpha1.RolloutSpec{Strategy: v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{Service: "web", TrafficRouting: routing}}}
+// unsaved is a Rollout "web" with the router that is not in the cluster.
+func unsaved(routing *v1alpha1.TrafficRouting) *v1alpha1.Rollout {
+	ro := &v1alpha1.Rollout{}
+	ro.Name = "web"
+	ro.Spec.Strategy.Canary = &v1alpha1.CanaryStrategy{Service: "web", TrafficRouting: routing}
+	return ro
 }
 
 // backendWeights lists "name=weight" of the backendRefs of rule i.

@@ -179,7 +179,8 @@ func istioMatches(routeMatches []map[string]any, conds []condition) []map[string
 }
 
 // SetMirror sets (or, at 0, removes) mirror and mirrorPercentage on the
-// weighted routes. A route that already mirrors elsewhere is refused.
+// weighted routes. A route that already mirrors elsewhere is refused, and
+// its mirror left alone at 0.
 func (r *istioRouter) SetMirror(ctx context.Context, percent int32) error {
 	if err := checkPercent(percent); err != nil {
 		return err
@@ -197,6 +198,9 @@ func (r *istioRouter) setMirror(u *unstructured.Unstructured, percent int32) err
 	for i, route := range routes {
 		mirror := child(route, "mirror")
 		if mirror != nil && !r.isCanaryHost(str(mirror, "host")) {
+			if percent == 0 {
+				continue // not weir's to remove
+			}
 			return fmt.Errorf("HTTP route %s of %s already mirrors to %s", routeName(route, i), r.vs, str(mirror, "host"))
 		}
 		if percent == 0 {
