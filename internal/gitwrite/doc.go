@@ -7,9 +7,9 @@
 //
 //  1. makes a bare clone in a new directory under the work directory, holding
 //     only the branch head, Good and Bad: the three commits alone at depth 1
-//     when the server serves commits by hash (allow-reachable-sha1-in-want,
-//     as the large hosts do), else the branch's last 20 commits, else its
-//     whole history;
+//     when the server serves commits by hash (it advertises
+//     allow-reachable-sha1-in-want), else the branch's last 20 commits, else
+//     its whole history;
 //  2. merges the trees in memory: entries that only one side changed take
 //     that side, text files that both changed merge line by line (changes to
 //     the same or adjacent lines conflict, as in Git), anything else that both

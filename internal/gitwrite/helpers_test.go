@@ -94,7 +94,13 @@ func fixture(t testing.TB, name string) string {
 // empty.
 func revert(t testing.TB, r *Reverter, req RevertRequest) (string, error) {
 	t.Helper()
-	h, err := r.Revert(context.Background(), req)
+	return revertContext(t, context.Background(), r, req)
+}
+
+// revertContext is revert with a context.
+func revertContext(t testing.TB, ctx context.Context, r *Reverter, req RevertRequest) (string, error) {
+	t.Helper()
+	h, err := r.Revert(ctx, req)
 	entries, readErr := os.ReadDir(r.workDir)
 	if readErr != nil && !errors.Is(readErr, os.ErrNotExist) {
 		t.Fatal(readErr)

@@ -36,7 +36,8 @@ type RevertRequest struct {
 	// Credentials authenticate the fetch and the push.
 	Credentials source.Credentials
 	// Good and Bad are full commit hashes: the changes of the commits in
-	// (Good, Bad] are undone. Bad need not be the branch head.
+	// (Good, Bad] are undone. Both must be in the branch's history; Bad
+	// need not be its head.
 	Good, Bad string
 	// Message is the commit message; empty gives "Revert <good>..<bad>".
 	Message string
@@ -74,7 +75,9 @@ func NewReverter(workDir string) *Reverter {
 // none of the changes to undo (someone reverted them already), nothing is
 // pushed and the error's cause is ErrAlreadyReverted. A push rejected
 // because the branch moved meanwhile is redone from a fresh fetch, a few
-// times. Errors name the range, the branch and the URL, and never hold a
+// times; if what moved it is the very commit Revert would push (another
+// Revert of the same release, in the same second), Revert returns its hash.
+// Errors name the range, the branch and the URL, and never hold a
 // credential.
 func (r *Reverter) Revert(ctx context.Context, req RevertRequest) (string, error) {
 	if err := os.MkdirAll(r.workDir, 0o700); err != nil {

@@ -261,3 +261,56 @@ func TestRevertDefaultMessageAndAuthor(t *testing.T) {
 		t.Errorf("author|subject = %q, want %q", got, want)
 	}
 }
+
+// TestRevertTwiceAtOnce runs two Reverts of one release at once, as two
+// weir processes might: the branch gets one revert commit. The one that
+// lost the race finds the changes undone, or, when both wrote the same
+// commit in the same second, the commit it would have pushed.
+func TestRevertTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	o := newOrigin(t)
+	r := NewReverter(t.TempDir())
+	type result struct {
+		hash string
+		err  error
+	}
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			h, err := r.Revert(context.Background(), o.request(o.URL()))
+			results <- result{h, err}
+		}()
+	}
+	pushed := map[string]bool{}
+	for range 2 {
+		res := <-results
+		switch {
+		case res.err == nil:
+			pushed[res.hash] = true
+		case !errors.Is(res.err, ErrAlreadyReverted):
+			t.Errorf("Revert: %v, want success or ErrAlreadyReverted", res.err)
+		}
+	}
+	if len(pushed) != 1 {
+		t.Fatalf("reverts pushed: %v, want exactly 1", pushed)
+	}
+	for h := range pushed {
+		checkRevertCommit(t, o, h, o.bad, map[string]string{
+			deploymentPath: o.show(t, o.good+":"+deploymentPath),
+			configMapPath:  o.show(t, o.good+":"+configMapPath),
+		})
+	}
+}
+
+func TestRevertCanceled(t *testing.T) {
+	t.Parallel()
+	o := newOrigin(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := NewReverter(t.TempDir())
+	r.beforePush = func(context.Context, int) { cancel() }
+	_, err := revertContext(t, ctx, r, o.request(o.URL()))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want one that is context.Canceled", err)
+	}
+	checkHead(t, o, o.bad)
+}
