@@ -20,7 +20,7 @@ const maxMergeSize = 16 << 20
 // changed from base to theirs is applied to ours, entry by entry, and line
 // by line within a text file that both sides changed. It writes the merged
 // trees and blobs to s and returns the root tree's hash, or the paths
-// where the two sides' changes conflict.
+// where the two sides' changes conflict, sorted.
 //
 // A revert is the merge with base the bad commit, ours the branch head and
 // theirs the good commit. Renames are not followed: a file that one side
@@ -29,6 +29,7 @@ func mergeTrees(s storer.EncodedObjectStorer, base, ours, theirs plumbing.Hash) 
 	m := &treeMerger{s: s}
 	entries, err := m.mergeTree("", base, ours, theirs)
 	if err != nil || len(m.conflicts) > 0 {
+		sort.Strings(m.conflicts)
 		return plumbing.ZeroHash, m.conflicts, err
 	}
 	h, err := m.writeTree(entries)

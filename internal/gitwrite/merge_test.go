@@ -73,7 +73,6 @@ func TestMergeTrees(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			slices.Sort(conflicts)
 			if !slices.Equal(conflicts, tt.conflicts) {
 				t.Fatalf("conflicts = %v, want %v", conflicts, tt.conflicts)
 			}

@@ -106,16 +106,14 @@ func (r *Reverter) Revert(ctx context.Context, req RevertRequest) (string, error
 }
 
 // attempt fetches, reverts and pushes once, in a clone of its own.
-func (r *Reverter) attempt(ctx context.Context, remote *source.Remote, req RevertRequest, attempt int) (h plumbing.Hash, err error) {
+func (r *Reverter) attempt(ctx context.Context, remote *source.Remote, req RevertRequest, attempt int) (plumbing.Hash, error) {
 	c, err := newClone(r.workDir, remote)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	defer func() {
-		if closeErr := c.close(); err == nil && closeErr != nil {
-			err = fmt.Errorf("remove the work directory: %w", closeErr)
-		}
-	}()
+	// Removing the clone is best effort: a directory left behind must not
+	// fail a revert that was pushed, nor hide why one was not.
+	defer func() { _ = c.close() }()
 	good, bad := plumbing.NewHash(req.Good), plumbing.NewHash(req.Bad)
 	head, goodC, badC, err := c.fetch(ctx, req.Branch, good, bad)
 	if err != nil {
@@ -130,7 +128,7 @@ func (r *Reverter) attempt(ctx context.Context, remote *source.Remote, req Rever
 	case tree == head.TreeHash:
 		return plumbing.ZeroHash, fmt.Errorf("%w: branch head %s has none of the changes to undo", ErrAlreadyReverted, short(head.Hash.String()))
 	}
-	h, err = c.writeCommit(req.Branch, tree, head.Hash, req.message(), req.author(), r.now())
+	h, err := c.writeCommit(req.Branch, tree, head.Hash, req.message(), req.author(), r.now())
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
