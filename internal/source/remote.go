@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	"github.com/go-git/go-git/v5/storage"
 )
 
 // remote is one repository URL as one caller reaches it: with that caller's
@@ -86,3 +89,39 @@ func (a advertised) commit(name string) (plumbing.Hash, bool) {
 	h, ok := a.refs[name]
 	return h, ok
 }
+
+// Remote is a repository URL as one caller reaches it with its credentials,
+// for the stages that talk to the repositories weir fetches without fetching
+// through a Fetcher (gitwrite pushes to them). It authenticates exactly as
+// Fetch does, and describes errors naming the URL in its redacted form only,
+// without any credential.
+type Remote struct{ r *remote }
+
+// NewRemote prepares to reach url with creds. tmpDir is a directory where
+// known_hosts may be written for a moment. Its error (no URL, an invalid one,
+// an unusable SSH key or known_hosts) holds no credential; the Remote it
+// returns along with an error still serves Display.
+func NewRemote(url string, creds Credentials, tmpDir string) (*Remote, error) {
+	r, err := newRemote(url, creds, tmpDir)
+	if err != nil {
+		err = errors.New(r.scrub(r.describe(err)))
+	}
+	return &Remote{r: r}, err
+}
+
+// Display is the URL with its userinfo redacted: the only form to show.
+func (r *Remote) Display() string { return r.r.display }
+
+// Auth is how go-git authenticates to the remote; nil for anonymous access.
+func (r *Remote) Auth() transport.AuthMethod { return r.r.auth }
+
+// GoGit returns a go-git remote named origin for the URL, reading and
+// writing objects and references in s. Fetch and push through it with Auth.
+func (r *Remote) GoGit(s storage.Storer) *git.Remote {
+	return git.NewRemote(s, &config.RemoteConfig{Name: "origin", URLs: []string{r.r.url}})
+}
+
+// Describe says in a few words what err, met while talking to the remote,
+// means for a user ("authentication failed: ...", "repository not found"),
+// with every credential and the URL's userinfo scrubbed from the text.
+func (r *Remote) Describe(err error) string { return r.r.scrub(r.r.describe(err)) }
