@@ -270,13 +270,13 @@ func TestAdvanceSchedule(t *testing.T) {
 		wait  time.Duration
 		calls int
 	}{
-		{at: 0, wait: 30 * time.Second, calls: 0},                 // initial delay
+		{at: 0, wait: 30 * time.Second, calls: 0}, // initial delay
 		{at: 29*time.Second + 900*time.Millisecond, wait: 100 * time.Millisecond, calls: 0},
-		{at: 30 * time.Second, wait: 10 * time.Second, calls: 1},  // error: retry after 10s
-		{at: 40 * time.Second, wait: time.Minute, calls: 2},       // measured
-		{at: 40 * time.Second, wait: time.Minute, calls: 2},       // again at once: nothing is due
+		{at: 30 * time.Second, wait: 10 * time.Second, calls: 1}, // error: retry after 10s
+		{at: 40 * time.Second, wait: time.Minute, calls: 2},      // measured
+		{at: 40 * time.Second, wait: time.Minute, calls: 2},      // again at once: nothing is due
 		{at: 100*time.Second + 500*time.Millisecond, wait: time.Minute - 500*time.Millisecond, calls: 3},
-		{at: 10 * time.Minute, wait: 0, calls: 4},                 // late: one measurement, not several
+		{at: 10 * time.Minute, wait: 0, calls: 4}, // late: one measurement, not several
 	}
 	for _, st := range steps {
 		wait, err := a.advance(t.Context(), testRollout(), run, specs, t0.Add(st.at))
