@@ -14,6 +14,7 @@ type AnalysisTemplateSpec struct {
 
 	// Metrics are measured together; the analysis fails when any fails.
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
 	Metrics []Metric `json:"metrics"`
 }
 
@@ -79,7 +80,8 @@ type Metric struct {
 }
 
 // MetricProvider holds exactly one way to measure.
-// +kubebuilder:validation:XValidation:rule="[has(self.prometheus), has(self.web), has(self.job)].filter(x, x).size() == 1",message="set exactly one of prometheus, web and job"
+// +kubebuilder:validation:MinProperties=1
+// +kubebuilder:validation:MaxProperties=1
 type MetricProvider struct {
 	// Prometheus runs a PromQL query; the result is a number.
 	// +optional

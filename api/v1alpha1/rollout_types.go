@@ -13,10 +13,26 @@ const (
 	RolloutLabel = "weir.dev/rollout"
 )
 
+// Annotations on a Rollout that ask for an action by hand (`weir rollout
+// promote|abort|retry|pause|resume`). The value is an opaque token (the
+// CLI writes the time); each new value is acted on once.
+const (
+	// PromoteAnnotation ends the current pause (or, for blue/green
+	// without auto-promotion, switches to the preview).
+	PromoteAnnotation = "weir.dev/promote"
+	// AbortAnnotation aborts the rollout: all traffic back to stable.
+	AbortAnnotation = "weir.dev/abort"
+	// RetryAnnotation releases an aborted revision again.
+	RetryAnnotation = "weir.dev/retry"
+	// PauseAnnotation pauses the rollout at its current step.
+	PauseAnnotation = "weir.dev/pause"
+	// ResumeAnnotation lifts a pause made with PauseAnnotation.
+	ResumeAnnotation = "weir.dev/resume"
+)
+
 // RolloutSpec declares how changes to one Deployment's pod template are
 // released: the strategy, the analysis that judges them, and what to do
 // when they fail.
-// +kubebuilder:validation:XValidation:rule="has(self.strategy.canary) != has(self.strategy.blueGreen)",message="set exactly one of strategy.canary and strategy.blueGreen"
 type RolloutSpec struct {
 	// TargetRef names the Deployment, in the Rollout's namespace, whose pod
 	// template changes are released progressively. The Deployment stays the
@@ -45,6 +61,8 @@ type RolloutSpec struct {
 }
 
 // RolloutStrategy holds exactly one strategy.
+// +kubebuilder:validation:MinProperties=1
+// +kubebuilder:validation:MaxProperties=1
 type RolloutStrategy struct {
 	// Canary moves traffic to the new template step by step.
 	// +optional
@@ -69,12 +87,14 @@ type CanaryStrategy struct {
 
 	// Steps run in order; after the last one the canary is promoted. With
 	// no steps, the canary is promoted as soon as it is available.
+	// +kubebuilder:validation:MaxItems=100
 	// +optional
 	Steps []CanaryStep `json:"steps,omitempty"`
 }
 
 // CanaryStep is one step of a canary; exactly one field is set.
-// +kubebuilder:validation:XValidation:rule="[has(self.setWeight), has(self.pause), has(self.analysis), has(self.setHeaderRoute), has(self.setMirror)].filter(x, x).size() == 1",message="set exactly one of setWeight, pause, analysis, setHeaderRoute and setMirror"
+// +kubebuilder:validation:MinProperties=1
+// +kubebuilder:validation:MaxProperties=1
 type CanaryStep struct {
 	// SetWeight sends this percentage of traffic to the canary.
 	// +kubebuilder:validation:Minimum=0
@@ -114,6 +134,7 @@ type RolloutPause struct {
 type HeaderRoute struct {
 	// Matches: a request that satisfies any of them goes to the canary. An
 	// empty list removes the header route.
+	// +kubebuilder:validation:MaxItems=16
 	// +optional
 	Matches []RequestMatch `json:"matches,omitempty"`
 }
@@ -144,7 +165,8 @@ type Mirror struct {
 }
 
 // TrafficRouting names exactly one router.
-// +kubebuilder:validation:XValidation:rule="[has(self.gatewayAPI), has(self.istio), has(self.smi), has(self.nginx)].filter(x, x).size() == 1",message="set exactly one router"
+// +kubebuilder:validation:MinProperties=1
+// +kubebuilder:validation:MaxProperties=1
 type TrafficRouting struct {
 	// GatewayAPI sets backendRef weights on an HTTPRoute.
 	// +optional
@@ -221,6 +243,7 @@ type BlueGreenStrategy struct {
 type AnalysisStep struct {
 	// Templates to run together; the step fails when any fails.
 	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
 	Templates []AnalysisTemplateRef `json:"templates"`
 	// Args fill the templates' arguments. weir also passes "namespace",
 	// "rollout", "service", "canary-service", "stable-service",
