@@ -185,8 +185,10 @@ func (a *Analyzer) advanceMetric(ctx context.Context, ro *v1alpha1.Rollout, run 
 	m := measurement(s, obs, err, now)
 	record(r, m)
 	r.Phase = assess(&s.metric, r)
-	logr.FromContextOrDiscard(ctx).V(1).Info("analysis measurement", "rollout", ro.Name, "run", run.Name,
-		"metric", s.name, "phase", m.Phase, "value", m.Value, "metricPhase", r.Phase)
+	if log := logr.FromContextOrDiscard(ctx).V(1); log.Enabled() {
+		log.Info("analysis measurement", "rollout", ro.Name, "run", run.Name,
+			"metric", s.name, "phase", m.Phase, "value", m.Value, "metricPhase", r.Phase)
+	}
 	if inFlight(r) != nil {
 		return a.jobPoll, nil
 	}

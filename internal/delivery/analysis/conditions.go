@@ -103,11 +103,12 @@ func (p *programs) program(kind providerKind, metric, field, expr string) (cel.P
 // other is its negation; when both are and neither holds (or both do), the
 // measurement is inconclusive.
 func (c conditions) judge(result any) (v1alpha1.AnalysisPhase, string, error) {
-	success, err := eval(c.success, c.successExpr, result)
+	vars := map[string]any{"result": result}
+	success, err := eval(c.success, c.successExpr, vars)
 	if err != nil {
 		return v1alpha1.AnalysisError, "", err
 	}
-	failure, err := eval(c.failure, c.failureExpr, result)
+	failure, err := eval(c.failure, c.failureExpr, vars)
 	if err != nil {
 		return v1alpha1.AnalysisError, "", err
 	}
@@ -132,11 +133,11 @@ func (c conditions) judge(result any) (v1alpha1.AnalysisPhase, string, error) {
 }
 
 // eval runs one condition; a condition that is not given is false.
-func eval(prg cel.Program, expr string, result any) (bool, error) {
+func eval(prg cel.Program, expr string, vars map[string]any) (bool, error) {
 	if prg == nil {
 		return false, nil
 	}
-	out, _, err := prg.Eval(map[string]any{"result": result})
+	out, _, err := prg.Eval(vars)
 	if err != nil {
 		return false, fmt.Errorf("evaluate %q: %w", expr, err)
 	}

@@ -192,7 +192,7 @@ func verdict(r *v1alpha1.MetricResult, name string) string {
 		}
 		return msg
 	case v1alpha1.AnalysisError:
-		return fmt.Sprintf("metric %q failed: %d measurements in a row could not be taken, the last: %s", name, r.ConsecutiveErrors, what)
+		return fmt.Sprintf("metric %q failed: %s in a row could not be taken, the last: %s", name, plural(r.ConsecutiveErrors, "measurement"), what)
 	case v1alpha1.AnalysisInconclusive:
 		msg := fmt.Sprintf("metric %q inconclusive: %s", name, what)
 		if r.Inconclusive > 1 {
@@ -225,4 +225,11 @@ func lower(p v1alpha1.AnalysisPhase) string {
 	default:
 		return string(p)
 	}
+}
+
+func plural(n int32, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
