@@ -106,7 +106,8 @@ func (a *Analyzer) Start(ctx context.Context, ro *v1alpha1.Rollout, name string,
 // once the run has a verdict. It derives what is due from run alone, so it
 // may be called at any time, repeatedly, and after a restart. A measurement
 // the provider cannot take is recorded as an Error, not returned; an error
-// is returned when the templates cannot be resolved or ctx ends.
+// is returned when the templates cannot be resolved, the Job of a
+// measurement in flight cannot be read, or ctx ends.
 func (a *Analyzer) Advance(ctx context.Context, ro *v1alpha1.Rollout, run *v1alpha1.AnalysisRunStatus, spec v1alpha1.AnalysisStep, args map[string]string, now time.Time) (time.Duration, error) {
 	if finished(run.Phase) {
 		return 0, nil
@@ -170,7 +171,11 @@ func (a *Analyzer) advanceMetric(ctx context.Context, ro *v1alpha1.Rollout, run 
 			err = fmt.Errorf("a measurement is in flight, but %s metrics are taken at once: was the template changed?", s.kind)
 			break
 		}
-		obs, err = res.resume(ctx, req)
+		if obs, err = res.resume(ctx, req); err != nil {
+			// Reading the Job failed, not the measurement: keep it in
+			// flight and let the caller retry.
+			return 0, fmt.Errorf("metric %s: %w", s.name, err)
+		}
 	case now.Before(due):
 		return due.Sub(now), nil
 	default:
