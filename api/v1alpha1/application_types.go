@@ -121,7 +121,8 @@ type LocalObjectReference struct {
 type RenderSpec struct {
 	// Type is "plain" (every YAML/JSON file, recursively), "kustomize",
 	// "helm", or empty to choose kustomize when the path holds a
-	// kustomization file.
+	// kustomization file, helm (with the chart's default values) when it
+	// holds a Chart.yaml, and plain otherwise.
 	// +kubebuilder:validation:Enum="";plain;kustomize;helm
 	// +optional
 	Type string `json:"type,omitempty"`

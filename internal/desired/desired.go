@@ -80,6 +80,11 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 		return state, err
 	}
 	opts := render.Options{Type: app.Spec.Render.Type, Decrypter: dec}
+	if opts.Type == render.TypeAuto {
+		if opts.Type, err = render.Detect(artifact.Dir, src.Path); err != nil {
+			return state, &Error{Stage: StageRender, Err: fmt.Errorf("revision %s: %w", artifact.Revision, err)}
+		}
+	}
 	if opts.Type == render.TypeHelm {
 		if opts.Helm, err = l.helmOptions(ctx, app, &state); err != nil {
 			return state, err

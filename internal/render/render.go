@@ -14,8 +14,10 @@ import (
 // Type values select the renderer; they match v1alpha1.RenderSpec.Type.
 const (
 	// TypeAuto renders with kustomize when the directory holds a
-	// kustomization file (kustomization.yaml, kustomization.yml or
-	// Kustomization), and as plain manifests otherwise.
+	// kustomization file, as a Helm chart with its default values when it
+	// holds a Chart.yaml (see Detect), and as plain manifests otherwise.
+	// Kustomization files are kustomization.yaml, kustomization.yml and
+	// Kustomization.
 	TypeAuto = ""
 	// TypePlain reads every YAML and JSON file below the directory.
 	TypePlain = "plain"
@@ -134,13 +136,37 @@ func Render(ctx context.Context, root, path string, opts Options) ([]*unstructur
 	return renderPlain(ctx, co, dir, opts.MaxObjects)
 }
 
-// detect picks the renderer for dir: kustomize if it holds a kustomization.
+// Detect says which renderer TypeAuto picks for path below root: kustomize
+// when the directory holds a kustomization file, helm when it holds a
+// Chart.yaml, plain otherwise. Callers that must prepare a chart's options
+// (release, values, the cluster's capabilities) ask it before Render.
+func Detect(root, path string) (string, error) {
+	co, err := openCheckout(root, defaultMaxFileBytes)
+	if err != nil {
+		return "", err
+	}
+	defer co.close()
+	dir, err := co.dir(path)
+	if err != nil {
+		return "", err
+	}
+	return detect(dir), nil
+}
+
+// detect picks the renderer for dir: kustomize if it holds a kustomization,
+// helm if it holds a chart.
 func detect(dir target) string {
 	if kustomizationFile(dir.real) != "" {
 		return TypeKustomize
 	}
+	if _, err := os.Lstat(filepath.Join(dir.real, chartFile)); err == nil {
+		return TypeHelm
+	}
 	return TypePlain
 }
+
+// chartFile marks a directory as a Helm chart.
+const chartFile = "Chart.yaml"
 
 // kustomizationFile returns the name of the kustomization file in the
 // directory real, or "" when it has none.

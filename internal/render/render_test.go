@@ -422,3 +422,28 @@ func writeFile(t testing.TB, name, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		root, path string
+		want       string // the type, or a part of the error
+	}{
+		{"plain-dir", ".", TypePlain},
+		{"kustomize", "overlays/prod", TypeKustomize},
+		{"helm", "web", TypeHelm},
+		{"helm", ".", TypePlain},
+		{"plain-dir", "../json", "outside"},
+		{"plain-dir", "absent", "no such directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.root+"/"+tt.path, func(t *testing.T) {
+			got, err := Detect(filepath.Join("testdata", tt.root), tt.path)
+			if err != nil {
+				got = err.Error()
+			}
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("Detect = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

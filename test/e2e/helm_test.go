@@ -69,6 +69,15 @@ func TestHelmDependencyInChartsFolder(t *testing.T) {
 	s.thenData("shop-sub", map[string]string{"greeting": "hello from the parent"})
 }
 
+// TestHelmChartDetected: a path that holds a Chart.yaml is rendered as a
+// chart without render.type, as Argo CD does.
+func TestHelmChartDetected(t *testing.T) {
+	s := given(t, chartFiles(t, "web", "deploy"))
+	s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Source.Path = "deploy" })
+	s.thenApplied(s.repo.Head())
+	s.thenData("shop-settings", map[string]string{"color": "red"})
+}
+
 // TestHelmCRDsAndHooks: the chart's CRD is applied before its custom
 // resource, in one sync; the pre-install hook before the templates, the
 // post-install hook after them, and the test hook never.
