@@ -355,6 +355,37 @@ type ApplicationStatus struct {
 	// matches Git.
 	// +optional
 	Drift []DriftedObject `json:"drift,omitempty"`
+
+	// Rollouts are the progressive deliveries of the Application's
+	// Rollouts: which workload template each holds back and how far its
+	// release has come.
+	// +optional
+	Rollouts []RolloutProgress `json:"rollouts,omitempty"`
+}
+
+// RolloutProgress is where one Rollout of an Application stands.
+type RolloutProgress struct {
+	// Name of the Rollout, in the Application's destination.
+	Name string `json:"name"`
+	// Namespace of the Rollout.
+	Namespace string `json:"namespace"`
+	// Phase of the Rollout.
+	// +optional
+	Phase RolloutPhase `json:"phase,omitempty"`
+	// Step is the index of the step running.
+	// +optional
+	Step int32 `json:"step,omitempty"`
+	// Weight is the percentage of traffic on the canary.
+	// +optional
+	Weight int32 `json:"weight,omitempty"`
+	// Held is true when Git's pod template of the target Deployment is
+	// held back from the stable Deployment for delivery.
+	// +optional
+	Held bool `json:"held,omitempty"`
+	// Message says what the Rollout does, or which check failed and what
+	// it measured.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // DriftedObject is a managed object that no longer matches Git, and who

@@ -11,6 +11,19 @@ const (
 	RoleLabel = "weir.dev/role"
 	// RolloutLabel on objects weir creates for a Rollout names the Rollout.
 	RolloutLabel = "weir.dev/rollout"
+	// ApplicationAnnotation on a Rollout names the Application that
+	// applied it, as "namespace/name".
+	ApplicationAnnotation = "weir.dev/application"
+	// TemplateHashAnnotation on a canary or preview Deployment is the hash
+	// of the pod template it releases.
+	TemplateHashAnnotation = "weir.dev/template-hash"
+	// RevisionAnnotation on a canary or preview Deployment is the Git
+	// revision that brought its template.
+	RevisionAnnotation = "weir.dev/revision"
+	// PreviousRevisionAnnotation on a canary or preview Deployment is the
+	// revision the Application had applied before: what a revert goes
+	// back to.
+	PreviousRevisionAnnotation = "weir.dev/previous-revision"
 )
 
 // Annotations on a Rollout that ask for an action by hand (`weir rollout
@@ -326,6 +339,30 @@ type RolloutStatus struct {
 	// +optional
 	Revision string `json:"revision,omitempty"`
 
+	// PreviousRevision is the revision applied before Revision: a revert
+	// in Git undoes the commits after it up to Revision.
+	// +optional
+	PreviousRevision string `json:"previousRevision,omitempty"`
+
+	// StepStartedAt is when the current step (or the wait for the canary
+	// to become available) began; the progress deadline counts from it.
+	// +optional
+	StepStartedAt *metav1.Time `json:"stepStartedAt,omitempty"`
+
+	// ScaleDownAt is when a promoted blue/green rollout removes the
+	// preview copy.
+	// +optional
+	ScaleDownAt *metav1.Time `json:"scaleDownAt,omitempty"`
+
+	// PausedByHand is true while `weir rollout pause` holds the rollout.
+	// +optional
+	PausedByHand bool `json:"pausedByHand,omitempty"`
+
+	// HandledRequests maps each action annotation (weir.dev/promote, ...)
+	// to the value last acted on, so that each request is acted on once.
+	// +optional
+	HandledRequests map[string]string `json:"handledRequests,omitempty"`
+
 	// CurrentStep is the index of the step running; equal to the number of
 	// steps once all have run.
 	// +optional
@@ -365,6 +402,10 @@ type FailedRevision struct {
 	// RevertCommit is the commit weir pushed to revert it, if any.
 	// +optional
 	RevertCommit string `json:"revertCommit,omitempty"`
+	// RevertError says why no revert commit was pushed, when the Rollout
+	// asked for one; weir does not try again.
+	// +optional
+	RevertError string `json:"revertError,omitempty"`
 	// FailedAt is when the rollout aborted.
 	FailedAt metav1.Time `json:"failedAt"`
 }

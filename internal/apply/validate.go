@@ -83,7 +83,7 @@ func (m *Manager) newValidation(ctx context.Context, objs []*unstructured.Unstru
 // checkCRD dry-runs a CRD and, unless the cluster already serves it as it
 // is, prepares to check its custom resources against its schema.
 func (v *validation) checkCRD(ctx context.Context, obj *unstructured.Unstructured) error {
-	dryRun, err := v.m.dryRun(ctx, obj)
+	dryRun, err := v.m.DryRun(ctx, obj)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (v *validation) checkNamespace(ctx context.Context, obj *unstructured.Unstr
 		return err
 	}
 	v.newNamespaces[obj.GetName()] = live == nil
-	_, err = v.m.dryRun(ctx, obj)
+	_, err = v.m.DryRun(ctx, obj)
 	return err
 }
 
@@ -127,12 +127,13 @@ func (v *validation) validate(ctx context.Context, obj *unstructured.Unstructure
 	if v.newNamespaces[obj.GetNamespace()] {
 		return v.m.dryRunCreateIn(ctx, obj, v.m.opts.DryRunNamespace)
 	}
-	_, err := v.m.dryRun(ctx, obj)
+	_, err := v.m.DryRun(ctx, obj)
 	return err
 }
 
-// dryRun returns what a server-side apply of obj would produce.
-func (m *Manager) dryRun(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+// DryRun returns what a server-side apply of obj would produce, without
+// changing the cluster. obj must have been normalized.
+func (m *Manager) DryRun(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	res, err := m.resource(ctx, Ref(obj))
 	if meta.IsNoMatchError(err) {
 		return nil, fmt.Errorf("the cluster does not serve %s and no CustomResourceDefinition in the set defines it", obj.GroupVersionKind())

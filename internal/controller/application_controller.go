@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,6 +26,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/apply"
+	"weir.dev/weir/internal/delivery"
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/metrics"
@@ -54,6 +56,13 @@ type DriftWatcher interface {
 	Forget(app types.NamespacedName)
 	// Suspects returns and forgets the objects changed since the last call.
 	Suspects(app types.NamespacedName) []weirv1.ObjectRef
+}
+
+// Delivery holds back the pod templates that Rollouts release, and
+// releases them once a sync has applied the rest (delivery.Holder).
+type Delivery interface {
+	Hold(ctx context.Context, app types.NamespacedName, objs []*unstructured.Unstructured, revision, previous string) (delivery.Plan, error)
+	Release(ctx context.Context, plan delivery.Plan) error
 }
 
 // HealthChecker reports and awaits the health of applied objects.
@@ -91,6 +100,13 @@ type ApplicationReconciler struct {
 	Refresh <-chan event.GenericEvent
 	// Metrics, when set, records each sync's result and duration.
 	Metrics *metrics.Recorder
+	// Delivery holds back the templates that Rollouts release. Released
+	// receives the Rollouts of each sync, for the Rollout reconciler;
+	// SyncRequests carries the Applications a Rollout needs synced (to
+	// promote, or to apply a revert).
+	Delivery     Delivery
+	Released     chan<- event.GenericEvent
+	SyncRequests <-chan event.GenericEvent
 }
 
 // SetupWithManager registers the reconciler. Status updates do not trigger
@@ -100,7 +116,7 @@ func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency i
 		For(&weirv1.Application{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency})
-	for _, ch := range []<-chan event.GenericEvent{r.Refresh, r.Drifted} {
+	for _, ch := range []<-chan event.GenericEvent{r.Refresh, r.Drifted, r.SyncRequests} {
 		if ch != nil {
 			b = b.WatchesRawSource(source.Channel(ch, &handler.EnqueueRequestForObject{}))
 		}
@@ -146,7 +162,17 @@ func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Appli
 		r.recordFailure(app, state, syncTrigger(app, state), time.Now(), err)
 		return err
 	}
+	plan, err := r.hold(ctx, app, state)
+	if err != nil {
+		err = reason(ReasonDeliveryFailed, err)
+		r.recordFailure(app, state, syncTrigger(app, state), time.Now(), err)
+		return err
+	}
+	app.Status.Rollouts = plan.Progress
 	trigger := syncTrigger(app, state)
+	if trigger == "" && plan.Promoting {
+		trigger = TriggerPromotion
+	}
 	if trigger == "" {
 		if trigger, err = r.checkDrift(ctx, app, state); err != nil {
 			return err
@@ -155,9 +181,23 @@ func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Appli
 	if trigger == "" {
 		return r.refreshHealth(ctx, app)
 	}
-	err = r.sync(ctx, app, state, trigger)
+	err = r.sync(ctx, app, state, plan, trigger)
 	r.track(ctx, app)
 	return err
+}
+
+// hold decides which pod templates of the revision the Application's
+// Rollouts release rather than the sync, and edits the objects to keep
+// them back. Objects that do not normalize are left for the sync to
+// report.
+func (r *ApplicationReconciler) hold(ctx context.Context, app *weirv1.Application, state desired.State) (delivery.Plan, error) {
+	if !slices.ContainsFunc(state.Objects, delivery.IsRollout) {
+		return delivery.Plan{}, nil
+	}
+	if err := r.Applier.Normalize(ctx, state.Objects, state.Namespace); err != nil {
+		return delivery.Plan{}, nil
+	}
+	return r.Delivery.Hold(ctx, client.ObjectKeyFromObject(app), state.Objects, state.Artifact.Revision, app.Status.LastAppliedRevision)
 }
 
 // checkDrift compares the objects changed outside weir since the last
@@ -206,13 +246,16 @@ func (r *ApplicationReconciler) track(ctx context.Context, app *weirv1.Applicati
 
 // sync applies one revision: plan the whole set, apply it in stages with
 // each stage healthy before the next, prune what left Git, record the result.
-func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Application, state desired.State, trigger string) error {
+func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Application, state desired.State, plan delivery.Plan, trigger string) error {
 	started := time.Now()
 	log := ctrl.LoggerFrom(ctx).WithValues("revision", state.Artifact.Revision, "trigger", trigger)
 	log.Info("sync started")
 	r.markReconciling(ctx, app, state.Artifact.Revision)
 
 	changes, err := r.applyAll(ctx, app, state.Objects, state.Namespace)
+	if err == nil {
+		err = r.release(ctx, plan)
+	}
 	if err != nil {
 		r.recordFailure(app, state, trigger, started, err)
 		r.Metrics.ObserveSync(weirv1.SyncFailed, time.Since(started))
@@ -228,7 +271,7 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 		}
 	}
 	app.Status.Drift = nil
-	r.recordSuccess(app, state, trigger, started, changes)
+	r.recordSuccess(app, state, trigger, started, summary(changes, plan))
 	r.Metrics.ObserveSync(weirv1.SyncSucceeded, time.Since(started))
 	log.Info("sync succeeded", "changes", changes.String())
 	return nil
@@ -297,8 +340,8 @@ func (r *ApplicationReconciler) markReconciling(ctx context.Context, app *weirv1
 	}
 }
 
-func (r *ApplicationReconciler) recordSuccess(app *weirv1.Application, state desired.State, trigger string, started time.Time, changes apply.ChangeSet) {
-	msg := fmt.Sprintf("Applied revision %s: %s", state.Artifact.Revision, changes.String())
+func (r *ApplicationReconciler) recordSuccess(app *weirv1.Application, state desired.State, trigger string, started time.Time, summary string) {
+	msg := fmt.Sprintf("Applied revision %s: %s", state.Artifact.Revision, summary)
 	apimeta.RemoveStatusCondition(&app.Status.Conditions, weirv1.ReconcilingCondition)
 	apimeta.RemoveStatusCondition(&app.Status.Conditions, weirv1.StalledCondition)
 	setCondition(app, weirv1.SyncedCondition, metav1.ConditionTrue, ReasonSucceeded, msg)
@@ -306,7 +349,7 @@ func (r *ApplicationReconciler) recordSuccess(app *weirv1.Application, state des
 	setCondition(app, weirv1.ReadyCondition, metav1.ConditionTrue, ReasonSucceeded, msg)
 	app.Status.LastAttemptedRevision = state.Artifact.Revision
 	app.Status.LastHandledSyncRequest = app.Annotations[weirv1.RequestedSyncAnnotation]
-	addHistory(app, historyRecord(state, trigger, started, weirv1.SyncSucceeded, changes.String()))
+	addHistory(app, historyRecord(state, trigger, started, weirv1.SyncSucceeded, summary))
 	r.Recorder.Event(app, corev1.EventTypeNormal, ReasonSucceeded, msg)
 }
 
@@ -360,6 +403,9 @@ const (
 	TriggerSpec     = "spec"
 	TriggerRetry    = "retry"
 	TriggerDrift    = "drift"
+	// TriggerPromotion is a sync that gives a stable Deployment the
+	// template its Rollout promoted.
+	TriggerPromotion = "promotion"
 )
 
 func historyRecord(state desired.State, trigger string, started time.Time, result weirv1.SyncResult, summary string) weirv1.SyncRecord {
@@ -401,4 +447,34 @@ func setCondition(app *weirv1.Application, typ string, status metav1.ConditionSt
 	apimeta.SetStatusCondition(&app.Status.Conditions, metav1.Condition{
 		Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: app.Generation,
 	})
+}
+
+// release writes the copies the plan holds back and tells the Rollout
+// reconciler about each Rollout of the sync.
+func (r *ApplicationReconciler) release(ctx context.Context, plan delivery.Plan) error {
+	if len(plan.Wanted) == 0 {
+		return nil
+	}
+	if err := r.Delivery.Release(ctx, plan); err != nil {
+		return reason(ReasonDeliveryFailed, err)
+	}
+	for key := range plan.Wanted {
+		ro := &weirv1.Rollout{}
+		ro.Namespace, ro.Name = key.Namespace, key.Name
+		send(r.Released, ro)
+	}
+	return nil
+}
+
+// summary says what a sync changed and which templates it held back.
+func summary(changes apply.ChangeSet, plan delivery.Plan) string {
+	s := changes.String()
+	for _, rel := range plan.Releases {
+		what := "releases the new pod template"
+		if rel.Quarantined {
+			what = "holds back the new pod template, which failed before"
+		}
+		s += fmt.Sprintf("; Rollout %s %s", rel.Rollout, what)
+	}
+	return s
 }

@@ -18,6 +18,9 @@ const (
 	ReasonPruneFailed       = "PruneFailed"
 	ReasonPruneRefused      = "PruneRefused"
 	ReasonHealthCheckFailed = "HealthCheckFailed"
+	// ReasonDeliveryFailed: a Rollout's template could not be held back
+	// or released.
+	ReasonDeliveryFailed = "DeliveryFailed"
 )
 
 // syncError is a failed sync with the reason to report and whether retrying

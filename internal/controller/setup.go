@@ -6,12 +6,16 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/metadata"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"weir.dev/weir/internal/apply"
+	"weir.dev/weir/internal/delivery"
+	"weir.dev/weir/internal/delivery/analysis"
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/drift"
+	"weir.dev/weir/internal/gitwrite"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/source"
@@ -53,20 +57,50 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
-	r := &ApplicationReconciler{
-		Client:   mgr.GetClient(),
-		Reader:   mgr.GetAPIReader(),
-		Loader:   loader,
-		Applier:  applier,
-		Health:   health.NewChecker(applier.Client(), applier.RESTMapper()),
-		Recorder: mgr.GetEventRecorderFor("weir"),
-		Drift:    watcher,
-		Drifted:  watcher.Events(),
-		Refresh:  opts.Refresh,
-		Metrics:  rec,
+	// Delivery reads and writes Deployments, Services and routers one at a
+	// time, uncached: weir watches only what it manages.
+	direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return err
 	}
-	return r.SetupWithManager(mgr, opts.Concurrency)
+	released, syncRequests := make(chan event.GenericEvent, eventBuffer), make(chan event.GenericEvent, eventBuffer)
+	r := &ApplicationReconciler{
+		Client:       mgr.GetClient(),
+		Reader:       mgr.GetAPIReader(),
+		Loader:       loader,
+		Applier:      applier,
+		Health:       health.NewChecker(applier.Client(), applier.RESTMapper()),
+		Recorder:     mgr.GetEventRecorderFor("weir"),
+		Drift:        watcher,
+		Drifted:      watcher.Events(),
+		Refresh:      opts.Refresh,
+		Metrics:      rec,
+		Delivery:     &delivery.Holder{Reader: mgr.GetAPIReader(), Writer: direct, DryRun: applier},
+		Released:     released,
+		SyncRequests: syncRequests,
+	}
+	if err := r.SetupWithManager(mgr, opts.Concurrency); err != nil {
+		return err
+	}
+	rollouts := &RolloutReconciler{
+		Client: mgr.GetClient(),
+		Reader: mgr.GetAPIReader(),
+		Driver: &delivery.Driver{
+			Client:      direct,
+			Analyzer:    analysis.NewAnalyzer(direct),
+			Reverter:    gitwrite.NewReverter(filepath.Join(opts.CacheDir, "revert")),
+			Credentials: loader,
+			Recorder:    mgr.GetEventRecorderFor("weir"),
+		},
+		Released:     released,
+		SyncRequests: syncRequests,
+	}
+	return rollouts.SetupWithManager(mgr, opts.Concurrency)
 }
+
+// eventBuffer is how many requests between the reconcilers may wait; more
+// are dropped, and the periodic requeues make up for them.
+const eventBuffer = 1024
 
 // newDriftWatcher watches the objects weir applied, for the leader.
 func newDriftWatcher(mgr ctrl.Manager, applier *apply.Manager) (*drift.Watcher, error) {

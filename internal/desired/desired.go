@@ -63,7 +63,7 @@ type Loader struct {
 
 // Load fetches the Application's revision and renders its path.
 func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, error) {
-	creds, err := l.credentials(ctx, app)
+	creds, err := l.Credentials(ctx, app)
 	if err != nil {
 		return State{}, err
 	}
@@ -109,8 +109,9 @@ func renderError(revision string, dec *decrypt.Decryptor, err error) error {
 	return &Error{Stage: stage, Err: fmt.Errorf("revision %s: %w", revision, dec.Redact(err))}
 }
 
-// credentials reads the Secret named by spec.source.secretRef.
-func (l *Loader) credentials(ctx context.Context, app *weirv1.Application) (source.Credentials, error) {
+// Credentials reads the Git credentials in the Secret named by
+// spec.source.secretRef; none when it names none.
+func (l *Loader) Credentials(ctx context.Context, app *weirv1.Application) (source.Credentials, error) {
 	d, err := l.secretData(ctx, app, app.Spec.Source.SecretRef, "spec.source.secretRef")
 	if err != nil {
 		return source.Credentials{}, &Error{Stage: StageCredentials, Err: err}

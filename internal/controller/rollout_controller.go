@@ -1,0 +1,91 @@
+package controller
+
+import (
+	"context"
+	"errors"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/delivery"
+)
+
+// RolloutDriver takes the next step of a Rollout (delivery.Driver).
+type RolloutDriver interface {
+	Advance(ctx context.Context, ro *weirv1.Rollout) (delivery.Result, error)
+}
+
+// RolloutReconciler moves each Rollout along its strategy.
+type RolloutReconciler struct {
+	Client client.Client
+	// Reader reads each Rollout from the API server, so that a step
+	// follows the status the last one patched.
+	Reader client.Reader
+	Driver RolloutDriver
+	// Released carries the Rollouts a sync released a template to, or
+	// retired one from.
+	Released <-chan event.GenericEvent
+	// SyncRequests receives the Applications a Rollout needs synced.
+	SyncRequests chan<- event.GenericEvent
+}
+
+// SetupWithManager registers the reconciler. Its own status patches do not
+// trigger it; spec changes and annotations (actions by hand) do.
+func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&weirv1.Rollout{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		WatchesRawSource(source.Channel(r.Released, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
+		Complete(r)
+}
+
+// Reconcile advances one Rollout and patches its status once.
+func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	ro := &weirv1.Rollout{}
+	if err := r.Reader.Get(ctx, req.NamespacedName, ro); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := ro.DeepCopy()
+	defer func() {
+		if err := r.Client.Status().Patch(ctx, ro, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+	res, err := r.Driver.Advance(ctx, ro)
+	if res.SyncApplication {
+		r.requestSync(ro)
+	}
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "rollout step failed", "phase", ro.Status.Phase, "step", ro.Status.CurrentStep)
+	}
+	return ctrl.Result{RequeueAfter: res.RequeueAfter}, err
+}
+
+// requestSync asks for a sync of the Application that applied ro; a full
+// queue drops the request, which the Rollout repeats while it waits.
+func (r *RolloutReconciler) requestSync(ro *weirv1.Rollout) {
+	key, ok := delivery.ApplicationOf(ro)
+	if !ok {
+		return
+	}
+	app := &weirv1.Application{}
+	app.Namespace, app.Name = key.Namespace, key.Name
+	send(r.SyncRequests, app)
+}
+
+// send queues obj on ch without blocking.
+func send(ch chan<- event.GenericEvent, obj client.Object) {
+	select {
+	case ch <- event.GenericEvent{Object: obj}:
+	default:
+	}
+}

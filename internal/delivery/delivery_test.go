@@ -1,0 +1,182 @@
+package delivery
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
+
+	"weir.dev/weir/api/v1alpha1"
+)
+
+// webDeployment reads testdata/web-deployment.yaml: Git's Deployment web,
+// 4 replicas of shop:v2.
+func webDeployment(t *testing.T) (*unstructured.Unstructured, *appsv1.Deployment) {
+	t.Helper()
+	data, err := os.ReadFile("testdata/web-deployment.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(data, &u.Object); err != nil {
+		t.Fatal(err)
+	}
+	d, err := deploymentOf(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, d
+}
+
+func TestTemplateHash(t *testing.T) {
+	_, d := webDeployment(t)
+	same := d.DeepCopy()
+	other := d.DeepCopy()
+	other.Spec.Template.Spec.Containers[0].Image = "shop:v3"
+	relabelled := d.DeepCopy()
+	relabelled.Spec.Template.Labels["tier"] = "front"
+	tests := []struct {
+		name  string
+		other *appsv1.Deployment
+		equal bool
+	}{
+		{"the same template", same, true},
+		{"another image", other, false},
+		{"another label", relabelled, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := TemplateHash(&d.Spec.Template), TemplateHash(&tt.other.Spec.Template)
+			if (a == b) != tt.equal || len(a) != 10 {
+				t.Errorf("hashes %s and %s; want equal: %t, 10 characters", a, b, tt.equal)
+			}
+		})
+	}
+}
+
+func TestCanaryReplicas(t *testing.T) {
+	tests := []struct{ replicas, weight, want int32 }{
+		{4, 0, 1}, {4, 25, 1}, {4, 30, 2}, {4, 50, 2}, {4, 100, 4}, {3, 10, 1}, {10, 33, 4}, {1, 100, 1},
+	}
+	for _, tt := range tests {
+		if got := canaryReplicas(tt.replicas, tt.weight); got != tt.want {
+			t.Errorf("canaryReplicas(%d, %d) = %d, want %d", tt.replicas, tt.weight, got, tt.want)
+		}
+	}
+}
+
+func TestCommitOf(t *testing.T) {
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	tests := []struct{ revision, want string }{
+		{"main@sha1:" + sha, sha},
+		{"sha1:" + sha, sha},
+		{"v1.2.0@sha1:" + sha + ", chart web@1.4.2", sha},
+		{"main@sha1:0123", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := commitOf(tt.revision); got != tt.want {
+			t.Errorf("commitOf(%q) = %q, want %q", tt.revision, got, tt.want)
+		}
+	}
+}
+
+func TestTakeRequestActsOnEachValueOnce(t *testing.T) {
+	d := &Driver{}
+	ro := &v1alpha1.Rollout{}
+	steps := []struct {
+		value string // "" removes the annotation
+		want  bool
+	}{
+		{"", false}, {"t1", true}, {"t1", false}, {"t2", true}, {"", false}, {"t2", true},
+	}
+	for i, step := range steps {
+		ro.Annotations = map[string]string{}
+		if step.value != "" {
+			ro.Annotations[v1alpha1.PromoteAnnotation] = step.value
+		} else {
+			ro.Status.HandledRequests = nil
+		}
+		if got := d.takeRequest(ro, v1alpha1.PromoteAnnotation); got != step.want {
+			t.Errorf("step %d (%q): takeRequest = %t, want %t", i, step.value, got, step.want)
+		}
+	}
+}
+
+func TestNewCopy(t *testing.T) {
+	_, desired := webDeployment(t)
+	tests := []struct {
+		name     string
+		strategy v1alpha1.RolloutStrategy
+		copyName string
+		role     string
+	}{
+		{"canary", v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{Service: "web"}}, "web-canary", RoleCanary},
+		{"blue/green", v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "web", PreviewService: "web-preview"}}, "web-preview", RolePreview},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ro := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", UID: "u1"}}
+			ro.Spec.TargetRef.Name, ro.Spec.Strategy = "web", tt.strategy
+			rel := Release{Hash: "abc", Revision: "main@sha1:2", PreviousRevision: "main@sha1:1"}
+			cp := newCopy(ro, desired, rel)
+			if cp.Name != tt.copyName || *cp.Spec.Replicas != 0 {
+				t.Errorf("copy %s with %d replicas, want %s with 0", cp.Name, *cp.Spec.Replicas, tt.copyName)
+			}
+			if cp.Spec.Selector.MatchLabels[v1alpha1.RoleLabel] != tt.role || cp.Spec.Template.Labels[v1alpha1.RoleLabel] != tt.role || cp.Spec.Template.Labels["app"] != "web" {
+				t.Errorf("selector %v and pod labels %v, want app=web and role %s", cp.Spec.Selector.MatchLabels, cp.Spec.Template.Labels, tt.role)
+			}
+			if desired.Spec.Template.Labels[v1alpha1.RoleLabel] != "" || desired.Spec.Selector.MatchLabels[v1alpha1.RoleLabel] != "" {
+				t.Error("newCopy changed the desired Deployment's labels")
+			}
+			a := cp.Annotations
+			if a[v1alpha1.TemplateHashAnnotation] != "abc" || a[v1alpha1.RevisionAnnotation] != "main@sha1:2" || a[v1alpha1.PreviousRevisionAnnotation] != "main@sha1:1" || a[ReplicasAnnotation] != "4" {
+				t.Errorf("annotations %v", a)
+			}
+			if owner := metav1.GetControllerOf(cp); owner == nil || owner.UID != "u1" || owner.Kind != "Rollout" {
+				t.Errorf("owner %v, want the Rollout", owner)
+			}
+		})
+	}
+}
+
+func TestKeepLiveHoldsTheStableTemplateAndReplicas(t *testing.T) {
+	target, _ := webDeployment(t)
+	_, stable := webDeployment(t)
+	stable.Spec.Template.Spec.Containers[0].Image = "shop:v1"
+	stable.Spec.Replicas = ptr.To(int32(3))
+	if err := keepLive(target, stable); err != nil {
+		t.Fatal(err)
+	}
+	held, err := deploymentOf(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img := held.Spec.Template.Spec.Containers[0].Image; img != "shop:v1" || *held.Spec.Replicas != 3 {
+		t.Errorf("held Deployment runs %d of %s, want 3 of shop:v1", *held.Spec.Replicas, img)
+	}
+	if TemplateHash(&held.Spec.Template) != TemplateHash(&stable.Spec.Template) {
+		t.Error("the held template hashes differently from the live one")
+	}
+}
+
+func TestSoonest(t *testing.T) {
+	tests := []struct {
+		res  time.Duration
+		wait time.Duration
+		want time.Duration
+	}{
+		{0, 0, 0}, {0, time.Second, time.Second}, {2 * time.Second, time.Second, time.Second}, {time.Second, 3 * time.Second, time.Second}, {time.Second, 0, time.Second},
+	}
+	for _, tt := range tests {
+		if got := soonest(Result{RequeueAfter: tt.res}, tt.wait).RequeueAfter; got != tt.want {
+			t.Errorf("soonest(%s, %s) = %s, want %s", tt.res, tt.wait, got, tt.want)
+		}
+	}
+}
+

@@ -1,0 +1,197 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/gitwrite"
+)
+
+// idle is a Rollout with no copy: the stable Deployment runs Git's
+// template. A rollout that was running when Git went back to the stable
+// template is ended, and the routing is made ready for the next one.
+func (d *Driver) idle(ctx context.Context, w *world) (Result, error) {
+	s := &w.ro.Status
+	if running(s.Phase) {
+		if err := d.resetTraffic(ctx, w); err != nil {
+			return Result{}, err
+		}
+		d.stopRuns(ctx, w.ro)
+		d.event(w.ro, corev1.EventTypeNormal, ReasonIdle, fmt.Sprintf("Release of revision %s ended: Git's template is the stable one", s.Revision))
+	}
+	if err := d.ensureRouting(ctx, w); err != nil {
+		return Result{}, err
+	}
+	s.Phase, s.StableHash, s.CanaryWeight = v1alpha1.RolloutIdle, w.stableHash(), 0
+	s.StepStartedAt, s.PauseStartedAt, s.ScaleDownAt = nil, nil, nil
+	d.settled(w.ro, true, ReasonIdle, fmt.Sprintf("Deployment %s/%s runs the template in Git", w.stable.Namespace, w.stable.Name))
+	return Result{}, nil
+}
+
+// begin starts the release of the copy's template, ending the release it
+// replaces, if any.
+func (d *Driver) begin(ctx context.Context, w *world) error {
+	s := &w.ro.Status
+	if running(s.Phase) {
+		d.stopRuns(ctx, w.ro)
+		if err := d.resetTraffic(ctx, w); err != nil {
+			return err
+		}
+	}
+	now := metav1.NewTime(d.now())
+	s.CanaryHash = w.copyHash()
+	s.StableHash = w.stableHash()
+	s.Revision = w.copy.Annotations[v1alpha1.RevisionAnnotation]
+	s.PreviousRevision = w.copy.Annotations[v1alpha1.PreviousRevisionAnnotation]
+	s.Phase, s.CurrentStep, s.CanaryWeight = v1alpha1.RolloutProgressing, 0, 0
+	s.Analyses, s.PausedByHand = nil, false
+	s.StepStartedAt, s.PauseStartedAt, s.ScaleDownAt = &now, nil, nil
+	msg := fmt.Sprintf("Releasing revision %s to Deployment %s/%s", s.Revision, w.stable.Namespace, w.stable.Name)
+	d.progressing(w.ro, msg)
+	d.event(w.ro, corev1.EventTypeNormal, ReasonProgressing, msg)
+	return nil
+}
+
+// abort ends the release: all traffic back to stable, the copy scaled to
+// zero, the template quarantined. why names the check that failed and the
+// value it measured; a revert in Git, when asked for, follows in the next
+// Advance, once this one is recorded.
+func (d *Driver) abort(ctx context.Context, w *world, reason, why string) (Result, error) {
+	s := &w.ro.Status
+	d.stopRuns(ctx, w.ro)
+	if err := d.resetTraffic(ctx, w); err != nil {
+		return Result{}, err
+	}
+	if err := d.scale(ctx, w.copy, 0); err != nil {
+		return Result{}, err
+	}
+	s.FailedRevisions = append(s.FailedRevisions, v1alpha1.FailedRevision{
+		Revision: s.Revision, TemplateHash: s.CanaryHash, Reason: why, FailedAt: metav1.NewTime(d.now()),
+	})
+	if n := len(s.FailedRevisions); n > v1alpha1.MaxFailedRevisions {
+		s.FailedRevisions = s.FailedRevisions[n-v1alpha1.MaxFailedRevisions:]
+	}
+	s.Phase, s.CanaryWeight = v1alpha1.RolloutAborted, 0
+	msg := fmt.Sprintf("Revision %s failed and was rolled back: %s", s.Revision, why)
+	d.settled(w.ro, false, reason, msg)
+	d.event(w.ro, corev1.EventTypeWarning, reason, msg)
+	return Result{RequeueAfter: d.poll()}, nil
+}
+
+// keepAborted keeps a quarantined template off the traffic and, once, asks
+// Git to revert it when the Rollout says so.
+func (d *Driver) keepAborted(ctx context.Context, w *world, f *v1alpha1.FailedRevision) (Result, error) {
+	s := &w.ro.Status
+	s.Phase = v1alpha1.RolloutAborted
+	if err := d.scale(ctx, w.copy, 0); err != nil {
+		return Result{}, err
+	}
+	if !w.ro.Spec.OnFailure.RevertInGit || f.RevertCommit != "" || f.RevertError != "" {
+		return Result{}, nil
+	}
+	commit, err := d.revert(ctx, w.ro, f)
+	if err != nil {
+		f.RevertError = err.Error()
+		s.Message = fmt.Sprintf("Revision %s failed (%s); the revert in Git failed: %s", f.Revision, f.Reason, err)
+		d.event(w.ro, corev1.EventTypeWarning, ReasonRevertFailed, s.Message)
+		return Result{}, nil
+	}
+	f.RevertCommit = commit
+	s.Message = fmt.Sprintf("Revision %s failed (%s); reverted in Git by commit %s", f.Revision, f.Reason, commit)
+	d.event(w.ro, corev1.EventTypeNormal, ReasonReverted, s.Message)
+	return Result{SyncApplication: true}, nil
+}
+
+// revert pushes a commit undoing the commits after the revision applied
+// before the failed one, up to it, to the branch the Application tracks.
+func (d *Driver) revert(ctx context.Context, ro *v1alpha1.Rollout, f *v1alpha1.FailedRevision) (string, error) {
+	app, err := d.application(ctx, ro)
+	if err != nil {
+		return "", err
+	}
+	ref := app.Spec.Source.Ref
+	if ref.Tag != "" || ref.SemVer != "" || ref.Commit != "" {
+		return "", fmt.Errorf("Application %s/%s deploys %s, not a branch: revert it by hand", app.Namespace, app.Name, ref)
+	}
+	good, bad := commitOf(ro.Status.PreviousRevision), commitOf(f.Revision)
+	if good == "" || bad == "" {
+		return "", fmt.Errorf("cannot tell the commits of revisions %q and %q", ro.Status.PreviousRevision, f.Revision)
+	}
+	creds, err := d.Credentials.Credentials(ctx, app)
+	if err != nil {
+		return "", err
+	}
+	return d.Reverter.Revert(ctx, gitwrite.RevertRequest{
+		URL: app.Spec.Source.URL, Branch: ref.BranchOrDefault(), Credentials: creds, Good: good, Bad: bad,
+		Message: revertMessage(ro, f),
+	})
+}
+
+// revertMessage says what is reverted and why.
+func revertMessage(ro *v1alpha1.Rollout, f *v1alpha1.FailedRevision) string {
+	return fmt.Sprintf("Revert %s: Rollout %s/%s failed\n\nweir rolled back the release of Deployment %s/%s at revision %s: %s\n",
+		shortCommit(commitOf(f.Revision)), ro.Namespace, ro.Name, ro.Namespace, ro.Spec.TargetRef.Name, f.Revision, f.Reason)
+}
+
+// application reads the Application that applied ro.
+func (d *Driver) application(ctx context.Context, ro *v1alpha1.Rollout) (*v1alpha1.Application, error) {
+	key, ok := ApplicationOf(ro)
+	if !ok {
+		return nil, fmt.Errorf("Rollout %s/%s was not applied by an Application (no %s annotation)", ro.Namespace, ro.Name, v1alpha1.ApplicationAnnotation)
+	}
+	app := &v1alpha1.Application{}
+	if err := d.Client.Get(ctx, key, app); err != nil {
+		return nil, fmt.Errorf("read Application %s: %w", key, err)
+	}
+	return app, nil
+}
+
+// ApplicationOf names the Application that applied ro.
+func ApplicationOf(ro client.Object) (types.NamespacedName, bool) {
+	ns, name, ok := strings.Cut(ro.GetAnnotations()[v1alpha1.ApplicationAnnotation], "/")
+	return types.NamespacedName{Namespace: ns, Name: name}, ok && ns != "" && name != ""
+}
+
+var commitPattern = regexp.MustCompile(`sha1:([0-9a-f]{40})`)
+
+// commitOf is the commit hash in a revision ("main@sha1:<hex>").
+func commitOf(revision string) string {
+	m := commitPattern.FindStringSubmatch(revision)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func shortCommit(h string) string { return h[:min(len(h), 12)] }
+
+// stopRuns ends the analysis runs still running; a failure to stop one
+// (a Job that cannot be deleted) is logged in an Event, not fatal: the
+// verdict no longer matters.
+func (d *Driver) stopRuns(ctx context.Context, ro *v1alpha1.Rollout) {
+	var errs []error
+	for i := range ro.Status.Analyses {
+		if ro.Status.Analyses[i].Phase == v1alpha1.AnalysisRunning {
+			errs = append(errs, d.Analyzer.Stop(ctx, ro, &ro.Status.Analyses[i]))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		d.event(ro, corev1.EventTypeWarning, ReasonAnalysisNotReady, err.Error())
+	}
+}
+
+// event records an Event on ro.
+func (d *Driver) event(ro *v1alpha1.Rollout, typ, reason, msg string) {
+	if d.Recorder != nil {
+		d.Recorder.Event(ro, typ, reason, msg)
+	}
+}

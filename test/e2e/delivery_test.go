@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/delivery"
+	"weir.dev/weir/internal/testenv"
+)
+
+// replicaSteps: a quarter of the pods, a pause until promoted by hand, the
+// success-rate analysis, half, and a short pause.
+const replicaSteps = `      - setWeight: 25
+      - pause: {}
+      - analysis:
+          templates: [{name: success-rate}]
+      - setWeight: 50
+      - pause: {duration: 1s}
+`
+
+// TestCanaryByReplicaRatio tells the main story of delivery without a
+// traffic router: a good release goes out step by step and is promoted; a
+// bad one fails its analysis, goes back to stable and is reverted in Git,
+// after which Git and the cluster agree.
+func TestCanaryByReplicaRatio(t *testing.T) {
+	metrics := newExporter(t, "0.99")
+	prometheus := testenv.StartPrometheus(t, metrics.srv.URL)
+	s := given(t, map[string]string{
+		"web.yaml":      deployment("web", 4, "shop:v1"),
+		"svc.yaml":      service("web"),
+		"rollout.yaml":  canaryRollout(replicaSteps, "", true),
+		"analysis.yaml": successRateTemplate(prometheus),
+	})
+	s.allowPush()
+	s.whenApplication(nil)
+	s.thenApplied(s.repo.Head())
+	s.thenIdle("shop:v1")
+
+	good := s.commit("release v2", map[string]string{"web.yaml": deployment("web", 4, "shop:v2")})
+	s.thenPausedAt(1, 25)
+	s.wantReplicas("web", 3, "shop:v1")
+	s.wantReplicas("web-canary", 1, "shop:v2")
+	app := s.thenApplied(good)
+	if len(app.Status.Rollouts) != 1 || !app.Status.Rollouts[0].Held {
+		t.Errorf("Application status.rollouts = %+v, want web held", app.Status.Rollouts)
+	}
+
+	s.request(weirv1.PromoteAnnotation)
+	ro := s.thenRollout("promoted", func(ro *weirv1.Rollout) bool {
+		c := apimeta.FindStatusCondition(ro.Status.Conditions, weirv1.ReadyCondition)
+		return ro.Status.Phase == weirv1.RolloutIdle && c != nil && c.Reason == delivery.ReasonPromoted
+	})
+	s.thenIdle("shop:v2")
+	s.wantReplicas("web", 4, "shop:v2")
+	if n, _ := s.replicas("web-canary"); n != -1 {
+		t.Errorf("the canary is still there after promotion (%d replicas)", n)
+	}
+	if run := ro.Status.Analyses; len(run) != 1 || run[0].Phase != weirv1.AnalysisSuccessful {
+		t.Errorf("analyses = %+v, want one successful run", run)
+	}
+
+	metrics.set("0.42")
+	bad := s.commit("release v3", map[string]string{"web.yaml": deployment("web", 4, "shop:v3")})
+	s.thenPausedAt(1, 25)
+	s.request(weirv1.PromoteAnnotation)
+	ro = s.thenRollout("aborted and reverted", func(ro *weirv1.Rollout) bool {
+		f := ro.Status.FailedRevisions
+		return len(f) == 1 && f[0].RevertCommit != ""
+	})
+	failure := ro.Status.FailedRevisions[0]
+	if !strings.HasSuffix(failure.Revision, bad) || !containsAll(failure.Reason, "success-rate", "0.42") {
+		t.Errorf("failed revision %+v: want %s, failing success-rate at 0.42", failure, bad)
+	}
+	s.wantReplicas("web", 4, "shop:v2")
+	if n, _ := s.replicas("web-canary"); n > 0 {
+		t.Errorf("the failed canary still has %d replicas", n)
+	}
+	if head := s.repo.Head(); head != failure.RevertCommit {
+		t.Fatalf("the branch head is %s, want weir's revert %s", head, failure.RevertCommit)
+	}
+	if msg := s.lastCommit(); !containsAll(msg, "Revert "+bad[:12], "Rollout "+s.ns+"/web failed", "0.42") {
+		t.Errorf("revert commit message:\n%s", msg)
+	}
+	if web := s.fileAtHead("web.yaml"); !strings.Contains(web, "shop:v2") {
+		t.Errorf("web.yaml after the revert:\n%s", web)
+	}
+
+	app = s.thenApplied(failure.RevertCommit)
+	s.thenIdle("shop:v2")
+	s.absent(&appsv1.Deployment{}, "web-canary")
+	if len(app.Status.Drift) != 0 || !apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.SyncedCondition) {
+		t.Errorf("after the revert the Application is not clean: drift %v, %v", app.Status.Drift, conditionSummary(app))
+	}
+}
