@@ -179,4 +179,3 @@ func TestSoonest(t *testing.T) {
 		}
 	}
 }
-
