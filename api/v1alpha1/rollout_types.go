@@ -62,7 +62,8 @@ type RolloutSpec struct {
 
 	// OnFailure says what happens after an abort beyond the default (all
 	// traffic back to stable, the canary scaled to zero, the revision marked
-	// failed and never retried until Git moves on).
+	// failed and its pod template never released again until Git brings
+	// another template or `weir rollout retry` asks).
 	// +optional
 	OnFailure FailurePolicy `json:"onFailure,omitempty"`
 
@@ -293,6 +294,10 @@ type FailurePolicy struct {
 	RevertInGit bool `json:"revertInGit,omitempty"`
 }
 
+// ProgressingCondition is True on a Rollout while it releases a template;
+// its reason and message say how far it has come.
+const ProgressingCondition = "Progressing"
+
 // RolloutPhase is where a rollout is.
 type RolloutPhase string
 
@@ -317,7 +322,10 @@ type RolloutStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// Conditions: Ready, Reconciling, Stalled (kstatus), and Progressing.
+	// Conditions: Ready (the stable Deployment runs Git's template, or the
+	// release failed when False with reason AnalysisFailed, ...), Stalled
+	// (what the Rollout names is missing or wrong), and Progressing (a
+	// release is under way).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -382,7 +390,8 @@ type RolloutStatus struct {
 	Analyses []AnalysisRunStatus `json:"analyses,omitempty"`
 
 	// FailedRevisions are revisions whose release failed; a template that
-	// one of them brought is never released again until Git moves on.
+	// one of them brought is never released again, whatever commit brings
+	// it, unless retried by hand.
 	// +optional
 	FailedRevisions []FailedRevision `json:"failedRevisions,omitempty"`
 

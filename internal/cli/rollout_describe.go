@@ -37,11 +37,14 @@ func describeRollout(ro *weirv1.Rollout) string {
 		writeAnalyses(&b, st.Analyses)
 	}
 	if len(st.FailedRevisions) > 0 {
-		b.WriteString("\nFailed revisions (not released again until Git moves on):\n")
+		b.WriteString("\nFailed revisions (their templates are not released again unless retried):\n")
 		for _, f := range st.FailedRevisions {
 			fmt.Fprintf(&b, "  %s (template %s): %s", shortRevision(f.Revision), f.TemplateHash, f.Reason)
 			if f.RevertCommit != "" {
 				fmt.Fprintf(&b, "; reverted in Git by %s", shortHash(f.RevertCommit))
+			}
+			if f.RevertError != "" {
+				fmt.Fprintf(&b, "; the revert in Git failed: %s", f.RevertError)
 			}
 			b.WriteString("\n")
 		}

@@ -250,6 +250,7 @@ func (d *Driver) finish(ctx context.Context, w *world, msg string) (Result, erro
 	s.StepStartedAt, s.PauseStartedAt, s.ScaleDownAt = nil, nil, nil
 	d.settled(w.ro, true, ReasonPromoted, msg)
 	d.event(w.ro, corev1.EventTypeNormal, ReasonPromoted, msg)
+	d.eventOnApplication(ctx, w.ro, corev1.EventTypeNormal, ReasonPromoted, fmt.Sprintf("Rollout %s: %s", w.ro.Name, msg))
 	return Result{}, nil
 }
 

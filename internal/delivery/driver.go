@@ -112,6 +112,7 @@ const stalledRecheck = 30 * time.Second
 // sets Stalled with a reason and message and is not returned.
 func (d *Driver) Advance(ctx context.Context, ro *v1alpha1.Rollout) (Result, error) {
 	res, err := d.advance(ctx, ro)
+	ro.Status.ObservedGeneration = ro.Generation
 	if se := (*stallError)(nil); errors.As(err, &se) {
 		d.setCondition(ro, v1alpha1.StalledCondition, metav1.ConditionTrue, se.reason, se.Error())
 		d.setCondition(ro, v1alpha1.ReadyCondition, metav1.ConditionFalse, se.reason, se.Error())
@@ -121,7 +122,6 @@ func (d *Driver) Advance(ctx context.Context, ro *v1alpha1.Rollout) (Result, err
 	if err == nil {
 		apimeta.RemoveStatusCondition(&ro.Status.Conditions, v1alpha1.StalledCondition)
 	}
-	ro.Status.ObservedGeneration = ro.Generation
 	return res, err
 }
 
@@ -177,17 +177,20 @@ func (d *Driver) setCondition(ro *v1alpha1.Rollout, typ string, status metav1.Co
 	})
 }
 
-// progressing records that a rollout is under way, with msg.
+// progressing records that a release is under way, with msg. It is not
+// kstatus' Reconciling: the Rollout itself is reconciled, and a release
+// that takes an hour of pauses must not hold up the syncs of its
+// Application, whose stable workload serves meanwhile.
 func (d *Driver) progressing(ro *v1alpha1.Rollout, msg string) {
 	ro.Status.Message = msg
-	d.setCondition(ro, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, ReasonProgressing, msg)
+	d.setCondition(ro, v1alpha1.ProgressingCondition, metav1.ConditionTrue, ReasonProgressing, msg)
 	d.setCondition(ro, v1alpha1.ReadyCondition, metav1.ConditionFalse, ReasonProgressing, msg)
 }
 
 // settled records that a rollout rests, Ready or not, with msg.
 func (d *Driver) settled(ro *v1alpha1.Rollout, ready bool, reason, msg string) {
 	ro.Status.Message = msg
-	apimeta.RemoveStatusCondition(&ro.Status.Conditions, v1alpha1.ReconcilingCondition)
+	d.setCondition(ro, v1alpha1.ProgressingCondition, metav1.ConditionFalse, reason, msg)
 	status := metav1.ConditionTrue
 	if !ready {
 		status = metav1.ConditionFalse

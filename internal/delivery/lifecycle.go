@@ -84,6 +84,7 @@ func (d *Driver) abort(ctx context.Context, w *world, reason, why string) (Resul
 	msg := fmt.Sprintf("Revision %s failed and was rolled back: %s", s.Revision, why)
 	d.settled(w.ro, false, reason, msg)
 	d.event(w.ro, corev1.EventTypeWarning, reason, msg)
+	d.eventOnApplication(ctx, w.ro, corev1.EventTypeWarning, reason, fmt.Sprintf("Rollout %s: %s", w.ro.Name, msg))
 	return Result{RequeueAfter: d.poll()}, nil
 }
 
@@ -108,6 +109,7 @@ func (d *Driver) keepAborted(ctx context.Context, w *world, f *v1alpha1.FailedRe
 	f.RevertCommit = commit
 	s.Message = fmt.Sprintf("Revision %s failed (%s); reverted in Git by commit %s", f.Revision, f.Reason, commit)
 	d.event(w.ro, corev1.EventTypeNormal, ReasonReverted, s.Message)
+	d.eventOnApplication(ctx, w.ro, corev1.EventTypeNormal, ReasonReverted, fmt.Sprintf("Rollout %s: %s", w.ro.Name, s.Message))
 	return Result{SyncApplication: true}, nil
 }
 
@@ -193,5 +195,16 @@ func (d *Driver) stopRuns(ctx context.Context, ro *v1alpha1.Rollout) {
 func (d *Driver) event(ro *v1alpha1.Rollout, typ, reason, msg string) {
 	if d.Recorder != nil {
 		d.Recorder.Event(ro, typ, reason, msg)
+	}
+}
+
+// eventOnApplication records an Event on the Application that applied ro,
+// where its users look first; a Rollout applied otherwise has none.
+func (d *Driver) eventOnApplication(ctx context.Context, ro *v1alpha1.Rollout, typ, reason, msg string) {
+	if d.Recorder == nil {
+		return
+	}
+	if app, err := d.application(ctx, ro); err == nil {
+		d.Recorder.Event(app, typ, reason, msg)
 	}
 }

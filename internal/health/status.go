@@ -45,8 +45,18 @@ func (s ObjectStatus) String() string {
 }
 
 // Compute returns the kstatus of obj as given, including its status.
+//
+// A Rollout is the exception: it is Current unless it is Stalled (what it
+// names is missing) or has not seen its spec yet. A release takes as long as
+// its pauses and analyses, and one that failed waits for Git to move on: the
+// Application reports both in status.rollouts, and neither may hold up the
+// sync that brings the next revision, or the revert.
 func Compute(obj *unstructured.Unstructured) ObjectStatus {
 	s := ObjectStatus{Object: apply.Ref(obj)}
+	if isRollout(obj) {
+		s.Status, s.Message = rolloutStatus(obj)
+		return s
+	}
 	res, err := kstatus.Compute(obj)
 	if err != nil {
 		s.Status, s.Message = Unknown, err.Error()
@@ -88,4 +98,25 @@ func (r Report) String() string {
 		lines[i] = s.String()
 	}
 	return fmt.Sprintf("%d of %d objects are not Current: %s", len(notCurrent), len(r.Objects), strings.Join(lines, "; "))
+}
+
+func isRollout(obj *unstructured.Unstructured) bool {
+	return obj.GroupVersionKind().GroupKind() == v1alpha1.GroupVersion.WithKind("Rollout").GroupKind()
+}
+
+// rolloutStatus is the health of a Rollout (see Compute).
+func rolloutStatus(obj *unstructured.Unstructured) (Status, string) {
+	observed, _, _ := unstructured.NestedInt64(obj.Object, "status", "observedGeneration")
+	if observed != obj.GetGeneration() {
+		return InProgress, fmt.Sprintf("Rollout generation is %d, but latest observed generation is %d", obj.GetGeneration(), observed)
+	}
+	conditions, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, c := range conditions {
+		cond, _ := c.(map[string]any)
+		if cond["type"] == v1alpha1.StalledCondition && cond["status"] == "True" {
+			return Failed, fmt.Sprint(cond["message"])
+		}
+	}
+	msg, _, _ := unstructured.NestedString(obj.Object, "status", "message")
+	return Current, msg
 }

@@ -35,6 +35,10 @@ func TestCompute(t *testing.T) {
 		{"service-clusterip.yaml", Current, "Service is ready"},
 		{"service-loadbalancer-pending.yaml", InProgress, "ClusterIP not set"},
 		{"configmap-current.yaml", Current, "Resource is always ready"},
+		{"rollout-paused.yaml", Current, "Paused at step 1"},
+		{"rollout-aborted.yaml", Current, "failed and was rolled back"},
+		{"rollout-stalled.yaml", Failed, "Deployment shop/api, not found"},
+		{"rollout-unobserved.yaml", InProgress, "observed generation is 1"},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -92,16 +92,23 @@ type replica struct {
 // process is killed when the test ends, and its log shown if it failed.
 func startReplica(t *testing.T, bin, name, leaseNamespace string) *replica {
 	t.Helper()
+	return startProcess(t, bin, name, "--leader-elect", "--leader-election-namespace="+leaseNamespace)
+}
+
+// startProcess starts `weir controller` as a cluster administrator with
+// its own Git cache and the extra flags; see startReplica.
+func startProcess(t *testing.T, bin, name string, flags ...string) *replica {
+	t.Helper()
 	dir := t.TempDir()
 	r := &replica{name: name, logFile: filepath.Join(dir, "weir.log"), exited: make(chan struct{})}
 	log, err := os.Create(r.logFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.cmd = exec.Command(bin, "--kubeconfig="+testenv.Cluster(t).Kubeconfig, "controller",
-		"--leader-elect", "--leader-election-namespace="+leaseNamespace,
-		"--metrics-bind-address=0", "--health-probe-bind-address=0",
-		"--cache-dir="+filepath.Join(dir, "cache"))
+	args := append([]string{"--kubeconfig=" + testenv.Cluster(t).Kubeconfig, "controller",
+		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--webhook-bind-address=0",
+		"--cache-dir=" + filepath.Join(dir, "cache")}, flags...)
+	r.cmd = exec.Command(bin, args...)
 	r.cmd.Stdout, r.cmd.Stderr = log, log
 	if err := r.cmd.Start(); err != nil {
 		log.Close()
@@ -137,6 +144,15 @@ func (r *replica) stop(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatalf("%s has not exited a minute after SIGTERM", r.name)
 	}
+}
+
+// kill sends SIGKILL, as a node that dies would, and waits for the exit.
+func (r *replica) kill(t *testing.T) {
+	t.Helper()
+	if err := r.cmd.Process.Kill(); err != nil {
+		t.Fatalf("SIGKILL %s: %v", r.name, err)
+	}
+	<-r.exited
 }
 
 func (r *replica) log() string {

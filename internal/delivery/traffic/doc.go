@@ -35,6 +35,6 @@
 //
 // weir applies the user's HTTPRoute, VirtualService and Deployments from Git
 // as the same field manager, so a sync during a rollout would put Git's
-// weights and replicas back: the delivery package must hold those fields
-// (or re-apply the router's state) while a rollout runs.
+// weights and replicas back: the delivery package keeps those objects at
+// their live state while a rollout runs.
 package traffic
