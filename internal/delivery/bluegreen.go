@@ -109,11 +109,14 @@ func (d *Driver) ensureBlueGreenServices(ctx context.Context, w *world) error {
 }
 
 // pointActive narrows the active Service to the pods of dep's current
-// ReplicaSet; until the Deployment controller has made it, nothing changes.
+// ReplicaSet, once the Deployment controller has made it.
 func (d *Driver) pointActive(ctx context.Context, w *world, dep *appsv1.Deployment) error {
 	hash, err := d.podTemplateHash(ctx, dep)
-	if err != nil || hash == "" {
+	if err != nil {
 		return err
+	}
+	if hash == "" {
+		return fmt.Errorf("Deployment %s/%s has no ReplicaSet for its template yet: %w", dep.Namespace, dep.Name, errNotYet)
 	}
 	bg := w.ro.Spec.Strategy.BlueGreen
 	active, err := d.userService(ctx, w.ro, bg.ActiveService, "spec.strategy.blueGreen.activeService")

@@ -102,9 +102,14 @@ func (e *stallError) Unwrap() error { return e.err }
 
 func stall(reason string, err error) error { return &stallError{reason: reason, err: err} }
 
+// errNotYet says that something the step needs is not there yet (the
+// ReplicaSet of a Deployment just changed): Advance comes back soon.
+var errNotYet = errors.New("not yet")
+
 // stalledRecheck is how often a stalled Rollout looks again for what it
-// misses.
-const stalledRecheck = 30 * time.Second
+// misses: often, since what it misses usually arrives in the same sync (a
+// Rollout may be applied before its Deployment).
+const stalledRecheck = 5 * time.Second
 
 // Advance takes the next step of ro, which it changes in memory: its
 // status records what was done, and the caller patches it. A problem with
@@ -118,6 +123,9 @@ func (d *Driver) Advance(ctx context.Context, ro *v1alpha1.Rollout) (Result, err
 		d.setCondition(ro, v1alpha1.ReadyCondition, metav1.ConditionFalse, se.reason, se.Error())
 		ro.Status.Message = se.Error()
 		return Result{RequeueAfter: stalledRecheck}, nil
+	}
+	if errors.Is(err, errNotYet) {
+		return Result{RequeueAfter: d.poll()}, nil
 	}
 	if err == nil {
 		apimeta.RemoveStatusCondition(&ro.Status.Conditions, v1alpha1.StalledCondition)

@@ -3,6 +3,8 @@ package delivery
 import (
 	"context"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,4 +53,34 @@ func freezeRouter(ctx context.Context, r client.Reader, ro *v1alpha1.Rollout, ob
 		return err
 	}
 	return unstructured.SetNestedMap(obj.Object, spec, "spec")
+}
+
+// keepNarrowed gives the blue/green Services of ro in objs the selector
+// keys weir narrowed them with (the serving pods' pod-template-hash on the
+// active Service, the preview role on the preview Service): a Service's
+// selector is replaced whole by an apply, so Git's would widen them again.
+func keepNarrowed(ctx context.Context, r client.Reader, ro *v1alpha1.Rollout, objs []*unstructured.Unstructured) error {
+	bg := ro.Spec.Strategy.BlueGreen
+	if bg == nil {
+		return nil
+	}
+	for name, key := range map[string]string{bg.ActiveService: appsv1.DefaultDeploymentUniqueLabelKey, bg.PreviewService: v1alpha1.RoleLabel} {
+		obj := find(objs, schema.GroupKind{Kind: "Service"}, ro.Namespace, name)
+		if obj == nil {
+			continue
+		}
+		live := &corev1.Service{}
+		if err := r.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
+			if client.IgnoreNotFound(err) != nil {
+				return err
+			}
+			continue
+		}
+		if value, ok := live.Spec.Selector[key]; ok {
+			if err := unstructured.SetNestedField(obj.Object, value, "spec", "selector", key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -119,6 +119,9 @@ func (h *Holder) holdOne(ctx context.Context, plan *Plan, ro *v1alpha1.Rollout, 
 			return err
 		}
 	}
+	if err := keepNarrowed(ctx, h.Reader, ro, objs); err != nil {
+		return err
+	}
 	switch {
 	case hash == TemplateHash(&stable.Spec.Template):
 		return nil

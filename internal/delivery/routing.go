@@ -97,13 +97,13 @@ func (d *Driver) ensureSideServices(ctx context.Context, w *world) error {
 	if err != nil {
 		return err
 	}
+	if hash == "" {
+		return fmt.Errorf("Deployment %s/%s has no ReplicaSet for its template yet: %w", w.stable.Namespace, w.stable.Name, errNotYet)
+	}
 	sides := w.sides()
 	stable := sideService(w.ro, svc, sides.StableService, RoleStable, appsv1.DefaultDeploymentUniqueLabelKey, hash)
 	canary := sideService(w.ro, svc, sides.CanaryService, RoleCanary, v1alpha1.RoleLabel, RoleCanary)
 	for _, s := range []*corev1.Service{stable, canary} {
-		if hash == "" && s == stable {
-			continue // the Deployment controller has not labelled the pods yet
-		}
 		if err := applyObject(ctx, d.Client, s); err != nil {
 			return fmt.Errorf("write Service %s/%s: %w", s.Namespace, s.Name, err)
 		}

@@ -3,13 +3,13 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,15 +21,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// ModuleDir returns the directory of a module in weir's build graph, for
-// tests that use files a dependency ships (CRDs, charts).
+// ModuleDir returns the directory of a module in weir's build graph, at
+// the version go.mod requires, for tests that use files a dependency ships
+// (CRDs, charts). A module that no package imports is downloaded first:
+// a fresh machine's module cache holds only what the build needed.
 func ModuleDir(t testing.TB, module string) string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module).Output()
+	out, err := exec.Command("go", "mod", "download", "-json", module).Output()
 	if err != nil {
-		t.Fatalf("locate module %s: %v", module, err)
+		t.Fatalf("download module %s: %v\n%s", module, err, out)
 	}
-	return strings.TrimSpace(string(out))
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &info); err != nil || info.Dir == "" {
+		t.Fatalf("locate module %s: %v %s", module, err, info.Error)
+	}
+	return info.Dir
 }
 
 // InstallCRDs applies the CRDs in the given YAML files and waits until each

@@ -211,18 +211,21 @@ spec:
 }
 
 // TestRolloutNamingWhatIsMissingStalls: a Rollout whose Deployment, router
-// object or analysis template is missing says so in a condition.
+// object or analysis template is missing says so in its Stalled condition,
+// and the Application's health names it; a template held back for it stays
+// off the stable Deployment.
 func TestRolloutNamingWhatIsMissingStalls(t *testing.T) {
 	installGatewayAPI(t)
 	tests := []struct {
 		name, rollout, reason, message string
+		release                        bool // the check comes at the first step of a release
 	}{
 		{"target", strings.Replace(canaryRollout("      - setWeight: 50\n", "", false), "targetRef: {name: web}", "targetRef: {name: api}", 1),
-			delivery.ReasonTargetNotFound, "Deployment %s/api, not found"},
+			delivery.ReasonTargetNotFound, "its target, Deployment %s/api, not found", false},
 		{"router object", strings.Replace(canaryRollout("      - setWeight: 50\n", gatewayRouting, false), "httpRoute: web", "httpRoute: shop", 1),
-			delivery.ReasonRouterNotReady, "HTTPRoute %s/shop not found"},
+			delivery.ReasonRouterNotReady, "HTTPRoute %s/shop not found", false},
 		{"template", canaryRollout("      - analysis: {templates: [{name: latency}]}\n", "", false),
-			delivery.ReasonAnalysisNotReady, "latency"},
+			delivery.ReasonAnalysisNotReady, `analysis template "latency" not found in namespace "%s"`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,18 +233,21 @@ func TestRolloutNamingWhatIsMissingStalls(t *testing.T) {
 				"web.yaml": deployment("web", 2, "shop:v1"), "svc.yaml": service("web"), "rollout.yaml": tt.rollout,
 			})
 			s.whenApplication(nil)
-			s.thenApplied(s.repo.Head())
-			s.commit("release v2", map[string]string{"web.yaml": deployment("web", 2, "shop:v2")})
-			message := tt.message
-			if strings.Contains(message, "%s") {
-				message = fmt.Sprintf(message, s.ns)
+			if tt.release {
+				s.thenApplied(s.repo.Head())
+				s.commit("release v2", map[string]string{"web.yaml": deployment("web", 2, "shop:v2")})
 			}
+			message := fmt.Sprintf(tt.message, s.ns)
 			s.thenRollout("stalled: "+tt.reason, func(ro *weirv1.Rollout) bool {
 				c := apimeta.FindStatusCondition(ro.Status.Conditions, weirv1.StalledCondition)
 				return c != nil && c.Reason == tt.reason && strings.Contains(c.Message, message)
 			})
-			if tt.name != "target" {
-				s.wantReplicas("web", 2, "shop:v1") // held for a rollout that cannot run
+			s.waitFor("unhealthy, naming the Rollout", func(app *weirv1.Application) bool {
+				c := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.HealthyCondition)
+				return c != nil && c.Status == "False" && strings.Contains(c.Message, message)
+			})
+			if tt.release {
+				s.wantReplicas("web", 2, "shop:v1")
 			}
 		})
 	}
