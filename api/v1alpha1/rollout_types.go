@@ -28,10 +28,12 @@ const (
 
 // Annotations on a Rollout that ask for an action by hand (`weir rollout
 // promote|abort|retry|pause|resume`). The value is an opaque token (the
-// CLI writes the time); each new value is acted on once.
+// CLI writes the time); each new value is acted on once, and one made while
+// no release runs is dropped.
 const (
-	// PromoteAnnotation ends the current pause (or, for blue/green
-	// without auto-promotion, switches to the preview).
+	// PromoteAnnotation ends the current step (a pause, an analysis that
+	// runs or was inconclusive) and goes on to the next; for blue/green it
+	// skips the pre-promotion analysis and switches to the preview.
 	PromoteAnnotation = "weir.dev/promote"
 	// AbortAnnotation aborts the rollout: all traffic back to stable.
 	AbortAnnotation = "weir.dev/abort"

@@ -62,6 +62,9 @@ func (m *Manager) driftOne(ctx context.Context, obj *unstructured.Unstructured) 
 	if isSecret(obj) {
 		paths = append(paths, secretDrift(obj, live)...)
 	}
+	if paths, err = withoutOwnUpdates(live, paths, m.opts.FieldManager); err != nil {
+		return d, err
+	}
 	if len(paths) == 0 {
 		return d, nil
 	}
@@ -88,6 +91,24 @@ func secretDrift(desired, live *unstructured.Unstructured) []fieldpath.Path {
 		}
 	}
 	return paths
+}
+
+// withoutOwnUpdates drops the paths that self last wrote with an update
+// rather than an apply: weir's own changes beside Git (a rollout's weights
+// and replicas), which are not drift even when a check compares them with
+// a desired state read a moment before.
+func withoutOwnUpdates(live *unstructured.Unstructured, paths []fieldpath.Path, self string) ([]fieldpath.Path, error) {
+	for _, entry := range live.GetManagedFields() {
+		if entry.Manager != self || entry.Operation != metav1.ManagedFieldsOperationUpdate || entry.Subresource != "" {
+			continue
+		}
+		fields, err := entryFields(entry)
+		if err != nil {
+			return nil, err
+		}
+		paths = slices.DeleteFunc(paths, func(p fieldpath.Path) bool { return fields.Has(p) })
+	}
+	return paths, nil
 }
 
 // changedBy names the managers other than self that own one of paths in

@@ -33,7 +33,8 @@ type RolloutReconciler struct {
 	// Released carries the Rollouts a sync released a template to, or
 	// retired one from.
 	Released <-chan event.GenericEvent
-	// SyncRequests receives the Applications a Rollout needs synced.
+	// SyncRequests receives the Applications a Rollout needs synced, or
+	// whose Rollout moved on.
 	SyncRequests chan<- event.GenericEvent
 }
 
@@ -61,8 +62,8 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 		}
 	}()
 	res, err := r.Driver.Advance(ctx, ro)
-	if res.SyncApplication {
-		r.requestSync(ro)
+	if res.SyncApplication || progressMoved(before, ro) {
+		r.wakeApplication(ro)
 	}
 	if err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "rollout step failed", "phase", ro.Status.Phase, "step", ro.Status.CurrentStep)
@@ -70,9 +71,17 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	return ctrl.Result{RequeueAfter: res.RequeueAfter}, err
 }
 
-// requestSync asks for a sync of the Application that applied ro; a full
-// queue drops the request, which the Rollout repeats while it waits.
-func (r *RolloutReconciler) requestSync(ro *weirv1.Rollout) {
+// progressMoved reports whether what the Application shows of a Rollout
+// (status.rollouts) changed.
+func progressMoved(before, after *weirv1.Rollout) bool {
+	b, a := before.Status, after.Status
+	return b.Phase != a.Phase || b.CurrentStep != a.CurrentStep || b.CanaryWeight != a.CanaryWeight
+}
+
+// wakeApplication has the Application that applied ro reconciled: to sync
+// when the Rollout needs it, and to show its progress. A full queue drops
+// the request, which the Rollout repeats while it waits for a sync.
+func (r *RolloutReconciler) wakeApplication(ro *weirv1.Rollout) {
 	key, ok := delivery.ApplicationOf(ro)
 	if !ok {
 		return

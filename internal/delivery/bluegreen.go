@@ -24,6 +24,17 @@ func (d *Driver) advanceBlueGreen(ctx context.Context, w *world) (Result, error)
 	if s.Phase == v1alpha1.RolloutPromoting {
 		return d.promoteBlueGreen(ctx, w)
 	}
+	wait, aborted, err := d.background(ctx, w)
+	if aborted || err != nil {
+		return Result{RequeueAfter: d.poll()}, err
+	}
+	res, err := d.previewProgress(ctx, w)
+	return soonest(res, wait), err
+}
+
+// previewProgress is advanceBlueGreen past the background analysis.
+func (d *Driver) previewProgress(ctx context.Context, w *world) (Result, error) {
+	s := &w.ro.Status
 	if err := d.scale(ctx, w.copy, w.replicas()); err != nil {
 		return Result{}, err
 	}

@@ -42,6 +42,9 @@ func (d *Driver) advanceCanary(ctx context.Context, w *world) (Result, error) {
 // canaryProgress is advanceCanary past the background analysis.
 func (d *Driver) canaryProgress(ctx context.Context, w *world, router traffic.Router) (Result, error) {
 	s := &w.ro.Status
+	if err := d.holdWeight(ctx, w, router); err != nil {
+		return Result{}, err
+	}
 	if s.PausedByHand {
 		s.Phase = v1alpha1.RolloutPaused
 		d.progressing(w.ro, fmt.Sprintf("Paused by hand at step %d; `weir rollout resume` goes on", s.CurrentStep))
@@ -49,7 +52,7 @@ func (d *Driver) canaryProgress(ctx context.Context, w *world, router traffic.Ro
 	}
 	steps := w.ro.Spec.Strategy.Canary.Steps
 	if int(s.CurrentStep) >= len(steps) {
-		return d.startPromotion(ctx, w, router)
+		return d.startPromotion(w)
 	}
 	res, done, err := d.canaryStep(ctx, w, router, steps[s.CurrentStep])
 	if err != nil || !done {
@@ -57,6 +60,19 @@ func (d *Driver) canaryProgress(ctx context.Context, w *world, router traffic.Ro
 	}
 	d.nextStep(w)
 	return Result{RequeueAfter: time.Millisecond}, nil
+}
+
+// holdWeight sets the weight reached so far again, unless the current step
+// moves it: a sync racing the last step may have put an older one back.
+// Nothing is written when it holds. During a setWeight step the recorded
+// weight may be older than the one set (the controller stopped before it
+// recorded it), and the step sets its own.
+func (d *Driver) holdWeight(ctx context.Context, w *world, router traffic.Router) error {
+	steps, i := w.ro.Spec.Strategy.Canary.Steps, int(w.ro.Status.CurrentStep)
+	if i < len(steps) && steps[i].SetWeight != nil {
+		return nil
+	}
+	return router.SetWeight(ctx, w.ro.Status.CanaryWeight)
 }
 
 // nextStep records that the current step is done.
@@ -189,25 +205,26 @@ func (d *Driver) pause(w *world, p *v1alpha1.RolloutPause) (Result, bool, error)
 	return Result{RequeueAfter: left}, false, nil
 }
 
-// startPromotion ends the steps: with a router, all traffic goes to the
-// canary first, so that the stable Deployment's rolling update serves
-// nobody; then the Application is asked to sync Git's template into it.
-func (d *Driver) startPromotion(ctx context.Context, w *world, router traffic.Router) (Result, error) {
-	if routed(w.ro) {
+// startPromotion ends the steps; the promotion is recorded before it acts.
+func (d *Driver) startPromotion(w *world) (Result, error) {
+	s := &w.ro.Status
+	s.Phase = v1alpha1.RolloutPromoting
+	d.progressing(w.ro, fmt.Sprintf("Promoting revision %s", s.Revision))
+	return Result{RequeueAfter: time.Millisecond}, nil
+}
+
+// promoteCanary sends, with a router, all traffic to the canary first, so
+// that the stable Deployment's rolling update serves nobody; then it waits
+// for the sync that gives the stable Deployment the new template, and for
+// the Deployment to run it; then all traffic goes to stable and the canary
+// is removed.
+func (d *Driver) promoteCanary(ctx context.Context, w *world, router traffic.Router) (Result, error) {
+	s := &w.ro.Status
+	if routed(w.ro) && s.CanaryWeight != 100 {
 		if res, done, err := d.setWeight(ctx, w, router, 100); !done || err != nil {
 			return res, err
 		}
 	}
-	s := &w.ro.Status
-	s.Phase = v1alpha1.RolloutPromoting
-	return d.promoteCanary(ctx, w, router)
-}
-
-// promoteCanary waits for the sync that gives the stable Deployment the
-// new template, and for the Deployment to run it; then all traffic goes
-// to stable and the canary is removed.
-func (d *Driver) promoteCanary(ctx context.Context, w *world, router traffic.Router) (Result, error) {
-	s := &w.ro.Status
 	done, res, err := d.awaitStable(ctx, w)
 	if !done || err != nil {
 		return res, err

@@ -146,22 +146,42 @@ func TestNewCopy(t *testing.T) {
 }
 
 func TestKeepLiveHoldsTheStableTemplateAndReplicas(t *testing.T) {
-	target, _ := webDeployment(t)
-	_, stable := webDeployment(t)
-	stable.Spec.Template.Spec.Containers[0].Image = "shop:v1"
-	stable.Spec.Replicas = ptr.To(int32(3))
-	if err := keepLive(target, stable); err != nil {
-		t.Fatal(err)
+	applied := metav1.ManagedFieldsEntry{Manager: FieldManager, Operation: metav1.ManagedFieldsOperationApply,
+		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{},"f:template":{}}}`)}}
+	scaled := metav1.ManagedFieldsEntry{Manager: FieldManager, Operation: metav1.ManagedFieldsOperationUpdate,
+		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)}}
+	appliedTemplateOnly := applied
+	appliedTemplateOnly.FieldsV1 = &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:template":{}}}`)}
+	tests := []struct {
+		name     string
+		managers []metav1.ManagedFieldsEntry
+		replicas int64 // in the apply; 0: left out
+	}{
+		{"weir's apply owns the replicas", []metav1.ManagedFieldsEntry{applied}, 3},
+		{"a rollout scaled the Deployment", []metav1.ManagedFieldsEntry{appliedTemplateOnly, scaled}, 0},
 	}
-	held, err := deploymentOf(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if img := held.Spec.Template.Spec.Containers[0].Image; img != "shop:v1" || *held.Spec.Replicas != 3 {
-		t.Errorf("held Deployment runs %d of %s, want 3 of shop:v1", *held.Spec.Replicas, img)
-	}
-	if TemplateHash(&held.Spec.Template) != TemplateHash(&stable.Spec.Template) {
-		t.Error("the held template hashes differently from the live one")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target, _ := webDeployment(t)
+			_, stable := webDeployment(t)
+			stable.Spec.Template.Spec.Containers[0].Image = "shop:v1"
+			stable.Spec.Replicas = ptr.To(int32(3))
+			stable.ManagedFields = tt.managers
+			if err := keepLive(target, stable); err != nil {
+				t.Fatal(err)
+			}
+			replicas, _, _ := unstructured.NestedInt64(target.Object, "spec", "replicas")
+			if replicas != tt.replicas {
+				t.Errorf("the apply holds %d replicas, want %d", replicas, tt.replicas)
+			}
+			held, err := deploymentOf(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if TemplateHash(&held.Spec.Template) != TemplateHash(&stable.Spec.Template) {
+				t.Errorf("the held template (%s) is not the live one", held.Spec.Template.Spec.Containers[0].Image)
+			}
+		})
 	}
 }
 

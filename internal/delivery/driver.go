@@ -15,17 +15,14 @@ import (
 	"weir.dev/weir/internal/source"
 )
 
-// What the Driver needs of the cluster for itself; the routers' needs are
-// listed in internal/delivery/traffic.
+// What the Driver needs of the cluster for itself. What it does in an
+// Application's namespaces (the copies and their ReplicaSets, Services, the
+// routers' objects, analysis Jobs) is granted with what the Application
+// applies there, as the README's "Install in a cluster" says: Deployments
+// get, list, create, patch, delete; ReplicaSets list; Services get, create,
+// patch; and each router's needs, listed in internal/delivery/traffic.
 // +kubebuilder:rbac:groups=weir.dev,resources=rollouts,verbs=get;list;watch
 // +kubebuilder:rbac:groups=weir.dev,resources=rollouts/status,verbs=get;patch
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=list
-// +kubebuilder:rbac:groups="",resources=services,verbs=get;create;patch
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;patch
-// +kubebuilder:rbac:groups=networking.istio.io,resources=virtualservices,verbs=get;patch
-// +kubebuilder:rbac:groups=split.smi-spec.io,resources=trafficsplits,verbs=get;create;patch
-// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;create;patch;delete
 
 // Analyzer runs analysis templates (analysis.Analyzer).
 type Analyzer interface {

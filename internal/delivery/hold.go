@@ -2,11 +2,13 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -162,7 +164,9 @@ func (h *Holder) dryRun(ctx context.Context, target *unstructured.Unstructured) 
 }
 
 // keepLive makes target, Git's Deployment, keep the live template and
-// replicas of stable.
+// replicas of stable. Replicas that a rollout scaled (weir's update owns
+// them now) are left out of the apply, which then leaves them alone: a
+// value read a moment ago could undo a step taken since.
 func keepLive(target *unstructured.Unstructured, stable *appsv1.Deployment) error {
 	tmpl, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&stable.Spec.Template)
 	if err != nil {
@@ -171,10 +175,28 @@ func keepLive(target *unstructured.Unstructured, stable *appsv1.Deployment) erro
 	if err := unstructured.SetNestedField(target.Object, tmpl, "spec", "template"); err != nil {
 		return err
 	}
-	if stable.Spec.Replicas != nil {
-		return unstructured.SetNestedField(target.Object, int64(*stable.Spec.Replicas), "spec", "replicas")
+	if stable.Spec.Replicas == nil || !appliesReplicas(stable) {
+		unstructured.RemoveNestedField(target.Object, "spec", "replicas")
+		return nil
 	}
-	return nil
+	return unstructured.SetNestedField(target.Object, int64(*stable.Spec.Replicas), "spec", "replicas")
+}
+
+// appliesReplicas reports whether weir's apply owns a Deployment's
+// spec.replicas.
+func appliesReplicas(d *appsv1.Deployment) bool {
+	for _, e := range d.ManagedFields {
+		if e.Manager != FieldManager || e.Operation != metav1.ManagedFieldsOperationApply || e.Subresource != "" || e.FieldsV1 == nil {
+			continue
+		}
+		var fields struct {
+			Spec map[string]json.RawMessage `json:"f:spec"`
+		}
+		if json.Unmarshal(e.FieldsV1.Raw, &fields) == nil && fields.Spec["f:replicas"] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // running reports whether a rollout in phase p has traffic to steer.

@@ -31,6 +31,7 @@ func (d *Driver) idle(ctx context.Context, w *world) (Result, error) {
 	if err := d.ensureRouting(ctx, w); err != nil {
 		return Result{}, err
 	}
+	d.dropRequests(w.ro)
 	s.Phase, s.StableHash, s.CanaryWeight = v1alpha1.RolloutIdle, w.stableHash(), 0
 	s.StepStartedAt, s.PauseStartedAt, s.ScaleDownAt = nil, nil, nil
 	d.settled(w.ro, true, ReasonIdle, fmt.Sprintf("Deployment %s/%s runs the template in Git", w.stable.Namespace, w.stable.Name))
@@ -93,6 +94,7 @@ func (d *Driver) abort(ctx context.Context, w *world, reason, why string) (Resul
 func (d *Driver) keepAborted(ctx context.Context, w *world, f *v1alpha1.FailedRevision) (Result, error) {
 	s := &w.ro.Status
 	s.Phase = v1alpha1.RolloutAborted
+	d.dropRequests(w.ro, v1alpha1.RetryAnnotation)
 	if err := d.scale(ctx, w.copy, 0); err != nil {
 		return Result{}, err
 	}

@@ -30,6 +30,17 @@ func (d *Driver) takePauseRequests(ro *v1alpha1.Rollout) {
 	}
 }
 
+// dropRequests marks every request by hand acted on without acting: a
+// promotion asked for while nothing runs must not end the first pause of
+// the next release. keep names requests still to act on.
+func (d *Driver) dropRequests(ro *v1alpha1.Rollout, keep ...string) {
+	for _, a := range []string{v1alpha1.PromoteAnnotation, v1alpha1.AbortAnnotation, v1alpha1.RetryAnnotation, v1alpha1.PauseAnnotation, v1alpha1.ResumeAnnotation} {
+		if !slices.Contains(keep, a) {
+			d.takeRequest(ro, a)
+		}
+	}
+}
+
 // retry lifts the quarantine of hash, so that it is released again.
 func (d *Driver) retry(ro *v1alpha1.Rollout, hash string) {
 	ro.Status.FailedRevisions = slices.DeleteFunc(ro.Status.FailedRevisions, func(f v1alpha1.FailedRevision) bool {

@@ -37,7 +37,7 @@ const gatewayRouting = "        gatewayAPI: {httpRoute: web}\n"
 
 // installGatewayAPI installs the HTTPRoute CRD of Gateway API's standard
 // channel, from the module weir builds with.
-func installGatewayAPI(t *testing.T) {
+func installGatewayAPI(t testing.TB) {
 	dir := filepath.Join(testenv.ModuleDir(t, "sigs.k8s.io/gateway-api"), "config", "crd", "standard")
 	testenv.InstallCRDs(t, filepath.Join(dir, "gateway.networking.k8s.io_httproutes.yaml"))
 }

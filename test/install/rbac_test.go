@@ -161,6 +161,13 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "patch", Namespace: granted}, true},
 		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "watch", Namespace: granted}, true},
 		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "patch", Namespace: other}, false},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "rollouts", Verb: "watch"}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "rollouts", Subresource: "status", Verb: "patch", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "analysistemplates", Verb: "list", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "create", Namespace: granted}, true}, // a canary copy
+		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "replicasets", Verb: "list", Namespace: granted}, true},
+		{authorizationv1.ResourceAttributes{Group: "batch", Resource: "jobs", Verb: "create", Namespace: granted}, true},
+		{authorizationv1.ResourceAttributes{Group: "batch", Resource: "jobs", Verb: "create", Namespace: other}, false},
 		{authorizationv1.ResourceAttributes{Resource: "namespaces", Verb: "delete", Name: granted}, false},
 	}
 	for _, tt := range tests {

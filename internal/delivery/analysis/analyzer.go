@@ -16,9 +16,10 @@ import (
 	"weir.dev/weir/api/v1alpha1"
 )
 
+// weir's own permissions for analysis; Jobs (get, list, create, delete) are
+// granted with what an Application applies in its namespace.
 // +kubebuilder:rbac:groups=weir.dev,resources=analysistemplates,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
-// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 
 // Analyzer runs the analysis of Rollouts: it resolves templates and
 // arguments, takes the measurements that are due, and judges them. It keeps
