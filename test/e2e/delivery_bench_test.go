@@ -36,24 +36,6 @@ func newHealthServer(b *testing.B) *healthServer {
 	return h
 }
 
-// webHealthTemplate passes while the endpoint's successRate is at least
-// 0.95, measured every interval, count times.
-func webHealthTemplate(url string, interval string, count int) string {
-	return fmt.Sprintf(`apiVersion: weir.dev/v1alpha1
-kind: AnalysisTemplate
-metadata:
-  name: success-rate
-spec:
-  metrics:
-  - name: success-rate
-    interval: %s
-    count: %d
-    successCondition: result >= 0.95
-    provider:
-      web: {url: "%s/health.json", jsonPath: .successRate}
-`, interval, count, url)
-}
-
 // BenchmarkAbortToStable measures how long a bad release keeps traffic:
 // a canary with 20% of the HTTPRoute's traffic and an analysis measuring
 // every second; from the moment the health endpoint turns bad until the
@@ -72,7 +54,7 @@ func BenchmarkAbortToStable(b *testing.B) {
 		"svc.yaml":      service("web"),
 		"route.yaml":    httpRoute,
 		"rollout.yaml":  canaryRollout(steps, gatewayRouting, false),
-		"analysis.yaml": webHealthTemplate(health.srv.URL, "1s", 600),
+		"analysis.yaml": successRateTemplate(fromWeb(health.srv.URL), 600),
 	})
 	s.whenApplication(nil)
 	s.thenApplied(s.repo.Head())
@@ -123,7 +105,7 @@ func BenchmarkActiveRollouts(b *testing.B) {
 				"web.yaml":      deployment("web", 4, "shop:1"),
 				"svc.yaml":      service("web"),
 				"rollout.yaml":  rollout,
-				"analysis.yaml": webHealthTemplate(health.srv.URL, "1s", 100000),
+				"analysis.yaml": successRateTemplate(fromWeb(health.srv.URL), 100000),
 			})
 			s.whenApplication(nil)
 			stories = append(stories, s)

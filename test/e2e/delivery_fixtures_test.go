@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -36,9 +37,38 @@ func newExporter(t testing.TB, value string) *exporter {
 
 func (e *exporter) set(value string) { e.value.Store(value) }
 
-// successRateTemplate is an AnalysisTemplate that passes while
-// shop_success_rate, measured three times a second apart, is at least 0.95.
-func successRateTemplate(prometheus string) string {
+// scrapedBy starts a real Prometheus that scrapes the exporter and returns
+// its URL once it holds the series, so that no analysis meets a Prometheus
+// with no data yet.
+func (e *exporter) scrapedBy(t testing.TB) string {
+	prometheus := testenv.StartPrometheus(t, e.srv.URL)
+	query := prometheus + "/api/v1/query?query=shop_success_rate"
+	testenv.Eventually(t, time.Minute, "Prometheus has scraped the exporter", func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, query, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(body), `"shop_success_rate"`) {
+			return fmt.Errorf("no series yet: %s", body)
+		}
+		return nil
+	})
+	return prometheus
+}
+
+// successRateTemplate is an AnalysisTemplate that passes while the success
+// rate that provider (a YAML flow mapping) reads is at least 0.95, measured
+// count times a second apart.
+func successRateTemplate(provider string, count int) string {
 	return fmt.Sprintf(`apiVersion: weir.dev/v1alpha1
 kind: AnalysisTemplate
 metadata:
@@ -47,13 +77,20 @@ spec:
   metrics:
   - name: success-rate
     interval: 1s
-    count: 3
+    count: %d
     successCondition: result >= 0.95
-    provider:
-      prometheus:
-        address: %s
-        query: shop_success_rate
-`, prometheus)
+    provider: %s
+`, count, provider)
+}
+
+// fromPrometheus reads shop_success_rate from a Prometheus.
+func fromPrometheus(address string) string {
+	return fmt.Sprintf(`{prometheus: {address: "%s", query: shop_success_rate}}`, address)
+}
+
+// fromWeb reads successRate from a JSON endpoint.
+func fromWeb(base string) string {
+	return fmt.Sprintf(`{web: {url: "%s/health.json", jsonPath: .successRate}}`, base)
 }
 
 // canaryRollout is a Rollout of Deployment web behind Service web with the
@@ -108,6 +145,14 @@ func (s *story) thenPausedAt(step, weight int32) *weirv1.Rollout {
 	return s.thenRollout(fmt.Sprintf("paused at step %d with weight %d", step, weight), func(ro *weirv1.Rollout) bool {
 		return ro.Status.Phase == weirv1.RolloutPaused && ro.Status.CurrentStep == step && ro.Status.CanaryWeight == weight
 	})
+}
+
+// thenRunning waits until the Application applied the repository's head
+// and its Rollout rests with Deployment web on image.
+func (s *story) thenRunning(image string) {
+	s.t.Helper()
+	s.thenApplied(s.repo.Head())
+	s.thenIdle(image)
 }
 
 // thenIdle waits for the Rollout to rest with the stable Deployment on

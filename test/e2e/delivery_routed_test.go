@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -10,8 +9,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/delivery"
@@ -62,8 +59,7 @@ func TestCanaryWithGatewayAPI(t *testing.T) {
 		"settings.yaml": configMap("settings", "mode", "safe"),
 	})
 	s.whenApplication(nil)
-	s.thenApplied(s.repo.Head())
-	s.thenIdle("shop:v1")
+	s.thenRunning("shop:v1")
 	stableBefore := s.selector("web-stable")[podTemplateHash]
 	if stableBefore == "" || s.selector("web-canary")[weirv1.RoleLabel] != delivery.RoleCanary {
 		t.Fatalf("side Services select %v and %v", s.selector("web-stable"), s.selector("web-canary"))
@@ -110,14 +106,7 @@ func (s *story) selector(name string) map[string]string {
 
 // route reads the HTTPRoute web.
 func (s *story) route() map[string]any {
-	s.t.Helper()
-	u := &unstructured.Unstructured{}
-	u.SetAPIVersion("gateway.networking.k8s.io/v1")
-	u.SetKind("HTTPRoute")
-	if err := s.c.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: "web"}, u); err != nil {
-		s.t.Fatal(err)
-	}
-	return u.Object
+	return s.object("gateway.networking.k8s.io/v1", "HTTPRoute", "web")
 }
 
 // wantWeights checks the backends of the HTTPRoute's first rule.
@@ -145,7 +134,7 @@ func (s *story) wantWeights(want string) {
 // the delay; a preview that fails its pre-promotion analysis never serves.
 func TestBlueGreen(t *testing.T) {
 	metrics := newExporter(t, "0.99")
-	prometheus := testenv.StartPrometheus(t, metrics.srv.URL)
+	prometheus := metrics.scrapedBy(t)
 	rollout := `apiVersion: weir.dev/v1alpha1
 kind: Rollout
 metadata:
@@ -167,11 +156,10 @@ spec:
 		"svc.yaml":      service("web"),
 		"preview.yaml":  strings.Replace(service("web"), "name: web\n", "name: web-preview\n", 1),
 		"rollout.yaml":  rollout,
-		"analysis.yaml": successRateTemplate(prometheus),
+		"analysis.yaml": successRateTemplate(fromPrometheus(prometheus), 3),
 	})
 	s.whenApplication(nil)
-	s.thenApplied(s.repo.Head())
-	s.thenIdle("shop:v1")
+	s.thenRunning("shop:v1")
 	stable := s.selector("web")[podTemplateHash]
 	if stable == "" || s.selector("web-preview")[weirv1.RoleLabel] != delivery.RolePreview {
 		t.Fatalf("Services select %v and %v", s.selector("web"), s.selector("web-preview"))

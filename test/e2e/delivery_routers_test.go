@@ -52,8 +52,10 @@ spec:
 		},
 	},
 	{
-		name:    "smi",
-		install: func(t *testing.T) { testenv.InstallCRDs(t, "../../internal/delivery/traffic/testdata/split.smi-spec.io_trafficsplits.yaml") },
+		name: "smi",
+		install: func(t *testing.T) {
+			testenv.InstallCRDs(t, "../../internal/delivery/traffic/testdata/split.smi-spec.io_trafficsplits.yaml")
+		},
 		routing: "        smi: {}\n",
 		weight: func(s *story) int64 {
 			split := s.object("split.smi-spec.io/v1alpha4", "TrafficSplit", "web")
@@ -110,8 +112,7 @@ func TestCanaryWithEachRouter(t *testing.T) {
 			}
 			s := given(t, files)
 			s.whenApplication(nil)
-			s.thenApplied(s.repo.Head())
-			s.thenIdle("shop:v1")
+			s.thenRunning("shop:v1")
 
 			s.commit("release v2", map[string]string{"web.yaml": deployment("web", 4, "shop:v2")})
 			s.thenPausedAt(1, 30)

@@ -9,7 +9,6 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/delivery"
-	"weir.dev/weir/internal/testenv"
 )
 
 // replicaSteps: a quarter of the pods, a pause until promoted by hand, the
@@ -28,17 +27,16 @@ const replicaSteps = `      - setWeight: 25
 // after which Git and the cluster agree.
 func TestCanaryByReplicaRatio(t *testing.T) {
 	metrics := newExporter(t, "0.99")
-	prometheus := testenv.StartPrometheus(t, metrics.srv.URL)
+	prometheus := metrics.scrapedBy(t)
 	s := given(t, map[string]string{
 		"web.yaml":      deployment("web", 4, "shop:v1"),
 		"svc.yaml":      service("web"),
 		"rollout.yaml":  canaryRollout(replicaSteps, "", true),
-		"analysis.yaml": successRateTemplate(prometheus),
+		"analysis.yaml": successRateTemplate(fromPrometheus(prometheus), 3),
 	})
 	s.allowPush()
 	s.whenApplication(nil)
-	s.thenApplied(s.repo.Head())
-	s.thenIdle("shop:v1")
+	s.thenRunning("shop:v1")
 
 	good := s.commit("release v2", map[string]string{"web.yaml": deployment("web", 4, "shop:v2")})
 	s.thenPausedAt(1, 25)
@@ -94,5 +92,39 @@ func TestCanaryByReplicaRatio(t *testing.T) {
 	s.absent(&appsv1.Deployment{}, "web-canary")
 	if len(app.Status.Drift) != 0 || !apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.SyncedCondition) {
 		t.Errorf("after the revert the Application is not clean: drift %v, %v", app.Status.Drift, conditionSummary(app))
+	}
+}
+
+// TestRolloutByHand steers a release from the command line: `weir rollout
+// abort` sends it back to stable, `retry` releases it again, `status`
+// shows where it waits, and `promote` ends the pause.
+func TestRolloutByHand(t *testing.T) {
+	s := given(t, map[string]string{
+		"web.yaml":     deployment("web", 4, "shop:v1"),
+		"svc.yaml":     service("web"),
+		"rollout.yaml": canaryRollout("      - setWeight: 50\n      - pause: {}\n", "", false),
+	})
+	s.whenApplication(nil)
+	s.thenRunning("shop:v1")
+
+	s.commit("release v2", map[string]string{"web.yaml": deployment("web", 4, "shop:v2")})
+	s.thenPausedAt(1, 50)
+	if out := s.weir("rollout", "status", "shop"); !containsAll(out, "Phase:", "Paused", "Weight:", "50%", "pause until promoted") {
+		t.Errorf("weir rollout status:\n%s", out)
+	}
+	s.weir("rollout", "abort", "shop")
+	ro := s.thenRollout("aborted", func(ro *weirv1.Rollout) bool { return ro.Status.Phase == weirv1.RolloutAborted })
+	if f := ro.Status.FailedRevisions; len(f) != 1 || f[0].Reason != "aborted by hand" {
+		t.Errorf("failed revisions %+v, want one aborted by hand", f)
+	}
+	s.wantReplicas("web", 4, "shop:v1")
+
+	s.weir("rollout", "retry", "shop")
+	s.thenPausedAt(1, 50)
+	s.wantReplicas("web-canary", 2, "shop:v2")
+	s.weir("rollout", "promote", "shop")
+	s.thenIdle("shop:v2")
+	if f := s.rollout().Status.FailedRevisions; len(f) != 0 {
+		t.Errorf("failed revisions after the retry promoted: %+v", f)
 	}
 }
