@@ -374,10 +374,10 @@ type RolloutProgress struct {
 	Phase RolloutPhase `json:"phase,omitempty"`
 	// Step is the index of the step running.
 	// +optional
-	Step int32 `json:"step,omitempty"`
+	Step int32 `json:"step"`
 	// Weight is the percentage of traffic on the canary.
 	// +optional
-	Weight int32 `json:"weight,omitempty"`
+	Weight int32 `json:"weight"`
 	// Held is true when Git's pod template of the target Deployment is
 	// held back from the stable Deployment for delivery.
 	// +optional

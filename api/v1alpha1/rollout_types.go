@@ -376,12 +376,12 @@ type RolloutStatus struct {
 	// CurrentStep is the index of the step running; equal to the number of
 	// steps once all have run.
 	// +optional
-	CurrentStep int32 `json:"currentStep,omitempty"`
+	CurrentStep int32 `json:"currentStep"`
 
 	// CanaryWeight is the percentage of traffic the router (or the replica
 	// ratio) sends to the canary.
 	// +optional
-	CanaryWeight int32 `json:"canaryWeight,omitempty"`
+	CanaryWeight int32 `json:"canaryWeight"`
 
 	// PauseStartedAt is when the current pause began.
 	// +optional
