@@ -386,6 +386,11 @@ type RolloutProgress struct {
 	// it measured.
 	// +optional
 	Message string `json:"message,omitempty"`
+	// LastFailure is the Rollout's latest failed release: the revision,
+	// the check that failed with the value it measured, and the revert
+	// commit weir pushed, if any.
+	// +optional
+	LastFailure string `json:"lastFailure,omitempty"`
 }
 
 // DriftedObject is a managed object that no longer matches Git, and who

@@ -215,10 +215,18 @@ func failed(s *v1alpha1.RolloutStatus, hash string) *v1alpha1.FailedRevision {
 
 // progressOf summarizes a live Rollout for the Application.
 func progressOf(key types.NamespacedName, ro *v1alpha1.Rollout) v1alpha1.RolloutProgress {
-	return v1alpha1.RolloutProgress{
+	p := v1alpha1.RolloutProgress{
 		Name: key.Name, Namespace: key.Namespace, Phase: ro.Status.Phase,
 		Step: ro.Status.CurrentStep, Weight: ro.Status.CanaryWeight, Message: ro.Status.Message,
 	}
+	if n := len(ro.Status.FailedRevisions); n > 0 {
+		f := ro.Status.FailedRevisions[n-1]
+		p.LastFailure = fmt.Sprintf("revision %s failed: %s", f.Revision, f.Reason)
+		if f.RevertCommit != "" {
+			p.LastFailure += "; reverted in Git by commit " + f.RevertCommit
+		}
+	}
+	return p
 }
 
 // find returns the object of a kind, namespace and name in objs, or nil.
