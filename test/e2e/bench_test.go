@@ -11,11 +11,13 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	typedappsv1 "k8s.io/client-go/kubernetes/typed/apps/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
@@ -52,18 +54,23 @@ func BenchmarkCommitToApplied50(b *testing.B) {
 }
 
 // BenchmarkControllerMemory100Apps syncs 100 apps of 50 objects each and
-// reports the controller's live heap once they are all Ready.
+// reports the controller's live heap once they are all Ready. It returns
+// once their namespaces are gone, so that the benchmarks after it do not
+// share the controller and the API server with 5,000 objects.
 func BenchmarkControllerMemory100Apps(b *testing.B) {
+	c := testenv.Client(b, weirv1.AddToScheme)
+	var namespaces []string
+	b.Cleanup(func() { awaitNamespacesGone(b, c, namespaces) }) // runs after the namespaces' own cleanups
 	for range b.N {
 		repo := testenv.NewGitRepo(b)
 		for path, content := range fiftyObjects(0) {
 			repo.Write(path, content)
 		}
 		sha := repo.Commit("fifty objects")
-		c := testenv.Client(b, weirv1.AddToScheme)
 		var apps []*story
 		for range 100 {
 			s := &story{t: b, repo: repo, ns: testenv.Namespace(b), c: c}
+			namespaces = append(namespaces, s.ns)
 			s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Sync.Interval = &metav1.Duration{Duration: time.Minute} })
 			apps = append(apps, s)
 		}
@@ -78,6 +85,22 @@ func BenchmarkControllerMemory100Apps(b *testing.B) {
 		b.ReportMetric(float64(m.HeapInuse)/(1<<20), "MiB-heap-inuse")
 		b.ReportMetric(cpuShareAtRest(b, 60*time.Second)*100, "%-cpu-at-rest")
 	}
+}
+
+// awaitNamespacesGone waits until the namespaces are deleted.
+func awaitNamespacesGone(b *testing.B, c client.Client, namespaces []string) {
+	testenv.Eventually(b, 5*time.Minute, "the benchmark's namespaces deleted", func(ctx context.Context) error {
+		for _, ns := range namespaces {
+			err := c.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
+			if err == nil {
+				return fmt.Errorf("namespace %s is still there", ns)
+			}
+			if client.IgnoreNotFound(err) != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // cpuShareAtRest is the share of one core the test process (the controller,
