@@ -9,6 +9,9 @@ var (
 	// GroupVersion is the API group and version of weir's objects.
 	GroupVersion = schema.GroupVersion{Group: "weir.dev", Version: "v1alpha1"}
 
+	// RolloutKind is the group, version and kind of a Rollout.
+	RolloutKind = GroupVersion.WithKind("Rollout")
+
 	// SchemeBuilder registers the types of this package.
 	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
 

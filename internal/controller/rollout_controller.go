@@ -49,24 +49,24 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) 
 		Complete(r)
 }
 
-// Reconcile advances one Rollout and patches its status once.
-func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+// Reconcile advances one Rollout and patches its status once. The
+// Application hears of it only after the patch, so that what it shows is
+// what the Rollout recorded.
+func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	ro := &weirv1.Rollout{}
 	if err := r.Reader.Get(ctx, req.NamespacedName, ro); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := ro.DeepCopy()
-	defer func() {
-		if err := r.Client.Status().Patch(ctx, ro, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-			retErr = errors.Join(retErr, err)
-		}
-	}()
 	res, err := r.Driver.Advance(ctx, ro)
-	if res.SyncApplication || progressMoved(before, ro) {
-		r.wakeApplication(ro)
-	}
 	if err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "rollout step failed", "phase", ro.Status.Phase, "step", ro.Status.CurrentStep)
+	}
+	if perr := r.Client.Status().Patch(ctx, ro, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
+		return ctrl.Result{}, errors.Join(err, perr)
+	}
+	if res.SyncApplication || progressMoved(before, ro) {
+		r.wakeApplication(ro)
 	}
 	return ctrl.Result{RequeueAfter: res.RequeueAfter}, err
 }
@@ -74,8 +74,7 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 // progressMoved reports whether what the Application shows of a Rollout
 // (status.rollouts) changed.
 func progressMoved(before, after *weirv1.Rollout) bool {
-	b, a := before.Status, after.Status
-	return b.Phase != a.Phase || b.CurrentStep != a.CurrentStep || b.CanaryWeight != a.CanaryWeight
+	return delivery.ProgressOf(before) != delivery.ProgressOf(after)
 }
 
 // wakeApplication has the Application that applied ro reconciled: to sync

@@ -97,7 +97,8 @@ func (h *Holder) holdOne(ctx context.Context, plan *Plan, ro *v1alpha1.Rollout, 
 	if err != nil {
 		return err
 	}
-	progress := progressOf(key, live)
+	progress := ProgressOf(live)
+	progress.Name, progress.Namespace = key.Name, key.Namespace
 	defer func() { plan.Progress = append(plan.Progress, progress) }()
 	plan.Wanted[key] = ""
 	target := find(objs, appsv1.SchemeGroupVersion.WithKind("Deployment").GroupKind(), ro.Namespace, ro.Spec.TargetRef.Name)
@@ -213,10 +214,11 @@ func failed(s *v1alpha1.RolloutStatus, hash string) *v1alpha1.FailedRevision {
 	return &s.FailedRevisions[i]
 }
 
-// progressOf summarizes a live Rollout for the Application.
-func progressOf(key types.NamespacedName, ro *v1alpha1.Rollout) v1alpha1.RolloutProgress {
+// ProgressOf summarizes a live Rollout for its Application's
+// status.rollouts.
+func ProgressOf(ro *v1alpha1.Rollout) v1alpha1.RolloutProgress {
 	p := v1alpha1.RolloutProgress{
-		Name: key.Name, Namespace: key.Namespace, Phase: ro.Status.Phase,
+		Name: ro.Name, Namespace: ro.Namespace, Phase: ro.Status.Phase,
 		Step: ro.Status.CurrentStep, Weight: ro.Status.CanaryWeight, Message: ro.Status.Message,
 	}
 	if n := len(ro.Status.FailedRevisions); n > 0 {
@@ -251,7 +253,5 @@ func annotate(obj *unstructured.Unstructured, key, value string) {
 
 // IsRollout reports whether obj is a Rollout.
 func IsRollout(obj *unstructured.Unstructured) bool {
-	return obj.GroupVersionKind().GroupKind() == rolloutKind
+	return obj.GroupVersionKind().GroupKind() == v1alpha1.RolloutKind.GroupKind()
 }
-
-var rolloutKind = v1alpha1.GroupVersion.WithKind("Rollout").GroupKind()

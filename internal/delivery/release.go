@@ -57,7 +57,7 @@ func (h *Holder) writeCopy(ctx context.Context, rel Release) error {
 		return fmt.Errorf("read Deployment %s/%s: %w", ro.Namespace, CopyName(ro), err)
 	}
 	if err == nil {
-		if err := checkOwned(current, ro); err != nil {
+		if err := checkCopy(current, ro); err != nil {
 			return err
 		}
 	}
@@ -93,7 +93,7 @@ func (h *Holder) retire(ctx context.Context, key types.NamespacedName, want stri
 		return client.IgnoreNotFound(err)
 	}
 	hash := cp.Annotations[v1alpha1.TemplateHashAnnotation]
-	if checkOwned(cp, ro) != nil || (hash == want && ro.Status.Phase == v1alpha1.RolloutPromoting) {
+	if checkCopy(cp, ro) != nil || (hash == want && ro.Status.Phase == v1alpha1.RolloutPromoting) {
 		return nil
 	}
 	if err := h.Writer.Delete(ctx, cp, client.PropagationPolicy("Background")); client.IgnoreNotFound(err) != nil {
@@ -102,11 +102,8 @@ func (h *Holder) retire(ctx context.Context, key types.NamespacedName, want stri
 	return nil
 }
 
-// checkOwned refuses to overwrite a Deployment that is not the Rollout's
+// checkCopy refuses to overwrite a Deployment that is not the Rollout's
 // copy: one the user made with the same name.
-func checkOwned(d *appsv1.Deployment, ro *v1alpha1.Rollout) error {
-	if d.Labels[v1alpha1.RolloutLabel] != ro.Name {
-		return fmt.Errorf("Deployment %s/%s exists and is not weir's copy for Rollout %s (label %s); rename or delete it", d.Namespace, d.Name, ro.Name, v1alpha1.RolloutLabel)
-	}
-	return nil
+func checkCopy(d *appsv1.Deployment, ro *v1alpha1.Rollout) error {
+	return traffic.CheckOwned(d, fmt.Sprintf("Deployment %s/%s", d.Namespace, d.Name), ro.Name)
 }

@@ -118,7 +118,7 @@ func sideService(ro *v1alpha1.Rollout, svc *corev1.Service, name, role, key, val
 	s.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Service"))
 	s.Namespace, s.Name = ro.Namespace, name
 	s.Labels = map[string]string{v1alpha1.RolloutLabel: ro.Name, v1alpha1.RoleLabel: role}
-	s.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(ro, v1alpha1.GroupVersion.WithKind("Rollout"))}
+	s.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(ro, v1alpha1.RolloutKind)}
 	s.Spec.Selector = map[string]string{key: value}
 	for k, v := range svc.Spec.Selector {
 		s.Spec.Selector[k] = v

@@ -82,7 +82,7 @@ func newCopy(ro *v1alpha1.Rollout, desired *appsv1.Deployment, rel Release) *app
 		v1alpha1.PreviousRevisionAnnotation: rel.PreviousRevision,
 		ReplicasAnnotation:                  strconv.Itoa(int(replicasOf(desired))),
 	}
-	d.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(ro, v1alpha1.GroupVersion.WithKind("Rollout"))}
+	d.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(ro, v1alpha1.RolloutKind)}
 	d.Spec = *desired.Spec.DeepCopy()
 	d.Spec.Replicas = new(int32)
 	d.Spec.Selector = withRole(desired.Spec.Selector, r)

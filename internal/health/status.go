@@ -53,7 +53,7 @@ func (s ObjectStatus) String() string {
 // sync that brings the next revision, or the revert.
 func Compute(obj *unstructured.Unstructured) ObjectStatus {
 	s := ObjectStatus{Object: apply.Ref(obj)}
-	if isRollout(obj) {
+	if obj.GroupVersionKind().GroupKind() == v1alpha1.RolloutKind.GroupKind() {
 		s.Status, s.Message = rolloutStatus(obj)
 		return s
 	}
@@ -98,10 +98,6 @@ func (r Report) String() string {
 		lines[i] = s.String()
 	}
 	return fmt.Sprintf("%d of %d objects are not Current: %s", len(notCurrent), len(r.Objects), strings.Join(lines, "; "))
-}
-
-func isRollout(obj *unstructured.Unstructured) bool {
-	return obj.GroupVersionKind().GroupKind() == v1alpha1.GroupVersion.WithKind("Rollout").GroupKind()
 }
 
 // rolloutStatus is the health of a Rollout (see Compute).

@@ -88,11 +88,12 @@ func TestCanaryByReplicaRatio(t *testing.T) {
 	}
 
 	s.thenEvent(delivery.ReasonAnalysisFailed, "Rollout web: Revision main@sha1:"+bad+" failed and was rolled back")
-	app = s.thenApplied(failure.RevertCommit)
+	s.thenApplied(failure.RevertCommit)
 	s.thenIdle("shop:v2")
-	if p := app.Status.Rollouts; len(p) != 1 || !containsAll(p[0].LastFailure, bad, "0.42", failure.RevertCommit) {
-		t.Errorf("the Application's status.rollouts %+v does not tell the failure", p)
-	}
+	app = s.waitFor("status.rollouts telling the failure and its revert", func(app *weirv1.Application) bool {
+		p := app.Status.Rollouts
+		return len(p) == 1 && containsAll(p[0].LastFailure, bad, "0.42", failure.RevertCommit)
+	})
 	s.absent(&appsv1.Deployment{}, "web-canary")
 	if len(app.Status.Drift) != 0 || !apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.SyncedCondition) {
 		t.Errorf("after the revert the Application is not clean: drift %v, %v", app.Status.Drift, conditionSummary(app))

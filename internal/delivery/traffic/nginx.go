@@ -284,5 +284,5 @@ func (r *nginxRouter) liveCanary(ctx context.Context) (*networkingv1.Ingress, er
 		return nil, fmt.Errorf("read Ingress %s/%s: %w", r.sides.Namespace, r.canaryName(), err)
 	}
 	what := fmt.Sprintf("Ingress %s/%s", r.sides.Namespace, r.canaryName())
-	return ing, checkOwned(ing, what, r.rollout.Name)
+	return ing, CheckOwned(ing, what, r.rollout.Name)
 }

@@ -111,9 +111,9 @@ func ownedBy(ro *v1alpha1.Rollout) ([]metav1.OwnerReference, map[string]string) 
 	}}, labels
 }
 
-// checkOwned refuses to take over an object that weir did not create for
-// the Rollout named rollout.
-func checkOwned(obj metav1.Object, what, rollout string) error {
+// CheckOwned refuses to take over an object that weir did not create for
+// the Rollout named rollout; what names obj in the error.
+func CheckOwned(obj metav1.Object, what, rollout string) error {
 	if got := obj.GetLabels()[v1alpha1.RolloutLabel]; got != rollout {
 		return fmt.Errorf("%s exists and is not weir's for Rollout %s (label %s=%q); rename or delete it", what, rollout, v1alpha1.RolloutLabel, got)
 	}

@@ -73,7 +73,7 @@ func (r *smiRouter) checkSplit(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("read %s: %w", r.split, err)
 	}
-	return checkOwned(u, r.split.String(), r.rollout.Name)
+	return CheckOwned(u, r.split.String(), r.rollout.Name)
 }
 
 // SetWeight writes the TrafficSplit with the stable and canary backends.
