@@ -199,3 +199,24 @@ func TestSoonest(t *testing.T) {
 		}
 	}
 }
+
+func TestResting(t *testing.T) {
+	ready := []metav1.Condition{{Type: v1alpha1.ReadyCondition, Status: metav1.ConditionTrue, Reason: ReasonPromoted}}
+	stalled := []metav1.Condition{{Type: v1alpha1.ReadyCondition, Status: metav1.ConditionFalse, Reason: "TargetNotFound"}}
+	tests := []struct {
+		name   string
+		status v1alpha1.RolloutStatus
+		want   bool
+	}{
+		{"promoted on the stable hash", v1alpha1.RolloutStatus{Phase: v1alpha1.RolloutIdle, StableHash: "a", Conditions: ready}, true},
+		{"stable hash moved", v1alpha1.RolloutStatus{Phase: v1alpha1.RolloutIdle, StableHash: "b", Conditions: ready}, false},
+		{"was stalled", v1alpha1.RolloutStatus{Phase: v1alpha1.RolloutIdle, StableHash: "a", Conditions: stalled}, false},
+		{"was aborted", v1alpha1.RolloutStatus{Phase: v1alpha1.RolloutAborted, StableHash: "a", Conditions: ready}, false},
+		{"new", v1alpha1.RolloutStatus{}, false},
+	}
+	for _, tt := range tests {
+		if got := resting(&tt.status, "a"); got != tt.want {
+			t.Errorf("%s: resting = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

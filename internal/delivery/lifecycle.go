@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,10 +33,20 @@ func (d *Driver) idle(ctx context.Context, w *world) (Result, error) {
 		return Result{}, err
 	}
 	d.dropRequests(w.ro)
+	if !resting(s, w.stableHash()) {
+		d.settled(w.ro, true, ReasonIdle, fmt.Sprintf("Deployment %s/%s runs the template in Git", w.stable.Namespace, w.stable.Name))
+	}
 	s.Phase, s.StableHash, s.CanaryWeight = v1alpha1.RolloutIdle, w.stableHash(), 0
 	s.StepStartedAt, s.PauseStartedAt, s.ScaleDownAt = nil, nil, nil
-	d.settled(w.ro, true, ReasonIdle, fmt.Sprintf("Deployment %s/%s runs the template in Git", w.stable.Namespace, w.stable.Name))
 	return Result{}, nil
+}
+
+// resting reports whether s is already Idle and Ready on the stable
+// template hash: its conditions then stay as they are, so that a promoted
+// Rollout says Promoted until the next release.
+func resting(s *v1alpha1.RolloutStatus, stableHash string) bool {
+	return s.Phase == v1alpha1.RolloutIdle && s.StableHash == stableHash &&
+		apimeta.IsStatusConditionTrue(s.Conditions, v1alpha1.ReadyCondition)
 }
 
 // begin starts the release of the copy's template, ending the release it
