@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"fmt"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -413,16 +415,44 @@ type FailedRevision struct {
 	// RevertCommit is the commit weir pushed to revert it, if any.
 	// +optional
 	RevertCommit string `json:"revertCommit,omitempty"`
-	// RevertError says why no revert commit was pushed, when the Rollout
-	// asked for one; weir does not try again.
+	// RevertError says why the last attempt pushed no revert commit, when
+	// the Rollout asked for one. weir tries again, waiting longer each
+	// time, up to MaxRevertAttempts, unless the error cannot pass (a
+	// conflict, a tag or commit deployed rather than a branch).
 	// +optional
 	RevertError string `json:"revertError,omitempty"`
+	// RevertAttempts counts the attempts to push the revert.
+	// +optional
+	RevertAttempts int32 `json:"revertAttempts,omitempty"`
+	// RevertGaveUp is true once weir stopped trying to revert.
+	// +optional
+	RevertGaveUp bool `json:"revertGaveUp,omitempty"`
+	// LastRevertAttempt is when weir last tried.
+	// +optional
+	LastRevertAttempt *metav1.Time `json:"lastRevertAttempt,omitempty"`
 	// FailedAt is when the rollout aborted.
 	FailedAt metav1.Time `json:"failedAt"`
 }
 
 // MaxFailedRevisions bounds status.failedRevisions.
 const MaxFailedRevisions = 10
+
+// MaxRevertAttempts bounds the attempts to push one revert commit.
+const MaxRevertAttempts = 5
+
+// RevertSummary tells what became of the revert in Git of f; it is empty
+// when none was tried.
+func (f *FailedRevision) RevertSummary() string {
+	switch {
+	case f.RevertCommit != "":
+		return "reverted in Git by commit " + f.RevertCommit
+	case f.RevertGaveUp:
+		return fmt.Sprintf("the revert in Git failed, and weir gave up after %d attempts: %s", f.RevertAttempts, f.RevertError)
+	case f.RevertError != "":
+		return fmt.Sprintf("the revert in Git failed (attempt %d of %d; weir tries again): %s", f.RevertAttempts, MaxRevertAttempts, f.RevertError)
+	}
+	return ""
+}
 
 // Rollout releases changes to a Deployment progressively. It lives in Git
 // beside the Deployment it names.

@@ -40,11 +40,8 @@ func describeRollout(ro *weirv1.Rollout) string {
 		b.WriteString("\nFailed revisions (their templates are not released again unless retried):\n")
 		for _, f := range st.FailedRevisions {
 			fmt.Fprintf(&b, "  %s (template %s): %s", shortRevision(f.Revision), f.TemplateHash, f.Reason)
-			if f.RevertCommit != "" {
-				fmt.Fprintf(&b, "; reverted in Git by %s", shortHash(f.RevertCommit))
-			}
-			if f.RevertError != "" {
-				fmt.Fprintf(&b, "; the revert in Git failed: %s", f.RevertError)
+			if r := f.RevertSummary(); r != "" {
+				b.WriteString("; " + r)
 			}
 			b.WriteString("\n")
 		}
@@ -165,12 +162,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// shortHash abbreviates a commit hash to 12 digits.
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }

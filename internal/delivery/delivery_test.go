@@ -1,6 +1,9 @@
 package delivery
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/gitwrite"
 )
 
 // webDeployment reads testdata/web-deployment.yaml: Git's Deployment web,
@@ -217,6 +221,47 @@ func TestResting(t *testing.T) {
 	for _, tt := range tests {
 		if got := resting(&tt.status, "a"); got != tt.want {
 			t.Errorf("%s: resting = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRevertWait(t *testing.T) {
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		attempts int32
+		last     *metav1.Time
+		now      time.Time
+		want     time.Duration
+	}{
+		{"never tried", 0, nil, at, 0},
+		{"just failed once", 1, &metav1.Time{Time: at}, at, 5 * time.Second},
+		{"failed once, 2s ago", 1, &metav1.Time{Time: at}, at.Add(2 * time.Second), 3 * time.Second},
+		{"failed three times", 3, &metav1.Time{Time: at}, at, 20 * time.Second},
+		{"overdue", 2, &metav1.Time{Time: at}, at.Add(time.Minute), -50 * time.Second},
+	}
+	for _, tt := range tests {
+		f := &v1alpha1.FailedRevision{RevertAttempts: tt.attempts, LastRevertAttempt: tt.last}
+		if got := revertWait(f, tt.now); got != tt.want {
+			t.Errorf("%s: revertWait = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestCannotPass(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("revert: %w", &gitwrite.ConflictError{Paths: []string{"web.yaml"}}), true},
+		{fmt.Errorf("revert: %w", gitwrite.ErrAlreadyReverted), true},
+		{fmt.Errorf("%w: Application shop/web deploys tag v1, not a branch", errCannotRevert), true},
+		{errors.New("push to file:///repo: remote rejected"), false},
+		{fmt.Errorf("read Application shop/web: %w", context.DeadlineExceeded), false},
+	}
+	for _, tt := range tests {
+		if got := cannotPass(tt.err); got != tt.want {
+			t.Errorf("cannotPass(%v) = %v, want %v", tt.err, got, tt.want)
 		}
 	}
 }

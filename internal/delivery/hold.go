@@ -224,8 +224,8 @@ func ProgressOf(ro *v1alpha1.Rollout) v1alpha1.RolloutProgress {
 	if n := len(ro.Status.FailedRevisions); n > 0 {
 		f := ro.Status.FailedRevisions[n-1]
 		p.LastFailure = fmt.Sprintf("revision %s failed: %s", f.Revision, f.Reason)
-		if f.RevertCommit != "" {
-			p.LastFailure += "; reverted in Git by commit " + f.RevertCommit
+		if r := f.RevertSummary(); r != "" {
+			p.LastFailure += "; " + r
 		}
 	}
 	return p

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -100,8 +101,9 @@ func (d *Driver) abort(ctx context.Context, w *world, reason, why string) (Resul
 	return Result{RequeueAfter: d.poll()}, nil
 }
 
-// keepAborted keeps a quarantined template off the traffic and, once, asks
-// Git to revert it when the Rollout says so.
+// keepAborted keeps a quarantined template off the traffic and, when the
+// Rollout says so, has Git revert it: again after a failure that can
+// pass, waiting longer each time.
 func (d *Driver) keepAborted(ctx context.Context, w *world, f *v1alpha1.FailedRevision) (Result, error) {
 	s := &w.ro.Status
 	s.Phase = v1alpha1.RolloutAborted
@@ -109,21 +111,67 @@ func (d *Driver) keepAborted(ctx context.Context, w *world, f *v1alpha1.FailedRe
 	if err := d.scale(ctx, w.copy, 0); err != nil {
 		return Result{}, err
 	}
-	if !w.ro.Spec.OnFailure.RevertInGit || f.RevertCommit != "" || f.RevertError != "" {
+	if !w.ro.Spec.OnFailure.RevertInGit || f.RevertCommit != "" || f.RevertGaveUp {
 		return Result{}, nil
+	}
+	if wait := revertWait(f, d.now()); wait > 0 {
+		return Result{RequeueAfter: wait}, nil
 	}
 	commit, err := d.revert(ctx, w.ro, f)
+	now := metav1.NewTime(d.now())
+	f.RevertAttempts++
+	f.LastRevertAttempt = &now
 	if err != nil {
-		f.RevertError = err.Error()
-		s.Message = fmt.Sprintf("Revision %s failed (%s); the revert in Git failed: %s", f.Revision, f.Reason, err)
-		d.event(w.ro, corev1.EventTypeWarning, ReasonRevertFailed, s.Message)
-		return Result{}, nil
+		return d.revertFailed(w.ro, f, err), nil
 	}
-	f.RevertCommit = commit
+	f.RevertCommit, f.RevertError = commit, ""
 	s.Message = fmt.Sprintf("Revision %s failed (%s); reverted in Git by commit %s", f.Revision, f.Reason, commit)
 	d.event(w.ro, corev1.EventTypeNormal, ReasonReverted, s.Message)
 	d.eventOnApplication(ctx, w.ro, corev1.EventTypeNormal, ReasonReverted, fmt.Sprintf("Rollout %s: %s", w.ro.Name, s.Message))
 	return Result{SyncApplication: true}, nil
+}
+
+// revertFailed records a failed attempt to revert f and says when the
+// next one comes, if any.
+func (d *Driver) revertFailed(ro *v1alpha1.Rollout, f *v1alpha1.FailedRevision, err error) Result {
+	f.RevertError = err.Error()
+	f.RevertGaveUp = cannotPass(err) || f.RevertAttempts >= v1alpha1.MaxRevertAttempts
+	next, res := "weir gave up: revert it by hand", Result{}
+	if !f.RevertGaveUp {
+		res.RequeueAfter = revertBackoff(f.RevertAttempts)
+		next = fmt.Sprintf("attempt %d of %d, the next in %s", f.RevertAttempts, v1alpha1.MaxRevertAttempts, res.RequeueAfter)
+	}
+	ro.Status.Message = fmt.Sprintf("Revision %s failed (%s); the revert in Git failed (%s): %s", f.Revision, f.Reason, next, err)
+	d.event(ro, corev1.EventTypeWarning, ReasonRevertFailed, ro.Status.Message)
+	return res
+}
+
+// revertRetryBase is the wait after the first failed revert; it doubles
+// after each one.
+const revertRetryBase = 5 * time.Second
+
+// revertBackoff is the wait after the nth failed attempt: 5s, 10s, 20s...
+func revertBackoff(attempts int32) time.Duration {
+	return revertRetryBase << max(attempts-1, 0)
+}
+
+// revertWait is how long, at now, until the next attempt to revert f.
+func revertWait(f *v1alpha1.FailedRevision, now time.Time) time.Duration {
+	if f.LastRevertAttempt == nil {
+		return 0
+	}
+	return f.LastRevertAttempt.Add(revertBackoff(f.RevertAttempts)).Sub(now)
+}
+
+// errCannotRevert marks a revert that no later attempt can make: the
+// Application or the revisions do not allow it.
+var errCannotRevert = errors.New("cannot revert")
+
+// cannotPass reports whether a failure to revert would fail the same way
+// again: a conflict, changes already reverted, or errCannotRevert.
+func cannotPass(err error) bool {
+	var conflict *gitwrite.ConflictError
+	return errors.As(err, &conflict) || errors.Is(err, gitwrite.ErrAlreadyReverted) || errors.Is(err, errCannotRevert)
 }
 
 // revert pushes a commit undoing the commits after the revision applied
@@ -135,11 +183,11 @@ func (d *Driver) revert(ctx context.Context, ro *v1alpha1.Rollout, f *v1alpha1.F
 	}
 	ref := app.Spec.Source.Ref
 	if ref.Tag != "" || ref.SemVer != "" || ref.Commit != "" {
-		return "", fmt.Errorf("Application %s/%s deploys %s, not a branch: revert it by hand", app.Namespace, app.Name, ref)
+		return "", fmt.Errorf("%w: Application %s/%s deploys %s, not a branch", errCannotRevert, app.Namespace, app.Name, ref)
 	}
 	good, bad := commitOf(ro.Status.PreviousRevision), commitOf(f.Revision)
 	if good == "" || bad == "" {
-		return "", fmt.Errorf("cannot tell the commits of revisions %q and %q", ro.Status.PreviousRevision, f.Revision)
+		return "", fmt.Errorf("%w: no commits in revisions %q and %q", errCannotRevert, ro.Status.PreviousRevision, f.Revision)
 	}
 	creds, err := d.Credentials.Credentials(ctx, app)
 	if err != nil {

@@ -133,3 +133,45 @@ func TestRolloutByHand(t *testing.T) {
 		t.Errorf("failed revisions after the retry promoted: %+v", f)
 	}
 }
+
+// TestRevertTriedAgain aborts a release while the Git server refuses
+// pushes: the revert fails and is recorded, and once pushes are allowed
+// the next attempt lands it, after which the cluster goes back to stable.
+func TestRevertTriedAgain(t *testing.T) {
+	s := given(t, map[string]string{
+		"web.yaml":     deployment("web", 2, "shop:v1"),
+		"svc.yaml":     service("web"),
+		"rollout.yaml": canaryRollout("      - setWeight: 50\n      - pause: {}\n", "", true),
+	})
+	s.whenApplication(nil)
+	s.thenRunning("shop:v1")
+
+	bad := s.commit("release v2", map[string]string{"web.yaml": deployment("web", 2, "shop:v2")})
+	s.thenPausedAt(1, 50)
+	s.weir("rollout", "abort", "shop")
+	ro := s.thenRollout("revert refused once", func(ro *weirv1.Rollout) bool {
+		f := ro.Status.FailedRevisions
+		return len(f) == 1 && f[0].RevertAttempts == 1 && f[0].RevertError != ""
+	})
+	if f := ro.Status.FailedRevisions[0]; f.RevertCommit != "" || f.RevertGaveUp || !strings.Contains(f.RevertError, "push") {
+		t.Errorf("after a refused push: %+v, want an error about the push and another attempt to come", f)
+	}
+	s.waitFor("status.rollouts telling the revert will be tried again", func(app *weirv1.Application) bool {
+		p := app.Status.Rollouts
+		return len(p) == 1 && containsAll(p[0].LastFailure, bad, "attempt 1 of 5")
+	})
+
+	s.allowPush()
+	ro = s.thenRollout("reverted on a later attempt", func(ro *weirv1.Rollout) bool {
+		f := ro.Status.FailedRevisions
+		return len(f) == 1 && f[0].RevertCommit != ""
+	})
+	if f := ro.Status.FailedRevisions[0]; f.RevertAttempts < 2 || f.RevertError != "" {
+		t.Errorf("after the push went through: %+v, want 2 or more attempts and no error", f)
+	}
+	if head := s.repo.Head(); head != ro.Status.FailedRevisions[0].RevertCommit {
+		t.Errorf("the branch head is %s, want weir's revert %s", head, ro.Status.FailedRevisions[0].RevertCommit)
+	}
+	s.thenApplied(ro.Status.FailedRevisions[0].RevertCommit)
+	s.thenIdle("shop:v1")
+}
