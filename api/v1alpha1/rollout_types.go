@@ -26,6 +26,10 @@ const (
 	// revision the Application had applied before: what a revert goes
 	// back to.
 	PreviousRevisionAnnotation = "weir.dev/previous-revision"
+	// RolloutFinalizer holds a deleted Rollout until weir has put all
+	// traffic back on the stable Deployment and kept the Services a router
+	// object may name.
+	RolloutFinalizer = "weir.dev/traffic"
 )
 
 // Annotations on a Rollout that ask for an action by hand (`weir rollout

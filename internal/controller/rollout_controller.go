@@ -3,12 +3,14 @@ package controller
 import (
 	"context"
 	"errors"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -21,6 +23,7 @@ import (
 // RolloutDriver takes the next step of a Rollout (delivery.Driver).
 type RolloutDriver interface {
 	Advance(ctx context.Context, ro *weirv1.Rollout) (delivery.Result, error)
+	Finalize(ctx context.Context, ro *weirv1.Rollout) error
 }
 
 // RolloutReconciler moves each Rollout along its strategy.
@@ -43,7 +46,7 @@ type RolloutReconciler struct {
 func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&weirv1.Rollout{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deleting))).
 		WatchesRawSource(source.Channel(r.Released, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Complete(r)
@@ -57,6 +60,12 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.Reader.Get(ctx, req.NamespacedName, ro); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if !ro.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, ro)
+	}
+	if err := r.holdOnDeletion(ctx, ro); err != nil {
+		return ctrl.Result{}, err
+	}
 	before := ro.DeepCopy()
 	res, err := r.Driver.Advance(ctx, ro)
 	if err != nil {
@@ -69,6 +78,43 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		r.wakeApplication(ro)
 	}
 	return ctrl.Result{RequeueAfter: res.RequeueAfter}, err
+}
+
+// deleting passes the events of Rollouts being deleted.
+var deleting = predicate.NewPredicateFuncs(func(o client.Object) bool { return !o.GetDeletionTimestamp().IsZero() })
+
+// finalizeGrace bounds how long a deleted Rollout waits for its cleanup
+// to succeed; past it, weir lets the Rollout go all the same.
+const finalizeGrace = time.Minute
+
+// holdOnDeletion adds weir's finalizer to ro, so that its deletion waits
+// for Finalize.
+func (r *RolloutReconciler) holdOnDeletion(ctx context.Context, ro *weirv1.Rollout) error {
+	if controllerutil.ContainsFinalizer(ro, weirv1.RolloutFinalizer) {
+		return nil
+	}
+	before := ro.DeepCopy()
+	controllerutil.AddFinalizer(ro, weirv1.RolloutFinalizer)
+	return r.Client.Patch(ctx, ro, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+}
+
+// finalize puts traffic back on stable for a deleted Rollout and removes
+// weir's finalizer. A cleanup that weir may not make (its grant went
+// first) or that keeps failing past finalizeGrace is logged and given up,
+// so that a deletion is never held for ever.
+func (r *RolloutReconciler) finalize(ctx context.Context, ro *weirv1.Rollout) error {
+	if !controllerutil.ContainsFinalizer(ro, weirv1.RolloutFinalizer) {
+		return nil
+	}
+	if err := r.Driver.Finalize(ctx, ro); err != nil {
+		if !apierrors.IsForbidden(err) && time.Since(ro.DeletionTimestamp.Time) < finalizeGrace {
+			return err
+		}
+		ctrl.LoggerFrom(ctx).Error(err, "giving up the cleanup of a deleted Rollout")
+	}
+	before := ro.DeepCopy()
+	controllerutil.RemoveFinalizer(ro, weirv1.RolloutFinalizer)
+	return client.IgnoreNotFound(r.Client.Patch(ctx, ro, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})))
 }
 
 // progressMoved reports whether what the Application shows of a Rollout

@@ -259,8 +259,8 @@ func (d *Driver) awaitStable(ctx context.Context, w *world) (bool, Result, error
 // the Rollout rests on the new stable template.
 func (d *Driver) finish(ctx context.Context, w *world, msg string) (Result, error) {
 	d.stopRuns(ctx, w.ro)
-	if err := d.Client.Delete(ctx, w.copy); client.IgnoreNotFound(err) != nil {
-		return Result{}, fmt.Errorf("delete Deployment %s/%s: %w", w.copy.Namespace, w.copy.Name, err)
+	if err := d.deleteCopy(ctx, w); err != nil {
+		return Result{}, err
 	}
 	s := &w.ro.Status
 	s.Phase, s.StableHash, s.CanaryWeight = v1alpha1.RolloutIdle, s.CanaryHash, 0
@@ -269,6 +269,17 @@ func (d *Driver) finish(ctx context.Context, w *world, msg string) (Result, erro
 	d.event(w.ro, corev1.EventTypeNormal, ReasonPromoted, msg)
 	d.eventOnApplication(ctx, w.ro, corev1.EventTypeNormal, ReasonPromoted, fmt.Sprintf("Rollout %s: %s", w.ro.Name, msg))
 	return Result{}, nil
+}
+
+// deleteCopy deletes the Rollout's canary or preview copy, if any.
+func (d *Driver) deleteCopy(ctx context.Context, w *world) error {
+	if w.copy == nil {
+		return nil
+	}
+	if err := d.Client.Delete(ctx, w.copy); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("delete Deployment %s/%s: %w", w.copy.Namespace, w.copy.Name, err)
+	}
+	return nil
 }
 
 // soonest is res, coming back no later than after wait (when wait > 0).

@@ -21,7 +21,7 @@ import (
 // applies there, as the README's "Install in a cluster" says: Deployments
 // get, list, create, patch, delete; ReplicaSets list; Services get, create,
 // patch; and each router's needs, listed in internal/delivery/traffic.
-// +kubebuilder:rbac:groups=weir.dev,resources=rollouts,verbs=get;list;watch
+// +kubebuilder:rbac:groups=weir.dev,resources=rollouts,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=weir.dev,resources=rollouts/status,verbs=get;patch
 
 // Analyzer runs analysis templates (analysis.Analyzer).

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +11,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/delivery"
@@ -91,6 +95,52 @@ func TestCanaryWithGatewayAPI(t *testing.T) {
 	}
 	if after := s.selector("web-stable")[podTemplateHash]; after == stableBefore || after == "" {
 		t.Errorf("web-stable selects pod-template-hash %q after promotion, before %q", after, stableBefore)
+	}
+}
+
+// TestRolloutDeletedMidRelease deletes a Rollout paused at 20%: all
+// traffic goes back to stable, and web-stable, which the HTTPRoute in Git
+// names, outlives the Rollout, selecting what web selects.
+func TestRolloutDeletedMidRelease(t *testing.T) {
+	installGatewayAPI(t)
+	s := given(t, map[string]string{
+		"web.yaml":     deployment("web", 2, "shop:v1"),
+		"svc.yaml":     service("web"),
+		"route.yaml":   httpRoute,
+		"rollout.yaml": canaryRollout("      - setWeight: 20\n      - pause: {}\n", gatewayRouting, false),
+	})
+	s.whenApplication(nil)
+	s.thenRunning("shop:v1")
+	s.commit("release v2", map[string]string{"web.yaml": deployment("web", 2, "shop:v2")})
+	s.thenPausedAt(1, 20)
+	s.wantWeights("web-stable=80 web-canary=20")
+	if ro := s.rollout(); !controllerutil.ContainsFinalizer(ro, weirv1.RolloutFinalizer) {
+		t.Errorf("Rollout finalizers %v, want %s", ro.Finalizers, weirv1.RolloutFinalizer)
+	}
+
+	s.suspend()
+	if err := s.c.Delete(context.Background(), s.rollout()); err != nil {
+		t.Fatal(err)
+	}
+	s.absent(&weirv1.Rollout{}, "web")
+	s.wantWeights("web-stable=100 web-canary=0")
+	if n, _ := s.replicas("web-canary"); n > 0 {
+		t.Errorf("the canary of the deleted Rollout still has %d replicas", n)
+	}
+	svc := &corev1.Service{}
+	s.get(svc, "web-stable")
+	if len(svc.OwnerReferences) != 0 || !maps.Equal(svc.Spec.Selector, map[string]string{"app": "web"}) {
+		t.Errorf("web-stable after the Rollout: owners %v, selector %v; want none and web's selector", svc.OwnerReferences, svc.Spec.Selector)
+	}
+}
+
+// suspend stops the story's Application from syncing.
+func (s *story) suspend() {
+	s.t.Helper()
+	before := s.app.DeepCopy()
+	s.app.Spec.Suspend = true
+	if err := s.c.Patch(context.Background(), s.app, client.MergeFrom(before)); err != nil {
+		s.t.Fatalf("suspend the Application: %v", err)
 	}
 }
 
