@@ -51,12 +51,11 @@ func (d *Driver) keepSideServices(ctx context.Context, ro *v1alpha1.Rollout) err
 	if err := d.Client.Get(ctx, types.NamespacedName{Namespace: ro.Namespace, Name: name}, user); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("read Service %s/%s: %w", ro.Namespace, name, err)
 	}
-	for _, side := range []string{name + "-" + RoleStable, name + "-" + RoleCanary} {
-		if err := d.detach(ctx, ro, side, user.Spec.Selector); err != nil {
-			return err
-		}
+	stable, canary := sideServiceNames(ro)
+	if err := d.detach(ctx, ro, stable, user.Spec.Selector); err != nil {
+		return err
 	}
-	return nil
+	return d.detach(ctx, ro, canary, user.Spec.Selector)
 }
 
 // detach lets the side Service name of ro go: selecting selector (when

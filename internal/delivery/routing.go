@@ -23,13 +23,20 @@ func routed(ro *v1alpha1.Rollout) bool {
 
 // sides names the stable and canary sides of a canary for its router.
 func (w *world) sides() traffic.Sides {
-	svc := w.ro.Spec.Strategy.Canary.Service
+	stable, canary := sideServiceNames(w.ro)
 	return traffic.Sides{
 		Namespace:     w.ro.Namespace,
-		StableService: svc + "-" + RoleStable, CanaryService: svc + "-" + RoleCanary,
+		StableService: stable, CanaryService: canary,
 		StableDeployment: w.stable.Name, CanaryDeployment: CopyName(w.ro),
 		Replicas: w.replicas(),
 	}
+}
+
+// sideServiceNames are the Services weir writes beside a routed canary's
+// Service: "<service>-stable" and "<service>-canary".
+func sideServiceNames(ro *v1alpha1.Rollout) (stable, canary string) {
+	svc := ro.Spec.Strategy.Canary.Service
+	return svc + "-" + RoleStable, svc + "-" + RoleCanary
 }
 
 // router returns the canary's traffic router.
