@@ -17,6 +17,8 @@ import (
 	"github.com/getsops/sops/v3/stores/ini"
 	"github.com/getsops/sops/v3/stores/json"
 	"github.com/getsops/sops/v3/stores/yaml"
+
+	"weir.dev/weir/internal/yamlalias"
 )
 
 // Decryptor decrypts the SOPS-encrypted files of one Application with its
@@ -79,6 +81,11 @@ func (d *Decryptor) Decrypt(name string, data []byte, secretSource bool) (plaint
 			plaintext, err = nil, &Error{File: name, Err: errors.New("the SOPS library failed to read it")}
 		}
 	}()
+	if formats.FormatForPath(name) == formats.Yaml {
+		if err := yamlalias.Check(data); err != nil {
+			return nil, &Error{File: name, Err: err}
+		}
+	}
 	store := Store(name)
 	tree, err := store.LoadEncryptedFile(data)
 	if errors.Is(err, sops.MetadataNotFound) {

@@ -9,6 +9,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"weir.dev/weir/internal/yamlalias"
 )
 
 var (
@@ -219,6 +221,12 @@ func (co *checkout) readFile(real string) ([]byte, error) {
 	}
 	if int64(len(data)) > co.maxFileBytes {
 		return nil, co.tooLarge()
+	}
+	// Whatever parses the file next (kustomize, Helm, SOPS) might expand
+	// its aliases; a file of a few hundred bytes can stand for billions of
+	// nodes.
+	if err := yamlalias.Check(data); err != nil {
+		return nil, err
 	}
 	return data, nil
 }

@@ -12,6 +12,8 @@ import (
 
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/yaml"
+
+	"weir.dev/weir/internal/yamlalias"
 )
 
 // document is one YAML or JSON document of a file.
@@ -150,6 +152,10 @@ func lineAt(data []byte, offset int) int {
 func decodeDocument(doc document) (map[string]any, *docError) {
 	j := doc.data
 	if !doc.json {
+		var aliasErr *yamlalias.Error
+		if errors.As(yamlalias.Check(doc.data), &aliasErr) {
+			return nil, &docError{line: doc.line + aliasErr.Line - 1, err: errors.New(aliasErr.Reason())}
+		}
 		var err error
 		if j, err = yaml.YAMLToJSONStrict(doc.data); err != nil {
 			return nil, yamlError(err, doc.line)

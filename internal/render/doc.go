@@ -34,7 +34,9 @@
 // YAML is read as kubectl reads it (sigs.k8s.io/yaml, YAML 1.1), except that
 // a key repeated in a mapping is an error rather than silently overwritten.
 // Kustomize's output goes through the same decoder, so both renderers yield
-// the same values for the same text. Every object needs apiVersion, kind and
+// the same values for the same text. A file whose YAML aliases would expand
+// it by more than yamlalias.MaxAddedNodes nodes is refused as it is read,
+// before kustomize, Helm or SOPS could expand them. Every object needs apiVersion, kind and
 // metadata.name (or metadata.generateName), and two objects with the same
 // group, kind, namespace and name fail the render.
 //

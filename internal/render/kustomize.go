@@ -36,8 +36,8 @@ func renderKustomize(ctx context.Context, co *checkout, dir target, limit int) (
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return nil, fmt.Errorf("render %s: %w", dir.rel, ctxErr)
 	}
-	if fsys.decryptErr != nil {
-		return nil, fmt.Errorf("render %s: %w", dir.rel, fsys.decryptErr)
+	if fsys.readErr != nil {
+		return nil, fmt.Errorf("render %s: %w", dir.rel, fsys.readErr)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", dir.rel, co.kustomizeError(err))

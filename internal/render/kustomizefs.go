@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"weir.dev/weir/internal/yamlalias"
 )
 
 // errReadOnly refuses kustomize's attempts to change the checkout.
@@ -25,9 +27,11 @@ type confinedFS struct {
 	// secretSources holds the real paths of the files secretGenerators
 	// read, which may decrypt to anything rather than only to Secrets.
 	secretSources map[string]bool
-	// decryptErr is the first file that could not be decrypted: kustomize
-	// buries it in its own messages, and the render reports it alone.
-	decryptErr error
+	// readErr is the first file that could not be decrypted or whose
+	// aliases expand too far: kustomize buries such errors in its own
+	// messages, or takes the file for a directory or a URL, and the render
+	// reports them alone.
+	readErr error
 }
 
 var _ filesys.FileSystem = (*confinedFS)(nil)
@@ -80,13 +84,24 @@ func (c *confinedFS) ReadFile(name string) ([]byte, error) {
 	}
 	data, err := c.co.readFile(real)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.co.rel(real), err)
+		err = fmt.Errorf("%s: %w", c.co.rel(real), err)
+		if errors.As(err, new(*yamlalias.Error)) {
+			c.keep(err)
+		}
+		return nil, err
 	}
 	data, err = c.co.decrypt(c.co.rel(real), data, c.secretSources[real])
-	if err != nil && c.decryptErr == nil {
-		c.decryptErr = err
+	if err != nil {
+		c.keep(err)
 	}
 	return data, err
+}
+
+// keep records err as the render's error unless one is recorded already.
+func (c *confinedFS) keep(err error) {
+	if c.readErr == nil {
+		c.readErr = err
+	}
 }
 
 // addSecretSource records a file that a secretGenerator of the
