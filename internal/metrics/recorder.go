@@ -19,6 +19,7 @@ const (
 	OutcomeIgnored      = "ignored"
 	OutcomeUnauthorized = "unauthorized"
 	OutcomeBadRequest   = "bad_request"
+	OutcomeThrottled    = "throttled"
 	OutcomeError        = "error"
 )
 

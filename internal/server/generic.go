@@ -7,7 +7,8 @@ import "net/http"
 // "refs/heads/main"} signed in X-Weir-Signature as sha256=<hex HMAC>.
 func genericProvider() provider {
 	return provider{
-		name: "generic",
+		name:   "generic",
+		proofs: []string{"X-Weir-Signature"},
 		verify: func(h http.Header, body, secret []byte) error {
 			return verifyHMAC("X-Weir-Signature", h.Get("X-Weir-Signature"), "sha256=", body, secret)
 		},

@@ -9,7 +9,8 @@ import (
 // X-Forgejo-Signature or X-Gitea-Signature (a hex HMAC without prefix).
 func giteaProvider() provider {
 	return provider{
-		name: "gitea",
+		name:   "gitea",
+		proofs: []string{"X-Forgejo-Signature", "X-Gitea-Signature"},
 		verify: func(h http.Header, body, secret []byte) error {
 			header := "X-Gitea-Signature"
 			if h.Get("X-Forgejo-Signature") != "" {

@@ -5,7 +5,8 @@ import "net/http"
 // githubProvider reads GitHub push webhooks, signed in X-Hub-Signature-256.
 func githubProvider() provider {
 	return provider{
-		name: "github",
+		name:   "github",
+		proofs: []string{"X-Hub-Signature-256"},
 		verify: func(h http.Header, body, secret []byte) error {
 			return verifyHMAC("X-Hub-Signature-256", h.Get("X-Hub-Signature-256"), "sha256=", body, secret)
 		},

@@ -6,7 +6,8 @@ import "net/http"
 // secret token in X-Gitlab-Token.
 func gitlabProvider() provider {
 	return provider{
-		name: "gitlab",
+		name:   "gitlab",
+		proofs: []string{"X-Gitlab-Token"},
 		verify: func(h http.Header, _, secret []byte) error {
 			return verifyToken("X-Gitlab-Token", h.Get("X-Gitlab-Token"), secret)
 		},

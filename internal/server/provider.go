@@ -13,6 +13,9 @@ import (
 type provider struct {
 	// name is the provider's path under /hooks/ and its metric label.
 	name string
+	// proofs are the headers that carry the signature or token; a request
+	// with none of them is refused before its body is read.
+	proofs []string
 	// verify checks that the request was signed with, or carries, secret.
 	verify func(h http.Header, body, secret []byte) error
 	// parse reads the push from a verified request. An event that is no
@@ -23,6 +26,16 @@ type provider struct {
 // providers are the Git hosts whose webhooks weir receives.
 func providers() []provider {
 	return []provider{githubProvider(), gitlabProvider(), giteaProvider(), genericProvider()}
+}
+
+// carriesProof reports whether h has one of p's proof headers.
+func (p provider) carriesProof(h http.Header) bool {
+	for _, name := range p.proofs {
+		if h.Get(name) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // errNotPush is an event other than a push, such as GitHub's ping.

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -17,8 +19,21 @@ import (
 	"weir.dev/weir/internal/metrics"
 )
 
-// MaxPayloadBytes bounds a request body; GitHub caps its payloads at 25 MB.
-const MaxPayloadBytes = 25 << 20
+// Limits of the receiver, so that requests nobody signed cannot take the
+// controller's memory or connections.
+const (
+	// MaxPayloadBytes bounds a request body; a larger one is answered 413.
+	// A push payload of a few commits is a few KiB, and only its ref and
+	// repository are read.
+	MaxPayloadBytes = 1 << 20
+	// DefaultMaxConcurrent is how many requests are served at once unless
+	// Config says otherwise; more are answered 503 at once.
+	DefaultMaxConcurrent = 8
+	// DefaultTimeout is how long a request may take to send its body and
+	// be served unless Config says otherwise; a body still arriving then is
+	// answered 408.
+	DefaultTimeout = 10 * time.Second
+)
 
 // Refresher asks for an Application to be reconciled now.
 type Refresher interface {
@@ -42,6 +57,12 @@ type Config struct {
 	Metrics *metrics.Recorder
 	// Log receives a line per push.
 	Log logr.Logger
+	// MaxConcurrent bounds the requests served at once; zero means
+	// DefaultMaxConcurrent.
+	MaxConcurrent int
+	// Timeout bounds the time a request takes to send its body and be
+	// served; zero means DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Receiver is the http.Handler of push webhooks, one path per provider.
@@ -49,6 +70,8 @@ type Receiver struct {
 	cfg    Config
 	secret *secretCache
 	mux    *http.ServeMux
+	// slots holds a token per request being served.
+	slots chan struct{}
 }
 
 // NewReceiver returns a Receiver serving /hooks/<provider>.
@@ -57,10 +80,17 @@ func NewReceiver(cfg Config) *Receiver {
 	if ttl <= 0 {
 		ttl = 10 * time.Second
 	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
 	rc := &Receiver{
 		cfg:    cfg,
 		secret: &secretCache{reader: cfg.Secrets, key: cfg.Secret, ttl: ttl, now: time.Now},
 		mux:    http.NewServeMux(),
+		slots:  make(chan struct{}, cfg.MaxConcurrent),
 	}
 	for _, p := range providers() {
 		rc.mux.Handle("/hooks/"+p.name, rc.handler(p))
@@ -69,15 +99,19 @@ func NewReceiver(cfg Config) *Receiver {
 }
 
 // ServeHTTP answers a webhook: 202 with the refreshed Applications, 200
-// for an event that is no push, 401 when the secret is not proven, 400 for
-// a malformed payload.
+// for an event that is no push, 401 when the secret is not proven (without
+// reading the body when no signature or token header is present), 400 for
+// a malformed payload, 413 for a body over MaxPayloadBytes, 408 for a body
+// that does not arrive in time, and 503 when MaxConcurrent requests are
+// already being served.
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rc.mux.ServeHTTP(w, req)
 }
 
 // Response is the JSON body of every answer.
 type Response struct {
-	// Outcome is accepted, ignored, unauthorized, bad_request or error.
+	// Outcome is accepted, ignored, unauthorized, bad_request, throttled or
+	// error.
 	Outcome string `json:"outcome"`
 	// Message says why a request was not accepted.
 	Message string `json:"message,omitempty"`
@@ -87,7 +121,14 @@ type Response struct {
 
 func (rc *Receiver) handler(p provider) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		status, resp := rc.receive(req, p)
+		status, resp := http.StatusServiceUnavailable, reject(metrics.OutcomeThrottled, "too many webhook requests at once")
+		select {
+		case rc.slots <- struct{}{}:
+			status, resp = rc.receive(w, req, p)
+			<-rc.slots
+		default:
+			w.Header().Set("Retry-After", "1")
+		}
 		rc.cfg.Metrics.WebhookRequest(p.name, resp.Outcome)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
@@ -95,19 +136,24 @@ func (rc *Receiver) handler(p provider) http.Handler {
 	})
 }
 
-// receive checks, reads and acts on one request.
-func (rc *Receiver) receive(req *http.Request, p provider) (int, Response) {
+// receive checks, reads and acts on one request, within the Timeout.
+func (rc *Receiver) receive(w http.ResponseWriter, req *http.Request, p provider) (int, Response) {
 	if req.Method != http.MethodPost {
 		return http.StatusMethodNotAllowed, reject(metrics.OutcomeBadRequest, "only POST is accepted")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, MaxPayloadBytes))
-	if err != nil {
-		return http.StatusBadRequest, reject(metrics.OutcomeBadRequest, "read the body: "+err.Error())
+	if !p.carriesProof(req.Header) {
+		return http.StatusUnauthorized, reject(metrics.OutcomeUnauthorized, fmt.Sprintf("%s: no %s header", errUnauthorized, strings.Join(p.proofs, " or ")))
 	}
-	secret, err := rc.secret.get(req.Context())
+	ctx, cancel := context.WithTimeout(req.Context(), rc.cfg.Timeout)
+	defer cancel()
+	secret, err := rc.secret.get(ctx)
 	if err != nil {
 		rc.cfg.Log.Error(err, "cannot verify webhooks", "provider", p.name)
 		return http.StatusInternalServerError, reject(metrics.OutcomeError, "the webhook secret cannot be read")
+	}
+	body, status, err := rc.readBody(w, req)
+	if err != nil {
+		return status, reject(metrics.OutcomeBadRequest, err.Error())
 	}
 	if err := p.verify(req.Header, body, secret); err != nil {
 		rc.cfg.Log.V(1).Info("webhook refused", "provider", p.name, "remote", req.RemoteAddr, "reason", err.Error())
@@ -120,7 +166,7 @@ func (rc *Receiver) receive(req *http.Request, p provider) (int, Response) {
 	case err != nil:
 		return http.StatusBadRequest, reject(metrics.OutcomeBadRequest, err.Error())
 	}
-	refreshed, err := rc.refresh(req.Context(), push)
+	refreshed, err := rc.refresh(ctx, push)
 	rc.cfg.Log.Info("push received", "provider", p.name, "repository", push.keys(), "ref", push.Ref, "refreshed", refreshed)
 	if err != nil {
 		rc.cfg.Log.Error(err, "refresh failed", "provider", p.name, "ref", push.Ref)
@@ -130,6 +176,29 @@ func (rc *Receiver) receive(req *http.Request, p provider) (int, Response) {
 }
 
 func reject(outcome, msg string) Response { return Response{Outcome: outcome, Message: msg} }
+
+// readBody reads the body of req, at most MaxPayloadBytes of it and until
+// the Timeout from now, and gives the status that answers a failure.
+func (rc *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, int, error) {
+	if req.ContentLength > MaxPayloadBytes {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("the body of %d bytes exceeds the limit of %d", req.ContentLength, MaxPayloadBytes)
+	}
+	// A recorder in tests cannot set deadlines; a server always can.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(rc.cfg.Timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return nil, http.StatusInternalServerError, fmt.Errorf("bound the time to read the body: %w", err)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxPayloadBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("the body exceeds the limit of %d bytes", MaxPayloadBytes)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, http.StatusRequestTimeout, fmt.Errorf("the body did not arrive within %s", rc.cfg.Timeout)
+	case err != nil:
+		return nil, http.StatusBadRequest, fmt.Errorf("read the body: %w", err)
+	}
+	return body, 0, nil
+}
 
 // refresh refreshes the Applications that track the pushed ref and returns
 // their names, sorted.

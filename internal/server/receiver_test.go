@@ -66,7 +66,7 @@ func application(name, url string, ref weirv1.GitRef) *weirv1.Application {
 	}
 }
 
-func newFixture(t *testing.T, objs ...client.Object) *fixture {
+func newFixture(t testing.TB, objs ...client.Object) *fixture {
 	t.Helper()
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, weirv1.AddToScheme} {

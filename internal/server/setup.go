@@ -63,13 +63,24 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	})
 	shutdown := 10 * time.Second
 	return mgr.Add(&manager.Server{
-		Name: "webhook receiver",
-		Server: &http.Server{
-			Addr:              opts.BindAddress,
-			Handler:           receiver,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       time.Minute,
-		},
+		Name:            "webhook receiver",
+		Server:          newHTTPServer(opts.BindAddress, receiver),
 		ShutdownTimeout: &shutdown,
 	})
+}
+
+// newHTTPServer returns the server of a Receiver. Its timeouts back the
+// Receiver's own: a connection has 5 s to send its header, the Receiver's
+// Timeout to send the whole request, and is closed after a minute idle; a
+// header is at most 64 KiB.
+func newHTTPServer(addr string, receiver *Receiver) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           receiver,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       receiver.cfg.Timeout,
+		WriteTimeout:      2 * receiver.cfg.Timeout,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
