@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/weir
 
-.PHONY: all build controlplane quickstart test vet bench clean generate
+.PHONY: all build controlplane quickstart test vet bench fuzz clean generate
 
 all: build
 
@@ -28,6 +28,13 @@ test: controlplane vet
 
 bench: controlplane
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs every fuzz target of the module (each func FuzzX in a _test.go file,
+# found anew each time) for FUZZTIME each; FUZZ=<regexp> picks targets.
+FUZZTIME ?= 30s
+FUZZ ?= .
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZ='$(FUZZ)' hack/fuzz.sh
 
 clean:
 	rm -rf bin
