@@ -67,7 +67,7 @@ git -C "$repo" log --oneline
 
 say "weir: install the CRD, start the controller, create the Application"
 kubectl apply -f config/crd/bases/ >/dev/null
-weir controller --metrics-bind-address=0 --health-probe-bind-address=0 --cache-dir "$work/sources" >"$work/controller.log" 2>&1 &
+weir controller --metrics-bind-address=0 --health-probe-bind-address=0 --allow-file-sources --cache-dir "$work/sources" >"$work/controller.log" 2>&1 &
 controller=$!
 sed "s|REPO|$repo|" examples/quickstart/application.yaml | kubectl apply -f -
 wait_for revision_is "$(git -C "$repo" rev-parse HEAD)"

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -16,6 +18,7 @@ import (
 
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/server"
+	"weir.dev/weir/internal/source"
 )
 
 // Leader election: the generated Role grants the Lease in weir-system, where
@@ -37,6 +40,7 @@ type controllerFlags struct {
 	burst                  int
 	webhookAddr            string
 	webhookSecret          string
+	sources                source.Options
 }
 
 func newControllerCommand(cluster *clusterFlags) *cobra.Command {
@@ -60,8 +64,45 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.IntVar(&f.burst, "kube-api-burst", 300, "requests to the API server in a burst")
 	flags.StringVar(&f.webhookAddr, "webhook-bind-address", ":9292", "address of the push webhook receiver (/hooks/github, /hooks/gitlab, /hooks/gitea, /hooks/generic); 0 disables it")
 	flags.StringVar(&f.webhookSecret, "webhook-secret", "", "namespace/name of the Secret whose \"token\" key webhooks must be signed with; without it the receiver is off")
+	addSourceFlags(flags, &f.sources)
 	return cmd
 }
+
+// addSourceFlags adds the flags that bound Git sources to flags.
+func addSourceFlags(flags *pflag.FlagSet, o *source.Options) {
+	o.Checkout = source.Limits{MaxBytes: source.DefaultMaxCheckoutBytes, MaxFiles: source.DefaultMaxCheckoutFiles}
+	o.MaxCacheBytes = source.DefaultMaxCacheBytes
+	flags.BoolVar(&o.AllowFileSources, "allow-file-sources", false, "let Applications name Git repositories on the controller's disk (file:// URLs and paths); for local trials only")
+	flags.Var(byteSize{&o.Checkout.MaxBytes}, "max-checkout-bytes", "largest total size of the files of one Git checkout (a Kubernetes quantity)")
+	flags.IntVar(&o.Checkout.MaxFiles, "max-checkout-files", source.DefaultMaxCheckoutFiles, "most files, directories and links in one Git checkout")
+	flags.Var(byteSize{&o.MaxCacheBytes}, "max-cache-bytes", "size the cache of Git repositories is kept under, by removing the least recently used (a Kubernetes quantity)")
+	flags.DurationVar(&o.Timeout, "fetch-timeout", source.DefaultTimeout, "longest a Git fetch, or a revert pushed to Git, may take; also how long a fetch waits for another of the same repository")
+}
+
+// byteSize is a flag holding a number of bytes, written as a Kubernetes
+// quantity ("128Mi", "2G", "1048576").
+type byteSize struct{ n *int64 }
+
+func (b byteSize) String() string {
+	if b.n == nil {
+		return "0"
+	}
+	return resource.NewQuantity(*b.n, resource.BinarySI).String()
+}
+
+func (b byteSize) Set(s string) error {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return err
+	}
+	if q.Sign() <= 0 {
+		return fmt.Errorf("%s is not a positive size", s)
+	}
+	*b.n = q.Value()
+	return nil
+}
+
+func (byteSize) Type() string { return "quantity" }
 
 func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags) error {
 	cfg, err := cluster.restConfig()
@@ -87,7 +128,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	if err != nil {
 		return err
 	}
-	opts := controller.Options{CacheDir: f.cacheDir, Concurrency: f.concurrency}
+	opts := controller.Options{CacheDir: f.cacheDir, Concurrency: f.concurrency, Sources: f.sources}
 	if err := setupWebhook(mgr, f, &opts); err != nil {
 		return err
 	}

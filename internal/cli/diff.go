@@ -37,8 +37,10 @@ func newDiffCommand(cluster *clusterFlags) *cobra.Command {
 				return err
 			}
 			loader := &desired.Loader{
-				Reader:    c,
-				Fetcher:   source.NewFetcher(userCacheDir("sources")),
+				Reader: c,
+				// The user's own disk: file:// sources read nothing
+				// the user could not read anyway.
+				Fetcher:   source.NewFetcher(userCacheDir("sources"), source.Options{AllowFileSources: true}),
 				Charts:    helmrepo.NewPuller(userCacheDir("charts")),
 				Discovery: dc,
 			}

@@ -145,7 +145,7 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			retErr = errors.Join(retErr, client.IgnoreNotFound(err))
 		}
 	}()
-	err := r.reconcile(ctx, app)
+	err := r.reconcileWithin(ctx, app, reconcileTimeout(app))
 	app.Status.ObservedGeneration = app.Generation
 	// Jitter spreads the polls of Applications created together.
 	requeue := ctrl.Result{RequeueAfter: wait.Jitter(app.Spec.Sync.IntervalOrDefault(), pollJitter)}
@@ -153,6 +153,27 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return requeue, err
 	}
 	return requeue, nil
+}
+
+// reconcileOverhead is what a reconcile is given beyond its waits for
+// health: enough to wait for another fetch of the repository, fetch and
+// render at the default limits, with room to spare.
+const reconcileOverhead = 10 * time.Minute
+
+// reconcileTimeout bounds one reconcile of app, so that no input (a Git
+// server that never answers, a render that never ends) holds a worker for
+// good: the overhead, and three times the health timeout of a wave
+// (spec.sync.timeout) for the waves of a sync.
+func reconcileTimeout(app *weirv1.Application) time.Duration {
+	return reconcileOverhead + 3*app.Spec.Sync.TimeoutOrDefault()
+}
+
+// reconcileWithin is reconcile, ended after timeout. The caller's ctx, not
+// ended, is left to patch the status with the outcome.
+func (r *ApplicationReconciler) reconcileWithin(ctx context.Context, app *weirv1.Application, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return r.reconcile(ctx, app)
 }
 
 // reconcile decides whether a sync is due and runs it.

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"weir.dev/weir/internal/desired"
+	"weir.dev/weir/internal/source"
 )
 
 // Reasons on an Application's conditions.
@@ -21,6 +22,9 @@ const (
 	// ReasonDeliveryFailed: a Rollout's template could not be held back
 	// or released.
 	ReasonDeliveryFailed = "DeliveryFailed"
+	// ReasonSourceNotAllowed: the source is a repository on the
+	// controller's disk, which it was not started to allow.
+	ReasonSourceNotAllowed = "SourceNotAllowed"
 )
 
 // syncError is a failed sync with the reason to report and whether retrying
@@ -46,6 +50,10 @@ func isStalling(err error) bool {
 	if se := (*syncError)(nil); errors.As(err, &se) {
 		return se.stall
 	}
+	if errors.Is(err, source.ErrFileSourceNotAllowed) || errors.Is(err, source.ErrCheckoutTooLarge) {
+		// Only the spec, Git or the controller's flags can change that.
+		return true
+	}
 	if de := (*desired.Error)(nil); errors.As(err, &de) {
 		// A revision that does not render or decrypt is bad input:
 		// retrying does not help until Git or the keys change. A
@@ -59,6 +67,9 @@ func isStalling(err error) bool {
 func reasonOf(err error) string {
 	if se := (*syncError)(nil); errors.As(err, &se) {
 		return se.reason
+	}
+	if errors.Is(err, source.ErrFileSourceNotAllowed) {
+		return ReasonSourceNotAllowed
 	}
 	if de := (*desired.Error)(nil); errors.As(err, &de) {
 		switch de.Stage {

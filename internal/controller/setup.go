@@ -30,6 +30,11 @@ type Options struct {
 	CacheDir string
 	// Concurrency is how many Applications sync at once; zero means four.
 	Concurrency int
+	// Sources bound Git fetches, checkouts and their cache, and say
+	// whether Applications may name repositories on the controller's
+	// disk (file://); the zero value takes the source package's defaults
+	// and refuses them. Reverts in Git reach repositories alike.
+	Sources source.Options
 	// Refresh carries Applications to reconcile at once (see
 	// ApplicationReconciler.Refresh); nil when nothing sends any.
 	Refresh <-chan event.GenericEvent
@@ -86,9 +91,12 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Client: mgr.GetClient(),
 		Reader: mgr.GetAPIReader(),
 		Driver: &delivery.Driver{
-			Client:      direct,
-			Analyzer:    analysis.NewAnalyzer(direct),
-			Reverter:    gitwrite.NewReverter(filepath.Join(opts.CacheDir, "revert")),
+			Client:   direct,
+			Analyzer: analysis.NewAnalyzer(direct),
+			Reverter: gitwrite.NewReverter(filepath.Join(opts.CacheDir, "revert"), source.RemoteOptions{
+				Timeout:          opts.Sources.Timeout,
+				AllowFileSources: opts.Sources.AllowFileSources,
+			}),
 			Credentials: loader,
 			Recorder:    mgr.GetEventRecorderFor("weir"),
 		},
@@ -123,7 +131,7 @@ func newLoader(mgr ctrl.Manager, opts Options, rec *metrics.Recorder) (*desired.
 		// Secrets are read directly rather than cached: weir watches only
 		// what it manages.
 		Reader:    mgr.GetAPIReader(),
-		Fetcher:   source.NewFetcher(opts.CacheDir),
+		Fetcher:   source.NewFetcher(opts.CacheDir, opts.Sources),
 		Charts:    helmrepo.NewPuller(filepath.Join(opts.CacheDir, "charts")),
 		Discovery: dc,
 		Metrics:   rec,

@@ -31,7 +31,7 @@ func BenchmarkRevert(b *testing.B) {
 			if byHash {
 				o.Git("-C", bare, "config", "uploadpack.allowReachableSHA1InWant", "true")
 			}
-			r := NewReverter(b.TempDir())
+			r := NewReverter(b.TempDir(), fileSources)
 			good, bad := o.b, o.bad
 			ctx := context.Background()
 			for b.Loop() {

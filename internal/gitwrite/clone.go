@@ -119,11 +119,12 @@ func (c *clone) fetchHistory(ctx context.Context, branch string, good, bad plumb
 // fetchRefs fetches specs at depth (0 for all history), without tags.
 func (c *clone) fetchRefs(ctx context.Context, depth int, specs ...config.RefSpec) error {
 	err := c.origin.FetchContext(ctx, &git.FetchOptions{
-		RefSpecs: specs,
-		Depth:    depth,
-		Auth:     c.remote.Auth(),
-		Tags:     git.NoTags,
-		Force:    true,
+		RefSpecs:     specs,
+		Depth:        depth,
+		Auth:         c.remote.Auth(),
+		Tags:         git.NoTags,
+		Force:        true,
+		ProxyOptions: c.remote.ProxyOptions(),
 	})
 	var noMatch git.NoMatchingRefSpecError
 	switch {
@@ -195,12 +196,13 @@ func (c *clone) push(ctx context.Context, branch string, head plumbing.Hash) err
 		RefSpecs:          []config.RefSpec{config.RefSpec(ref + ":" + ref)},
 		RequireRemoteRefs: []config.RefSpec{config.RefSpec(head.String() + ":" + ref.String())},
 		Auth:              c.remote.Auth(),
+		ProxyOptions:      c.remote.ProxyOptions(),
 	})
 }
 
 // remoteHead asks the remote where the branch is now.
 func (c *clone) remoteHead(ctx context.Context, branch string) (plumbing.Hash, error) {
-	refs, err := c.origin.ListContext(ctx, &git.ListOptions{Auth: c.remote.Auth()})
+	refs, err := c.origin.ListContext(ctx, &git.ListOptions{Auth: c.remote.Auth(), ProxyOptions: c.remote.ProxyOptions()})
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"weir.dev/weir/internal/source"
 )
 
 // ErrAlreadyReverted is the cause of the error Revert returns when the
@@ -44,7 +46,7 @@ func (e *revertError) Error() string { return e.msg }
 func (e *revertError) Unwrap() error { return e.cause }
 
 // causeOf is what a revertError for err unwraps to: ErrAlreadyReverted, a
-// *ConflictError, a context error, or nil.
+// *ConflictError, a context error, source.ErrFileSourceNotAllowed, or nil.
 func causeOf(err error) error {
 	var conflict *ConflictError
 	switch {
@@ -56,6 +58,8 @@ func causeOf(err error) error {
 		return context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		return context.DeadlineExceeded
+	case errors.Is(err, source.ErrFileSourceNotAllowed):
+		return source.ErrFileSourceNotAllowed
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func TestFetchTakesOnlyWhatItNeeds(t *testing.T) {
 				o.Git("config", "uploadpack.allowReachableSHA1InWant", "false")
 			}
 			dir := t.TempDir()
-			remote, err := source.NewRemote(o.URL(), source.Credentials{}, dir)
+			remote, err := source.NewRemote(o.URL(), source.Credentials{}, dir, fileSources)
 			if err != nil {
 				t.Fatal(err)
 			}

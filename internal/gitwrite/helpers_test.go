@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/testenv"
 )
 
@@ -149,3 +150,7 @@ func checkHead(t testing.TB, o *origin, want string) {
 		t.Errorf("main is at %s, want %s (nothing pushed)", head, want)
 	}
 }
+
+// fileSources let a Reverter reach the test repositories, which are on the
+// local disk.
+var fileSources = source.RemoteOptions{AllowFileSources: true}

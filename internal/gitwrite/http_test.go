@@ -44,7 +44,7 @@ func TestRevertHTTP(t *testing.T) {
 				req.URL = tt.url(srv, name)
 			}
 			req.Credentials = tt.creds
-			h, err := revert(t, NewReverter(t.TempDir()), req)
+			h, err := revert(t, NewReverter(t.TempDir(), fileSources), req)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -50,6 +50,7 @@ type RevertRequest struct {
 // concurrent use.
 type Reverter struct {
 	workDir  string
+	opts     source.RemoteOptions
 	attempts int
 	now      func() time.Time
 	// beforePush, when set, runs in each attempt just before the push:
@@ -59,9 +60,13 @@ type Reverter struct {
 
 // NewReverter returns a Reverter that makes its temporary clones under
 // workDir, which it creates if need be. Each clone is removed when the
-// Revert that made it returns.
-func NewReverter(workDir string) *Reverter {
-	return &Reverter{workDir: workDir, attempts: defaultAttempts, now: time.Now}
+// Revert that made it returns. opts say which repositories it may reach,
+// and bound each Revert in time (opts.Timeout, or source.DefaultTimeout).
+func NewReverter(workDir string, opts source.RemoteOptions) *Reverter {
+	if opts.Timeout <= 0 {
+		opts.Timeout = source.DefaultTimeout
+	}
+	return &Reverter{workDir: workDir, opts: opts, attempts: defaultAttempts, now: time.Now}
 }
 
 // Revert pushes to req.Branch of req.URL one commit that undoes the changes
@@ -78,18 +83,34 @@ func NewReverter(workDir string) *Reverter {
 // times; if what moved it is the very commit Revert would push (another
 // Revert of the same release, in the same second), Revert returns its hash.
 // Errors name the range, the branch and the URL, and never hold a
-// credential.
+// credential. A Revert that runs out of its time fails with a
+// *source.TimeoutError, a context.DeadlineExceeded.
 func (r *Reverter) Revert(ctx context.Context, req RevertRequest) (string, error) {
 	if err := os.MkdirAll(r.workDir, 0o700); err != nil {
 		return "", fmt.Errorf("revert %s..%s on branch %s: create the work directory: %w", short(req.Good), short(req.Bad), req.Branch, err)
 	}
-	remote, err := source.NewRemote(req.URL, req.Credentials, r.workDir)
+	remote, err := source.NewRemote(req.URL, req.Credentials, r.workDir, r.opts)
 	if err == nil {
 		err = req.validate()
 	}
 	if err != nil {
 		return "", fail(req, remote, err)
 	}
+	ctx, cancel := context.WithTimeoutCause(ctx, r.opts.Timeout, &source.TimeoutError{After: r.opts.Timeout})
+	defer cancel()
+	h, err := r.tryAll(ctx, remote, req)
+	if err != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+		// An SSH session closed under go-git fails with a network error.
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		return "", fail(req, remote, err)
+	}
+	return h, nil
+}
+
+// tryAll makes attempts until one pushes or fails for good.
+func (r *Reverter) tryAll(ctx context.Context, remote *source.Remote, req RevertRequest) (string, error) {
 	for attempt := 1; ; attempt++ {
 		h, err := r.attempt(ctx, remote, req, attempt)
 		if errors.Is(err, errBranchMoved) && attempt < r.attempts && ctx.Err() == nil {
@@ -99,7 +120,7 @@ func (r *Reverter) Revert(ctx context.Context, req RevertRequest) (string, error
 			err = fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 		}
 		if err != nil {
-			return "", fail(req, remote, err)
+			return "", err
 		}
 		return h.String(), nil
 	}

@@ -58,7 +58,7 @@ func TestRevert(t *testing.T) {
 				kept = tt.after(t, o)
 			}
 			head := o.Head()
-			h, err := revert(t, NewReverter(t.TempDir()), o.request(o.URL()))
+			h, err := revert(t, NewReverter(t.TempDir(), fileSources), o.request(o.URL()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +80,7 @@ func TestRevert(t *testing.T) {
 func TestRevertTreeEqualsGood(t *testing.T) {
 	t.Parallel()
 	o := newOrigin(t)
-	h, err := revert(t, NewReverter(t.TempDir()), o.request(o.URL()))
+	h, err := revert(t, NewReverter(t.TempDir(), fileSources), o.request(o.URL()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestRevertConflict(t *testing.T) {
 	o.Write(configMapPath, strings.ReplaceAll(fixture(t, "configmap.yaml"), "false", "maybe"))
 	head := o.Commit("web 1.5.1 and a cart maybe")
 
-	_, err := revert(t, NewReverter(t.TempDir()), o.request(o.URL()))
+	_, err := revert(t, NewReverter(t.TempDir(), fileSources), o.request(o.URL()))
 	var conflict *ConflictError
 	if !errors.As(err, &conflict) {
 		t.Fatalf("error = %v, want a ConflictError", err)
@@ -135,7 +135,7 @@ func TestRevertAlreadyReverted(t *testing.T) {
 			o := newOrigin(t)
 			tt.byHand(o)
 			head := o.Head()
-			h, err := revert(t, NewReverter(t.TempDir()), o.request(o.URL()))
+			h, err := revert(t, NewReverter(t.TempDir(), fileSources), o.request(o.URL()))
 			if tt.revertsB {
 				if err != nil {
 					t.Fatal(err)
@@ -174,7 +174,7 @@ func TestRevertErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := o.request(o.URL())
 			tt.modify(&req)
-			_, err := revert(t, NewReverter(t.TempDir()), req)
+			_, err := revert(t, NewReverter(t.TempDir(), fileSources), req)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error = %v, want one containing %q", err, tt.want)
 			}
@@ -189,7 +189,7 @@ func TestRevertErrors(t *testing.T) {
 func TestRevertRetriesAfterConcurrentPush(t *testing.T) {
 	t.Parallel()
 	o := newOrigin(t)
-	r := NewReverter(t.TempDir())
+	r := NewReverter(t.TempDir(), fileSources)
 	var attempts []int
 	var other string
 	r.beforePush = func(_ context.Context, attempt int) {
@@ -216,7 +216,7 @@ func TestRevertRetriesAfterConcurrentPush(t *testing.T) {
 func TestRevertGivesUpOnABusyBranch(t *testing.T) {
 	t.Parallel()
 	o := newOrigin(t)
-	r := NewReverter(t.TempDir())
+	r := NewReverter(t.TempDir(), fileSources)
 	r.beforePush = func(_ context.Context, attempt int) {
 		o.Write("busy.txt", strings.Repeat("busy\n", attempt))
 		o.Commit("busy")
@@ -234,7 +234,7 @@ func TestRevertPushRefused(t *testing.T) {
 	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := NewReverter(t.TempDir())
+	r := NewReverter(t.TempDir(), fileSources)
 	attempts := 0
 	r.beforePush = func(context.Context, int) { attempts++ }
 	_, err := revert(t, r, o.request(o.URL()))
@@ -253,7 +253,7 @@ func TestRevertDefaultMessageAndAuthor(t *testing.T) {
 	req := o.request(o.URL())
 	req.Message = ""
 	req.Author = Signature{Name: "Rollback Bot", Email: "bot@example.com"}
-	h, err := revert(t, NewReverter(t.TempDir()), req)
+	h, err := revert(t, NewReverter(t.TempDir(), fileSources), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestRevertDefaultMessageAndAuthor(t *testing.T) {
 func TestRevertTwiceAtOnce(t *testing.T) {
 	t.Parallel()
 	o := newOrigin(t)
-	r := NewReverter(t.TempDir())
+	r := NewReverter(t.TempDir(), fileSources)
 	type result struct {
 		hash string
 		err  error
@@ -306,7 +306,7 @@ func TestRevertCanceled(t *testing.T) {
 	t.Parallel()
 	o := newOrigin(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	r := NewReverter(t.TempDir())
+	r := NewReverter(t.TempDir(), fileSources)
 	r.beforePush = func(context.Context, int) { cancel() }
 	_, err := revertContext(t, ctx, r, o.request(o.URL()))
 	if !errors.Is(err, context.Canceled) {

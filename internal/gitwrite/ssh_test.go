@@ -37,7 +37,7 @@ func TestRevertSSH(t *testing.T) {
 			}
 			req := o.request(srv.URL(name))
 			req.Credentials = source.Credentials{Identity: tt.identity, KnownHosts: knownHosts}
-			h, err := revert(t, NewReverter(t.TempDir()), req)
+			h, err := revert(t, NewReverter(t.TempDir(), fileSources), req)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)

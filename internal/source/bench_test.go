@@ -25,7 +25,7 @@ func manifests(n int, replicas int) map[string]string {
 func BenchmarkFetchUnchanged(b *testing.B) {
 	repo := testenv.NewGitRepo(b)
 	commitFiles(repo, "initial", manifests(50, 1))
-	f := NewFetcher(b.TempDir())
+	f := NewFetcher(b.TempDir(), fileSources)
 	ctx := context.Background()
 	if _, err := f.Fetch(ctx, repo.URL(), v1alpha1.GitRef{}, Credentials{}); err != nil {
 		b.Fatal(err)
@@ -44,7 +44,7 @@ func BenchmarkFetchNewCommit(b *testing.B) {
 	repo := testenv.NewGitRepo(b)
 	files := manifests(50, 1)
 	commitFiles(repo, "initial", files)
-	f := NewFetcher(b.TempDir())
+	f := NewFetcher(b.TempDir(), fileSources)
 	f.grace = 0
 	ctx := context.Background()
 	if _, err := f.Fetch(ctx, repo.URL(), v1alpha1.GitRef{}, Credentials{}); err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -48,6 +50,27 @@ func (e *hostKeyError) Error() string {
 	return e.reason + " for " + e.host
 }
 
+// TimeoutError says that work on a repository ran out of time: a Fetch, its
+// wait for another Fetch of the same repository, a revert. It is a
+// context.DeadlineExceeded.
+type TimeoutError struct {
+	// After is the time the work was given.
+	After time.Duration
+	// What was waited for, if not the work itself: "waiting for ...".
+	What string
+}
+
+func (e *TimeoutError) Error() string {
+	msg := "timed out after " + e.After.String()
+	if e.What != "" {
+		msg += " " + e.What
+	}
+	return msg
+}
+
+// Unwrap makes a TimeoutError a context.DeadlineExceeded.
+func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
 // fail turns err, met while fetching ref from r, into the error Fetch
 // returns, with every credential scrubbed from its text.
 func (r *remote) fail(ref fmt.Stringer, err error) error {
@@ -61,21 +84,23 @@ func (r *remote) fail(ref fmt.Stringer, err error) error {
 	} else {
 		msg = fmt.Sprintf("fetch %s from %s: %s", ref, r.display, r.describe(err))
 	}
-	var cause error
-	if ctxErr := contextError(err); ctxErr != nil {
-		cause = ctxErr
-	}
-	return &sourceError{msg: r.scrub(msg), cause: cause}
+	return &sourceError{msg: r.scrub(msg), cause: causeOf(err)}
 }
 
 // describe says in a few words what went wrong, in terms a user can act on.
 func (r *remote) describe(err error) string {
 	var hk *hostKeyError
+	var timeout *TimeoutError
+	var netErr net.Error
 	switch {
 	case errors.As(err, &hk):
 		return hk.Error()
+	case errors.As(err, &timeout):
+		return timeout.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timed out: the server stopped answering"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(err, transport.ErrAuthenticationRequired) && r.hasCredentials:
@@ -105,13 +130,13 @@ func (r *remote) scrub(s string) string {
 	return s
 }
 
-// contextError is the context error err stems from, or nil.
-func contextError(err error) error {
-	switch {
-	case errors.Is(err, context.Canceled):
-		return context.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return context.DeadlineExceeded
+// causeOf is what an error of Fetch unwraps to: the context error or the
+// refusal err stems from, or nil.
+func causeOf(err error) error {
+	for _, cause := range []error{context.Canceled, context.DeadlineExceeded, ErrCheckoutTooLarge, ErrFileSourceNotAllowed} {
+		if errors.Is(err, cause) {
+			return cause
+		}
 	}
 	return nil
 }

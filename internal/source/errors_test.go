@@ -51,7 +51,7 @@ func TestErrorsHideCredentials(t *testing.T) {
 		{"credentials", "https://127.0.0.1:1/repo.git", Credentials{Username: "alice", Password: password}},
 		{"token", "http://127.0.0.1:1/repo.git", Credentials{Password: password}},
 	}
-	f := NewFetcher(t.TempDir())
+	f := NewFetcher(t.TempDir(), Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.Fetch(context.Background(), tt.url, v1alpha1.GitRef{Tag: "v1"}, tt.creds)

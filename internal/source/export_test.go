@@ -35,7 +35,7 @@ func TestExportTree(t *testing.T) {
 	repo.Git("update-index", "--add", "--cacheinfo", "160000,"+fullSHA1String('a')+",vendor/lib")
 	repo.Git("commit", "-q", "-m", "tree with links")
 
-	a, err := NewFetcher(t.TempDir()).Fetch(context.Background(), repo.URL(), v1alpha1.GitRef{}, Credentials{})
+	a, err := NewFetcher(t.TempDir(), fileSources).Fetch(context.Background(), repo.URL(), v1alpha1.GitRef{}, Credentials{})
 	if err != nil {
 		t.Fatal(err)
 	}

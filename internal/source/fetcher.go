@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/config"
@@ -35,25 +37,54 @@ const (
 // storeDirName is the object store's directory within a repository's cache.
 const storeDirName = "repo.git"
 
+// Options configure a Fetcher. The zero value takes every default and
+// refuses repositories on the local disk.
+type Options struct {
+	// Checkout bounds each exported commit; zero fields take the
+	// defaults. A commit over its limits fails the Fetch with
+	// ErrCheckoutTooLarge, naming the file that exceeds them.
+	Checkout Limits
+	// MaxCacheBytes is the size the cache is kept under, by removing the
+	// least recently used repositories; zero means DefaultMaxCacheBytes.
+	MaxCacheBytes int64
+	// Timeout bounds a Fetch's wait for another Fetch of the same
+	// repository, and then the Fetch itself; zero means DefaultTimeout.
+	Timeout time.Duration
+	// AllowFileSources lets URLs name repositories on this machine's
+	// disk; see RemoteOptions.
+	AllowFileSources bool
+}
+
 // Fetcher resolves refs and checks out commits, with one cache per
 // repository URL shared by every caller. It is safe for concurrent use:
 // calls for one URL are serialized, calls for different URLs run in
 // parallel.
 type Fetcher struct {
 	cacheDir   string
+	opts       Options
 	keep       int
 	grace      time.Duration
 	maxFetches int
 
 	mu    sync.Mutex
 	repos map[string]*repoCache
+	// evicting is held by the pass that keeps the cache under its limit.
+	evicting sync.Mutex
 }
 
 // NewFetcher returns a Fetcher that keeps its caches under cacheDir, which
 // it creates if need be and should own alone.
-func NewFetcher(cacheDir string) *Fetcher {
+func NewFetcher(cacheDir string, opts Options) *Fetcher {
+	opts.Checkout = opts.Checkout.withDefaults()
+	if opts.MaxCacheBytes <= 0 {
+		opts.MaxCacheBytes = DefaultMaxCacheBytes
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
 	return &Fetcher{
 		cacheDir:   cacheDir,
+		opts:       opts,
 		keep:       defaultKeep,
 		grace:      defaultGrace,
 		maxFetches: defaultMaxFetches,
@@ -64,12 +95,13 @@ func NewFetcher(cacheDir string) *Fetcher {
 // Fetch resolves ref in the repository at url to a commit and returns its
 // checked-out tree. It always asks the remote for its refs, with creds, and
 // fetches only when the commit is not already checked out. An error names
-// url, with any userinfo redacted, and ref, and never holds a credential.
+// url, with any userinfo redacted, and ref, and never holds a credential;
+// it is context.DeadlineExceeded for a Fetch that ran out of time.
 func (f *Fetcher) Fetch(ctx context.Context, url string, ref v1alpha1.GitRef, creds Credentials) (Artifact, error) {
 	if err := os.MkdirAll(f.cacheDir, 0o755); err != nil {
 		return Artifact{}, fmt.Errorf("create source cache: %w", err)
 	}
-	r, err := newRemote(url, creds, f.cacheDir)
+	r, err := newRemote(url, creds, f.cacheDir, RemoteOptions{Timeout: f.opts.Timeout, AllowFileSources: f.opts.AllowFileSources})
 	if err == nil {
 		err = validateRef(ref)
 	}
@@ -77,20 +109,25 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, ref v1alpha1.GitRef, cr
 		return Artifact{}, r.fail(ref, err)
 	}
 	rc := f.repo(url)
-	if err := rc.lock(ctx); err != nil {
+	if err := rc.lock(ctx, f.opts.Timeout); err != nil {
 		return Artifact{}, r.fail(ref, err)
 	}
-	defer rc.unlock()
-	a, err := rc.fetch(ctx, r, ref)
+	a, exported, err := rc.fetch(ctx, r, ref, f.opts)
+	rc.unlock()
 	if err != nil {
 		return Artifact{}, r.fail(ref, err)
+	}
+	if exported {
+		f.evict()
 	}
 	return a, nil
 }
 
 // repo returns the cache of the repository at url, creating it on first use.
-func (f *Fetcher) repo(url string) *repoCache {
-	key := cacheKey(url)
+func (f *Fetcher) repo(url string) *repoCache { return f.repoByKey(cacheKey(url)) }
+
+// repoByKey returns the cache named key, creating it on first use.
+func (f *Fetcher) repoByKey(key string) *repoCache {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	rc, ok := f.repos[key]
@@ -103,6 +140,7 @@ func (f *Fetcher) repo(url string) *repoCache {
 			sem:        make(chan struct{}, 1),
 			artifacts:  make(map[plumbing.Hash]Artifact),
 		}
+		rc.size.Store(-1)
 		f.repos[key] = rc
 	}
 	return rc
@@ -129,42 +167,69 @@ type repoCache struct {
 
 	sem chan struct{} // held for the whole of a Fetch
 
+	// Written under sem, read by eviction without it.
+	size    atomic.Int64 // bytes on disk; -1 until measured
+	lastUse atomic.Int64 // of the last Fetch, in Unix nanoseconds; 0 if none
+
 	// Guarded by sem.
 	artifacts map[plumbing.Hash]Artifact // exported commits, without Revision
 	fetches   int                        // fetches from the remote, ever
 	storeAge  int                        // fetches since the store was cloned
 }
 
-// lock takes the repository for one Fetch, unless ctx ends first.
-func (rc *repoCache) lock(ctx context.Context) error {
+// lock takes the repository for one Fetch, unless ctx ends or wait passes
+// first.
+func (rc *repoCache) lock(ctx context.Context, wait time.Duration) error {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	select {
 	case rc.sem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-timer.C:
+		return &TimeoutError{After: wait, What: "waiting for another fetch of the repository"}
 	}
 }
 
 func (rc *repoCache) unlock() { <-rc.sem }
 
-// fetch resolves ref on the remote and returns its commit, exported.
-func (rc *repoCache) fetch(ctx context.Context, r *remote, ref v1alpha1.GitRef) (Artifact, error) {
+// fetch resolves ref on the remote and returns its commit, exported, in
+// opts.Timeout at most. It reports whether the cache changed on disk.
+func (rc *repoCache) fetch(ctx context.Context, r *remote, ref v1alpha1.GitRef, opts Options) (Artifact, bool, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, &TimeoutError{After: opts.Timeout})
+	defer cancel()
+	rc.lastUse.Store(time.Now().UnixNano())
+	a, changed, err := rc.fetchWithin(ctx, r, ref, opts.Checkout)
+	if changed || rc.size.Load() < 0 {
+		rc.measure()
+	}
+	if err != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+		// go-git does not always say that the context ended: an SSH
+		// session closed under it fails with a network error.
+		err = context.Cause(ctx)
+	}
+	return a, changed, err
+}
+
+// fetchWithin is fetch once ctx bounds it.
+func (rc *repoCache) fetchWithin(ctx context.Context, r *remote, ref v1alpha1.GitRef, limits Limits) (Artifact, bool, error) {
 	adv, err := r.list(ctx)
 	if err != nil {
-		return Artifact{}, err
+		return Artifact{}, false, err
 	}
 	t, err := resolve(ref, adv)
 	if err != nil {
-		return Artifact{}, err
+		return Artifact{}, false, err
 	}
 	if a, ok := rc.cached(t.commit); ok {
-		return a.withRevision(t.name), nil
+		return a.withRevision(t.name), false, nil
 	}
-	a, err := rc.checkout(ctx, r, t)
+	a, err := rc.checkout(ctx, r, t, limits)
 	if err != nil {
-		return Artifact{}, err
+		return Artifact{}, true, err
 	}
-	return a.withRevision(t.name), nil
+	return a.withRevision(t.name), true, nil
 }
 
 // cached returns the commit h if it is exported, marking it as used.
@@ -182,20 +247,20 @@ func (rc *repoCache) cached(h plumbing.Hash) (Artifact, bool) {
 
 // checkout brings t's commit into the store, exports it and prunes older
 // exports.
-func (rc *repoCache) checkout(ctx context.Context, r *remote, t target) (Artifact, error) {
+func (rc *repoCache) checkout(ctx context.Context, r *remote, t target, limits Limits) (Artifact, error) {
 	if err := os.MkdirAll(rc.dir, 0o755); err != nil {
 		return Artifact{}, fmt.Errorf("create repository cache: %w", err)
 	}
 	s := openStore(filepath.Join(rc.dir, storeDirName))
 	defer s.close()
-	a, err := rc.tryCheckout(ctx, r, s, t)
+	a, err := rc.tryCheckout(ctx, r, s, t, limits)
 	if err != nil && isStoreError(err) {
 		// The store lacks objects it should hold, as go-git can leave a
 		// shallow clone after an update; a fresh clone mends it.
 		if err := rc.resetStore(s); err != nil {
 			return Artifact{}, err
 		}
-		a, err = rc.tryCheckout(ctx, r, s, t)
+		a, err = rc.tryCheckout(ctx, r, s, t, limits)
 	}
 	if err != nil {
 		return Artifact{}, err
@@ -206,12 +271,12 @@ func (rc *repoCache) checkout(ctx context.Context, r *remote, t target) (Artifac
 }
 
 // tryCheckout brings t's commit into the store and exports it.
-func (rc *repoCache) tryCheckout(ctx context.Context, r *remote, s *store, t target) (Artifact, error) {
+func (rc *repoCache) tryCheckout(ctx context.Context, r *remote, s *store, t target, limits Limits) (Artifact, error) {
 	c, err := rc.obtain(ctx, r, s, t)
 	if err != nil {
 		return Artifact{}, err
 	}
-	dir, err := export(ctx, c, rc.dir)
+	dir, _, err := export(ctx, s.storage, c, rc.dir, limits)
 	if err != nil {
 		return Artifact{}, err
 	}

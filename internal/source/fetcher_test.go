@@ -61,13 +61,13 @@ func TestFetchRefs(t *testing.T) {
 	}
 	// One Fetcher for all cases checks that one cache serves any mix of
 	// refs; a fresh one per case checks each ref from a cold cache.
-	shared := NewFetcher(t.TempDir())
+	shared := NewFetcher(t.TempDir(), fileSources)
 	for _, tt := range tests {
 		for _, mode := range []string{"fresh", "shared"} {
 			t.Run(mode+"/"+tt.name, func(t *testing.T) {
 				f := shared
 				if mode == "fresh" {
-					f = NewFetcher(t.TempDir())
+					f = NewFetcher(t.TempDir(), fileSources)
 				}
 				a, err := f.Fetch(context.Background(), repo.URL(), tt.ref, Credentials{})
 				if err != nil {
@@ -119,7 +119,7 @@ func TestFetchErrors(t *testing.T) {
 		{"unsupported protocol", "ftp://example.com/repo.git", v1alpha1.GitRef{},
 			`unsupported protocol "ftp"`},
 	}
-	f := NewFetcher(t.TempDir())
+	f := NewFetcher(t.TempDir(), fileSources)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.Fetch(context.Background(), tt.url, tt.ref, Credentials{})
@@ -134,7 +134,7 @@ func TestFetchPicksUpNewCommit(t *testing.T) {
 	t.Parallel()
 	repo := testenv.NewGitRepo(t)
 	first := commitFiles(repo, "one", map[string]string{"app.yaml": "replicas: 1"})
-	f := NewFetcher(t.TempDir())
+	f := NewFetcher(t.TempDir(), fileSources)
 	ctx := context.Background()
 
 	a1, err := f.Fetch(ctx, repo.URL(), v1alpha1.GitRef{}, Credentials{})
@@ -167,7 +167,7 @@ func TestFetchUnchangedRefDoesNotFetch(t *testing.T) {
 	ctx := context.Background()
 	refs := []v1alpha1.GitRef{{}, {Tag: "v1.1.0"}, {SemVer: "^1"}, {Commit: repo.c0}}
 
-	f := NewFetcher(cacheDir)
+	f := NewFetcher(cacheDir, fileSources)
 	for _, ref := range refs {
 		first, err := f.Fetch(ctx, repo.URL(), ref, Credentials{})
 		if err != nil {
@@ -188,7 +188,7 @@ func TestFetchUnchangedRefDoesNotFetch(t *testing.T) {
 
 	// A new Fetcher on the same cache, as after a restart, finds the
 	// commits in the object store and the exported trees on disk.
-	restarted := NewFetcher(cacheDir)
+	restarted := NewFetcher(cacheDir, fileSources)
 	for _, ref := range refs {
 		if _, err := restarted.Fetch(ctx, repo.URL(), ref, Credentials{}); err != nil {
 			t.Fatal(err)
@@ -206,7 +206,7 @@ func TestFetchConcurrent(t *testing.T) {
 	for i, r := range repos {
 		commits[i] = commitFiles(r, "only", map[string]string{"i": string(rune('0' + i))})
 	}
-	f := NewFetcher(t.TempDir())
+	f := NewFetcher(t.TempDir(), fileSources)
 
 	const perRepo = 6
 	var wg sync.WaitGroup
@@ -235,7 +235,7 @@ func TestFetchConcurrent(t *testing.T) {
 func TestFetchPrunesOldCommits(t *testing.T) {
 	t.Parallel()
 	repo := testenv.NewGitRepo(t)
-	f := NewFetcher(t.TempDir())
+	f := NewFetcher(t.TempDir(), fileSources)
 	f.grace = 0
 	var last Artifact
 	for i := range 5 {
@@ -258,7 +258,7 @@ func TestFetchPrunesOldCommits(t *testing.T) {
 func TestFetchKeepsRecentlyReturnedCommits(t *testing.T) {
 	t.Parallel()
 	repo := testenv.NewGitRepo(t)
-	f := NewFetcher(t.TempDir())
+	f := NewFetcher(t.TempDir(), fileSources)
 	var all []Artifact
 	for i := range 5 {
 		commitFiles(repo, "commit", map[string]string{"n": string(rune('0' + i))})
@@ -281,7 +281,7 @@ func TestFetchRecoversFromBrokenStore(t *testing.T) {
 	commit := commitFiles(repo, "one", map[string]string{"app.yaml": "replicas: 1"})
 	cacheDir := t.TempDir()
 	ctx := context.Background()
-	a, err := NewFetcher(cacheDir).Fetch(ctx, repo.URL(), v1alpha1.GitRef{}, Credentials{})
+	a, err := NewFetcher(cacheDir, fileSources).Fetch(ctx, repo.URL(), v1alpha1.GitRef{}, Credentials{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func TestFetchRecoversFromBrokenStore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f := NewFetcher(cacheDir)
+	f := NewFetcher(cacheDir, fileSources)
 	a, err = f.Fetch(ctx, repo.URL(), v1alpha1.GitRef{}, Credentials{})
 	if err != nil {
 		t.Fatal(err)
@@ -344,7 +344,7 @@ func TestFetchCanceled(t *testing.T) {
 	commitFiles(repo, "one", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := NewFetcher(t.TempDir()).Fetch(ctx, repo.URL(), v1alpha1.GitRef{}, Credentials{})
+	_, err := NewFetcher(t.TempDir(), fileSources).Fetch(ctx, repo.URL(), v1alpha1.GitRef{}, Credentials{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want context.Canceled", err)
 	}

@@ -31,7 +31,7 @@ func commitFiles(repo *testenv.GitRepo, message string, files map[string]string)
 // with an error containing want, which checkFetch returns for more checks.
 func checkFetch(t *testing.T, url string, creds Credentials, commit, want string) error {
 	t.Helper()
-	a, err := NewFetcher(t.TempDir()).Fetch(context.Background(), url, v1alpha1.GitRef{}, creds)
+	a, err := NewFetcher(t.TempDir(), fileSources).Fetch(context.Background(), url, v1alpha1.GitRef{}, creds)
 	if want == "" {
 		if err != nil {
 			t.Fatal(err)
@@ -105,3 +105,7 @@ func checkArtifact(t testing.TB, a Artifact, refName, commit string) {
 		t.Errorf("Commit %q is not a full hash", a.Commit)
 	}
 }
+
+// fileSources are the options of a Fetcher that reads the test
+// repositories, which are on the local disk.
+var fileSources = Options{AllowFileSources: true}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -23,11 +24,34 @@ type remote struct {
 	auth           transport.AuthMethod // nil for anonymous access
 	hasCredentials bool
 	secrets        []string
+	// proxy is how go-git dials the remote; see stallProxy.
+	proxy transport.ProxyOptions
 }
+
+// RemoteOptions say how a repository may be reached.
+type RemoteOptions struct {
+	// Timeout bounds how long the server may stay silent, on top of the
+	// caller's context: an SSH handshake is bounded by nothing else. Zero
+	// means DefaultTimeout.
+	Timeout time.Duration
+	// AllowFileSources lets a URL name a repository on this machine's
+	// disk (file:// or a plain path). Off, such a URL is refused with
+	// ErrFileSourceNotAllowed: in a cluster, it would read any repository
+	// the controller's file system holds.
+	AllowFileSources bool
+}
+
+// DefaultTimeout bounds a Fetch, and the silence of a server, unless
+// Options or RemoteOptions say otherwise.
+const DefaultTimeout = 2 * time.Minute
+
+// ErrFileSourceNotAllowed is the cause of an error about a URL that names a
+// repository on the local disk when RemoteOptions do not allow it.
+var ErrFileSourceNotAllowed = errors.New("repositories on the controller's disk (file:// URLs and paths) are not allowed unless it runs with --allow-file-sources")
 
 // newRemote prepares to reach url with creds. tmpDir is a directory where
 // known_hosts may be written for a moment.
-func newRemote(url string, creds Credentials, tmpDir string) (*remote, error) {
+func newRemote(url string, creds Credentials, tmpDir string, opts RemoteOptions) (*remote, error) {
 	r := &remote{url: url, display: redactURL(url), secrets: creds.secrets()}
 	if url == "" {
 		return r, errors.New("no repository URL")
@@ -37,7 +61,15 @@ func newRemote(url string, creds Credentials, tmpDir string) (*remote, error) {
 		// The parser's message would quote the URL in full.
 		return r, errors.New("invalid repository URL")
 	}
+	if ep.Protocol == "file" && !opts.AllowFileSources {
+		return r, ErrFileSourceNotAllowed
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
 	r.endpoint = ep
+	r.proxy = stallProxy(ep, opts.Timeout)
+	r.endpoint.Proxy = r.proxy
 	r.secrets = append(r.secrets, urlSecrets(ep)...)
 	r.hasCredentials = !creds.isZero() || ep.Password != ""
 	r.auth, err = authFor(ep, creds, tmpDir)
@@ -97,13 +129,17 @@ func (a advertised) commit(name string) (plumbing.Hash, bool) {
 // without any credential.
 type Remote struct{ r *remote }
 
-// NewRemote prepares to reach url with creds. tmpDir is a directory where
-// known_hosts may be written for a moment. Its error (no URL, an invalid one,
-// an unusable SSH key or known_hosts) holds no credential; the Remote it
-// returns along with an error still serves Display.
-func NewRemote(url string, creds Credentials, tmpDir string) (*Remote, error) {
-	r, err := newRemote(url, creds, tmpDir)
-	if err != nil {
+// NewRemote prepares to reach url with creds and opts. tmpDir is a
+// directory where known_hosts may be written for a moment. Its error (no
+// URL, an invalid one, a file:// URL not allowed, an unusable SSH key or
+// known_hosts) holds no credential, and is ErrFileSourceNotAllowed for a
+// URL refused by opts; the Remote it returns along with an error still
+// serves Display.
+func NewRemote(url string, creds Credentials, tmpDir string, opts RemoteOptions) (*Remote, error) {
+	r, err := newRemote(url, creds, tmpDir, opts)
+	switch {
+	case errors.Is(err, ErrFileSourceNotAllowed):
+	case err != nil:
 		err = errors.New(r.scrub(r.describe(err)))
 	}
 	return &Remote{r: r}, err
@@ -114,6 +150,11 @@ func (r *Remote) Display() string { return r.r.display }
 
 // Auth is how go-git authenticates to the remote; nil for anonymous access.
 func (r *Remote) Auth() transport.AuthMethod { return r.r.auth }
+
+// ProxyOptions is how go-git must dial the remote: pass it to every fetch,
+// push and list through GoGit, so that a server that stays silent past the
+// Remote's timeout fails the call even where no context reaches.
+func (r *Remote) ProxyOptions() transport.ProxyOptions { return r.r.proxy }
 
 // GoGit returns a go-git remote named origin for the URL, reading and
 // writing objects and references in s. Fetch and push through it with Auth.

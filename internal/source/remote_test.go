@@ -12,7 +12,7 @@ import (
 
 func TestRemote(t *testing.T) {
 	const url = "https://alice:url-secret@git.example.com/shop/deploy.git"
-	r, err := NewRemote(url, Credentials{Username: "alice", Password: "cred-secret"}, t.TempDir())
+	r, err := NewRemote(url, Credentials{Username: "alice", Password: "cred-secret"}, t.TempDir(), RemoteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,9 +48,11 @@ func TestNewRemoteErrorsHideCredentials(t *testing.T) {
 		{"", Credentials{}, "no repository URL"},
 		{"ssh://git@host/repo", Credentials{Identity: []byte("secret-not-a-key"), KnownHosts: []byte("host ssh-ed25519 AAAA\n")}, "parse SSH private key"},
 		{"ssh://git@host/repo", Credentials{Identity: []byte("secret-key")}, "SSH needs known_hosts"},
+		{"file:///srv/repo", Credentials{}, "are not allowed unless it runs with --allow-file-sources"},
+		{"/srv/repo", Credentials{}, "are not allowed unless it runs with --allow-file-sources"},
 	}
 	for _, tt := range tests {
-		r, err := NewRemote(tt.url, tt.creds, t.TempDir())
+		r, err := NewRemote(tt.url, tt.creds, t.TempDir(), RemoteOptions{})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("NewRemote(%q) error = %v, want one containing %q", tt.url, err, tt.want)
 			continue
@@ -60,6 +62,17 @@ func TestNewRemoteErrorsHideCredentials(t *testing.T) {
 		}
 		if r == nil || r.Display() != tt.url {
 			t.Errorf("NewRemote(%q) returned no Remote to display with its error", tt.url)
+		}
+	}
+}
+
+func TestFileSourcesAreAllowedOnlyWhenAsked(t *testing.T) {
+	for _, url := range []string{"file:///srv/repo", "/srv/repo", "../repo"} {
+		if _, err := NewRemote(url, Credentials{}, t.TempDir(), RemoteOptions{}); !errors.Is(err, ErrFileSourceNotAllowed) {
+			t.Errorf("NewRemote(%q) error = %v, want ErrFileSourceNotAllowed", url, err)
+		}
+		if _, err := NewRemote(url, Credentials{}, t.TempDir(), RemoteOptions{AllowFileSources: true}); err != nil {
+			t.Errorf("NewRemote(%q) allowing file sources: %v", url, err)
 		}
 	}
 }

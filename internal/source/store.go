@@ -19,6 +19,10 @@ import (
 // it is open; a store is opened only to fetch and export a new commit.
 const storeCacheSize = 8 * cache.MiByte
 
+// largeObject is the size from which the store streams an object from disk
+// when it is read, rather than decoding it whole in memory.
+const largeObject = 1 << 20
+
 // maxPeel bounds a chain of tags pointing at tags.
 const maxPeel = 8
 
@@ -33,8 +37,9 @@ type store struct {
 // creates its layout on the first write.
 func openStore(dir string) *store {
 	return &store{
-		dir:     dir,
-		storage: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(storeCacheSize)),
+		dir: dir,
+		storage: filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRU(storeCacheSize),
+			filesystem.Options{LargeObjectThreshold: largeObject}),
 	}
 }
 
@@ -109,6 +114,8 @@ func (s *store) fetch(ctx context.Context, r *remote, specs []config.RefSpec, de
 		Auth:     r.auth,
 		Tags:     git.NoTags,
 		Force:    true,
+		// Bounds the SSH handshake, which the context does not.
+		ProxyOptions: r.proxy,
 	})
 	if errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil

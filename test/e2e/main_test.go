@@ -24,6 +24,7 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/server"
+	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/testenv"
 )
 
@@ -99,7 +100,9 @@ func startController(cfg *rest.Config) (func(), error) {
 		return nil, err
 	}
 	refresh := make(chan event.GenericEvent)
-	if err := controller.Setup(mgr, controller.Options{CacheDir: cacheDir, Refresh: refresh}); err != nil {
+	// The test repositories are on the local disk.
+	sources := source.Options{AllowFileSources: true}
+	if err := controller.Setup(mgr, controller.Options{CacheDir: cacheDir, Refresh: refresh, Sources: sources}); err != nil {
 		return nil, err
 	}
 	if err := server.Setup(mgr, server.Options{BindAddress: webhookAddr, Secret: webhookSecret, Refresh: refresh}); err != nil {

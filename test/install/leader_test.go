@@ -107,7 +107,7 @@ func startProcess(t *testing.T, bin, name string, flags ...string) *replica {
 	}
 	args := append([]string{"--kubeconfig=" + testenv.Cluster(t).Kubeconfig, "controller",
 		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--webhook-bind-address=0",
-		"--cache-dir=" + filepath.Join(dir, "cache")}, flags...)
+		"--allow-file-sources", "--cache-dir=" + filepath.Join(dir, "cache")}, flags...)
 	r.cmd = exec.Command(bin, args...)
 	r.cmd.Stdout, r.cmd.Stderr = log, log
 	if err := r.cmd.Start(); err != nil {

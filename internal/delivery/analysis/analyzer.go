@@ -41,8 +41,9 @@ type options struct {
 }
 
 // WithHTTPClient sets the HTTP client of Prometheus and web metrics (for
-// proxies or custom CAs); the default is a client with Go's defaults.
-// Each measurement is bounded by its metric's timeout either way.
+// proxies or custom CAs); the default is a client with Go's defaults and a
+// timeout of two minutes. Each measurement is bounded by its metric's
+// timeout either way, and by two minutes at most.
 func WithHTTPClient(c *http.Client) Option {
 	return func(o *options) { o.httpClient = c }
 }
@@ -58,7 +59,7 @@ func WithJobPollInterval(d time.Duration) Option {
 // headers that name one; give a client that does not cache Secrets (see
 // client.CacheOptions.DisableFor) unless watching all of them is intended.
 func NewAnalyzer(c client.Client, opts ...Option) *Analyzer {
-	o := options{httpClient: &http.Client{}, jobPoll: 5 * time.Second}
+	o := options{httpClient: &http.Client{Timeout: maxMeasureTimeout}, jobPoll: 5 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}

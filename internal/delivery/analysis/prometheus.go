@@ -54,10 +54,11 @@ func (p *prometheusProvider) measure(ctx context.Context, req request) (observat
 	if err != nil {
 		return observation{}, err
 	}
-	timeout := defaultPrometheusTimeout
-	if pm.Timeout != nil && pm.Timeout.Duration > 0 {
-		timeout = pm.Timeout.Duration
+	var set time.Duration
+	if pm.Timeout != nil {
+		set = pm.Timeout.Duration
 	}
+	timeout := measureTimeout(set, defaultPrometheusTimeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	value, _, err := a.Query(ctx, pm.Query, req.now, promv1.WithTimeout(timeout))

@@ -7,6 +7,23 @@ import (
 	"weir.dev/weir/api/v1alpha1"
 )
 
+// maxMeasureTimeout bounds the timeout a metric may set on one request to
+// Prometheus or a web endpoint: a longer wait would hold the Rollout's
+// reconcile, and a worker, on a server that never answers.
+const maxMeasureTimeout = 2 * time.Minute
+
+// measureTimeout is the timeout a metric sets, def when it sets none, and
+// maxMeasureTimeout at most.
+func measureTimeout(set, def time.Duration) time.Duration {
+	switch {
+	case set <= 0:
+		return def
+	case set > maxMeasureTimeout:
+		return maxMeasureTimeout
+	}
+	return set
+}
+
 // provider takes measurements of one kind of metric. Each lives in its own
 // file: prometheus.go, web.go, job.go.
 type provider interface {

@@ -76,10 +76,7 @@ func (w *webProvider) fetch(ctx context.Context, method, url, body string, heade
 	if method == "" {
 		method = http.MethodGet
 	}
-	if timeout <= 0 {
-		timeout = defaultWebTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, measureTimeout(timeout, defaultWebTimeout))
 	defer cancel()
 	var reader io.Reader
 	if body != "" {
