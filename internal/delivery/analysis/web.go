@@ -118,6 +118,10 @@ func selectJSON(doc any, path string) (any, error) {
 	if path == "" {
 		return doc, nil
 	}
+	if doc == nil {
+		// client-go's JSONPath panics on a null document.
+		return nil, fmt.Errorf("jsonPath %q selects nothing in a null response", path)
+	}
 	expr := path
 	if !strings.Contains(expr, "{") {
 		expr = "{" + expr + "}"
