@@ -32,7 +32,7 @@ func FuzzRemoteURL(f *testing.F) {
 	}
 	tmp := f.TempDir()
 	f.Fuzz(func(t *testing.T, raw string) {
-		r, _ := newRemote(raw, Credentials{}, tmp)
+		r, _ := newRemote(raw, Credentials{}, tmp, RemoteOptions{AllowFileSources: true})
 		_ = cacheKey(raw)
 		dialed, err := transport.NewEndpoint(raw)
 		if err != nil || (dialed.User == "" && dialed.Password == "") {
