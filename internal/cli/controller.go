@@ -19,6 +19,7 @@ import (
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/server"
 	"weir.dev/weir/internal/source"
+	"weir.dev/weir/internal/source/helmrepo"
 )
 
 // Leader election: the generated Role grants the Lease in weir-system, where
@@ -41,6 +42,7 @@ type controllerFlags struct {
 	webhookAddr            string
 	webhookSecret          string
 	sources                source.Options
+	charts                 helmrepo.Options
 }
 
 func newControllerCommand(cluster *clusterFlags) *cobra.Command {
@@ -65,6 +67,8 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.StringVar(&f.webhookAddr, "webhook-bind-address", ":9292", "address of the push webhook receiver (/hooks/github, /hooks/gitlab, /hooks/gitea, /hooks/generic); 0 disables it")
 	flags.StringVar(&f.webhookSecret, "webhook-secret", "", "namespace/name of the Secret whose \"token\" key webhooks must be signed with; without it the receiver is off")
 	addSourceFlags(flags, &f.sources)
+	f.charts.MaxCacheBytes = helmrepo.DefaultMaxCacheBytes
+	flags.Var(byteSize{&f.charts.MaxCacheBytes}, "max-chart-cache-bytes", "size the cache of Helm charts from chart repositories is kept under, by removing the least recently used (a Kubernetes quantity)")
 	return cmd
 }
 
@@ -128,7 +132,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	if err != nil {
 		return err
 	}
-	opts := controller.Options{CacheDir: f.cacheDir, Concurrency: f.concurrency, Sources: f.sources}
+	opts := controller.Options{CacheDir: f.cacheDir, Concurrency: f.concurrency, Sources: f.sources, Charts: f.charts}
 	if err := setupWebhook(mgr, f, &opts); err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func newDiffCommand(cluster *clusterFlags) *cobra.Command {
 				// The user's own disk: file:// sources read nothing
 				// the user could not read anyway.
 				Fetcher:   source.NewFetcher(userCacheDir("sources"), source.Options{AllowFileSources: true}),
-				Charts:    helmrepo.NewPuller(userCacheDir("charts")),
+				Charts:    helmrepo.NewPuller(userCacheDir("charts"), helmrepo.Options{}),
 				Discovery: dc,
 			}
 			state, err := loader.Load(cmd.Context(), app)

@@ -35,6 +35,9 @@ type Options struct {
 	// disk (file://); the zero value takes the source package's defaults
 	// and refuses them. Reverts in Git reach repositories alike.
 	Sources source.Options
+	// Charts bound the cache of Helm charts pulled from chart
+	// repositories, and each request to them.
+	Charts helmrepo.Options
 	// Refresh carries Applications to reconcile at once (see
 	// ApplicationReconciler.Refresh); nil when nothing sends any.
 	Refresh <-chan event.GenericEvent
@@ -132,7 +135,7 @@ func newLoader(mgr ctrl.Manager, opts Options, rec *metrics.Recorder) (*desired.
 		// what it manages.
 		Reader:    mgr.GetAPIReader(),
 		Fetcher:   source.NewFetcher(opts.CacheDir, opts.Sources),
-		Charts:    helmrepo.NewPuller(filepath.Join(opts.CacheDir, "charts")),
+		Charts:    helmrepo.NewPuller(filepath.Join(opts.CacheDir, "charts"), opts.Charts),
 		Discovery: dc,
 		Metrics:   rec,
 	}, nil

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -47,31 +48,53 @@ type Chart struct {
 	Name, Version string
 }
 
-// defaultTimeout bounds each request to a repository.
-const defaultTimeout = time.Minute
+// DefaultTimeout bounds each request to a repository unless Options say
+// otherwise.
+const DefaultTimeout = time.Minute
+
+// Options configure a Puller; the zero value takes the defaults.
+type Options struct {
+	// MaxCacheBytes is the size the cache of archives is kept under, by
+	// removing the least recently used; zero means DefaultMaxCacheBytes.
+	MaxCacheBytes int64
+	// Timeout bounds each request to a repository or registry; zero
+	// means DefaultTimeout.
+	Timeout time.Duration
+}
 
 // Puller pulls charts into a cache directory. It is safe for concurrent
 // use.
 type Puller struct {
-	dir     string
-	timeout time.Duration
+	dir           string
+	timeout       time.Duration
+	maxCacheBytes int64
 	// transport is shared by every pull, whatever its credentials, so
 	// that connections are reused rather than left open per pull.
 	transport *http.Transport
+	// evicting is held by the pass that keeps the cache under its limit.
+	evicting sync.Mutex
 }
 
 // NewPuller returns a Puller that keeps charts under cacheDir, which it
 // creates if need be.
-func NewPuller(cacheDir string) *Puller {
+func NewPuller(cacheDir string, opts Options) *Puller {
+	if opts.MaxCacheBytes <= 0 {
+		opts.MaxCacheBytes = DefaultMaxCacheBytes
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
 	return &Puller{
-		dir:       cacheDir,
-		timeout:   defaultTimeout,
-		transport: http.DefaultTransport.(*http.Transport).Clone(),
+		dir:           cacheDir,
+		timeout:       opts.Timeout,
+		maxCacheBytes: opts.MaxCacheBytes,
+		transport:     http.DefaultTransport.(*http.Transport).Clone(),
 	}
 }
 
 // Pull returns the chart ref names, from the cache when its version is
-// there, otherwise downloaded from the repository. Either way the version is
+// there, otherwise downloaded from the repository; the archive stays cached
+// for ten minutes at least. Either way the version is
 // first resolved by the repository with creds; for a range, the highest
 // version in it is pulled. Each request is bounded by a timeout rather than
 // by ctx, which Helm's clients do not take.
@@ -121,7 +144,7 @@ func (p *Puller) pull(repo repository, ref Ref) (Chart, error) {
 		return Chart{}, err
 	}
 	c := Chart{Path: p.archivePath(ref, version), Name: ref.Name, Version: version}
-	if _, err := os.Stat(c.Path); err == nil {
+	if err := touch(c.Path); err == nil {
 		return c, nil
 	}
 	data, err := repo.download(ref.Name, version)
@@ -131,6 +154,7 @@ func (p *Puller) pull(repo repository, ref Ref) (Chart, error) {
 	if err := writeAtomic(c.Path, data); err != nil {
 		return Chart{}, fmt.Errorf("cache: %w", err)
 	}
+	p.evict()
 	return c, nil
 }
 

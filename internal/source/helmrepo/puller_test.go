@@ -60,7 +60,7 @@ func testPull(t *testing.T, repo repoUnderTest) {
 		{name: "wrong password", chart: "hello", version: "1.0.0", creds: Credentials{Username: "reader", Password: "wrong-password"}, wantErr: "401"},
 		{name: "anonymous", chart: "hello", version: "1.0.0", wantErr: "chart hello@1.0.0 from " + repo.url + ": "},
 	}
-	p := NewPuller(t.TempDir())
+	p := NewPuller(t.TempDir(), Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ref := Ref{Repository: repo.url, Name: tt.chart, Version: tt.version, PlainHTTP: repo.plainHTTP}
@@ -96,7 +96,7 @@ func testPull(t *testing.T, repo repoUnderTest) {
 func TestPullCached(t *testing.T) {
 	r := testenv.NewChartRepo(t, "", "", false)
 	r.Add(t, chartDir, "0.1.0")
-	p := NewPuller(t.TempDir())
+	p := NewPuller(t.TempDir(), Options{})
 	pull := func(version, want string) {
 		t.Helper()
 		c, err := p.Pull(t.Context(), Ref{Repository: r.URL(), Name: "hello", Version: version}, Credentials{})
@@ -147,7 +147,7 @@ entries:
 		}
 	}))
 	defer srv.Close()
-	_, err = NewPuller(t.TempDir()).Pull(t.Context(), Ref{Repository: srv.URL, Name: "hello", Version: "0.1.0"}, Credentials{})
+	_, err = NewPuller(t.TempDir(), Options{}).Pull(t.Context(), Ref{Repository: srv.URL, Name: "hello", Version: "0.1.0"}, Credentials{})
 	if err == nil || !strings.Contains(err.Error(), "the index says sha256:0000") {
 		t.Fatalf("got %v, want a digest mismatch", err)
 	}
