@@ -39,6 +39,22 @@ const (
 	// value is the time of the request. Unlike RequestedSyncAnnotation it
 	// forces no sync: one follows only if Git moved on.
 	RefreshRequestedAnnotation = "weir.dev/refresh-requested"
+	// PruneCRDWithInstancesAnnotation set to "true" on a
+	// CustomResourceDefinition lets prune delete it while custom resources
+	// of its kind exist, and so delete them all, cluster-wide.
+	PruneCRDWithInstancesAnnotation = "weir.dev/prune-crd-with-instances"
+)
+
+// Annotations weir sets on every object an Application applies.
+const (
+	// OwnerAnnotation names the Application that applied the object, as
+	// "namespace/name". Only that Application applies or prunes it.
+	OwnerAnnotation = "weir.dev/owner"
+	// OwnerUIDAnnotation is the UID of that Application. An object whose
+	// owner is gone (no Application of that name, or one with another UID)
+	// is free for another Application to claim; an Application recreated
+	// under the same name adopts it.
+	OwnerUIDAnnotation = "weir.dev/owner-uid"
 )
 
 // ApplicationSpec says where desired state comes from, how it is rendered,

@@ -15,8 +15,9 @@ var getOptions = metav1.GetOptions{}
 
 // Apply server-side-applies one stage as the field manager, taking over
 // fields other managers own, and reports per object whether it was Created,
-// Configured or Unchanged. All objects are attempted; the error names each
-// that failed. When the stage holds CustomResourceDefinitions, Apply returns
+// Configured or Unchanged. An object another Application owns is refused
+// with an *OwnershipError (see Validate). All objects are attempted; the
+// error names each that failed. When the stage holds CustomResourceDefinitions, Apply returns
 // once they are Established and the Manager's RESTMapper serves their kinds,
 // so the next stage can use them.
 func (m *Manager) Apply(ctx context.Context, stage []*unstructured.Unstructured) (ChangeSet, error) {
@@ -55,6 +56,13 @@ func (m *Manager) applyOne(ctx context.Context, obj *unstructured.Unstructured) 
 	before, err := get(ctx, res, obj.GetName())
 	if err != nil {
 		return Change{}, err
+	}
+	if before != nil {
+		// Validate checked the set; another Application may have claimed
+		// the object since.
+		if err := m.checkOwner(ctx, obj, before.GetAnnotations()); err != nil {
+			return Change{}, err
+		}
 	}
 	after, err := res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(false))
 	if err != nil {

@@ -3,13 +3,17 @@ package apply
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"weir.dev/weir/api/v1alpha1"
 )
 
 // crdResource is where CustomResourceDefinitions live.
@@ -145,4 +149,65 @@ func (m *Manager) crdEstablished(ctx context.Context, name string) (bool, error)
 		}
 	}
 	return false, nil
+}
+
+// crdInUse returns why a CustomResourceDefinition must not be pruned:
+// custom resources of its kind exist, in any namespace, that are not being
+// deleted already, and it is not annotated to go with them. It returns ""
+// when none exist.
+func (m *Manager) crdInUse(ctx context.Context, live *unstructured.Unstructured) (string, error) {
+	if live.GetAnnotations()[v1alpha1.PruneCRDWithInstancesAnnotation] == "true" {
+		return "", nil
+	}
+	crd, err := decodeCRD(live)
+	if err != nil {
+		return "", err
+	}
+	gvr, ok := servedResource(crd)
+	if !ok {
+		return "", nil // nothing can be read or written through it
+	}
+	examples, err := m.someInstances(ctx, gvr, maxInstanceExamples)
+	if err != nil || len(examples) == 0 {
+		return "", err
+	}
+	return fmt.Sprintf("custom resources of its kind %s still exist, such as %s; deleting it would delete every one of them, in every namespace (annotate it %s: \"true\" to allow it)",
+		crd.Spec.Names.Kind, strings.Join(examples, ", "), v1alpha1.PruneCRDWithInstancesAnnotation), nil
+}
+
+// maxInstanceExamples is how many custom resources crdInUse names.
+const maxInstanceExamples = 3
+
+// servedResource returns the resource of a version that crd serves.
+func servedResource(crd *apiextensionsv1.CustomResourceDefinition) (schema.GroupVersionResource, bool) {
+	for _, v := range crd.Spec.Versions {
+		if v.Served {
+			return schema.GroupVersionResource{Group: crd.Spec.Group, Version: v.Name, Resource: crd.Spec.Names.Plural}, true
+		}
+	}
+	return schema.GroupVersionResource{}, false
+}
+
+// someInstances names up to n objects of gvr, in every namespace, that
+// are not being deleted.
+func (m *Manager) someInstances(ctx context.Context, gvr schema.GroupVersionResource, n int) ([]string, error) {
+	var names []string
+	opts := metav1.ListOptions{Limit: 500}
+	for {
+		list, err := m.metadata.Resource(gvr).List(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
+		}
+		for _, item := range list.Items {
+			if item.DeletionTimestamp == nil {
+				names = append(names, strings.TrimPrefix(item.Namespace+"/"+item.Name, "/"))
+			}
+			if len(names) == n {
+				return names, nil
+			}
+		}
+		if opts.Continue = list.Continue; opts.Continue == "" {
+			return names, nil
+		}
+	}
 }

@@ -4,6 +4,7 @@
 //
 // A sync uses a Manager in this order:
 //
+//	apply.SetOwner(objs, owner)       // the Application the set is for
 //	m.Normalize(ctx, objs)            // namespaces filled in or cleared
 //	m.Validate(ctx, objs)             // the whole set, before anything is applied
 //	stages, _ := apply.Stages(objs)   // CRDs and Namespaces, then sync waves
@@ -11,7 +12,7 @@
 //		changes, err := m.Apply(ctx, stage)
 //		// wait for health between waves (package health)
 //	}
-//	m.Prune(ctx, inventory, objs)     // what left Git, with guards
+//	m.Prune(ctx, owner, inventory, objs) // what left Git, with guards
 //
 // Validate is what keeps a set from being half-applied: every object whose
 // kind the cluster serves is dry-run on the server, and every custom
@@ -22,7 +23,10 @@
 // Every object is applied as one field manager ("weir") with the label
 // weir.dev/managed-by, forcing ownership of conflicting fields. Prune relies
 // on that field manager: it deletes only objects weir still manages, so an
-// object someone else has taken over survives leaving Git.
+// object someone else has taken over survives leaving Git. Each object
+// also names the Application it belongs to (SetOwner): an object another
+// Application owns fails Validate and Apply with an *OwnershipError, and
+// Prune leaves it alone.
 //
 // Diff shows, per object, what Apply would change, with Secret values masked.
 package apply

@@ -65,6 +65,7 @@ func (m *Manager) driftOne(ctx context.Context, obj *unstructured.Unstructured) 
 	if paths, err = withoutOwnUpdates(live, paths, m.opts.FieldManager); err != nil {
 		return d, err
 	}
+	paths = slices.DeleteFunc(paths, isOwnerField)
 	if len(paths) == 0 {
 		return d, nil
 	}
@@ -91,6 +92,18 @@ func secretDrift(desired, live *unstructured.Unstructured) []fieldpath.Path {
 		}
 	}
 	return paths
+}
+
+// ownerFields are the annotations SetOwner adds. They are not Git's, so
+// they never drift: an object applied before weir recorded owners lacks
+// them until its next sync.
+var ownerFields = []fieldpath.Path{
+	fieldpath.MakePathOrDie("metadata", "annotations", v1alpha1.OwnerAnnotation),
+	fieldpath.MakePathOrDie("metadata", "annotations", v1alpha1.OwnerUIDAnnotation),
+}
+
+func isOwnerField(p fieldpath.Path) bool {
+	return slices.ContainsFunc(ownerFields, p.Equals)
 }
 
 // withoutOwnUpdates drops the paths that self last wrote with an update

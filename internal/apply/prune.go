@@ -10,18 +10,27 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 
 	"weir.dev/weir/api/v1alpha1"
 )
 
-// Prune deletes the objects of previous, the inventory of the last sync,
-// that desired no longer holds (an object counts as held whatever version
-// of its kind desired uses). Deletion propagates in the background.
+// Prune deletes the objects of previous, owner's inventory of the last
+// sync, that desired no longer holds (an object counts as held whatever
+// version of its kind desired uses). Deletion propagates in the background.
 //
 // Prune leaves an object alone, as a Skipped change with the reason, when:
 //   - it is annotated "weir.dev/prune: disabled";
 //   - its managedFields no longer name the field manager: someone else has
 //     taken it over, or weir never applied it;
+//   - it belongs to another Application (v1alpha1.OwnerAnnotation), which
+//     has claimed it since. An object without an owner, applied before
+//     weir recorded owners, is owner's since its inventory holds it;
+//   - it is a CustomResourceDefinition of which custom resources exist that
+//     this prune does not delete, unless it is annotated
+//     "weir.dev/prune-crd-with-instances: true": deleting it would delete
+//     them all, in every namespace;
 //   - it is a Namespace that still holds objects this prune does not
 //     delete, because deleting the Namespace would take them with it.
 //     Objects with an owner, and what Kubernetes puts in every namespace
@@ -29,17 +38,20 @@ import (
 //     Events and Endpoints), do not count;
 //   - it is already gone or being deleted.
 //
+// An object left alone loses owner's mark (see SetOwner), since it leaves
+// owner's inventory: another Application may declare it then.
+//
 // Objects are deleted before CustomResourceDefinitions, and those before
 // Namespaces. All candidates are attempted; the error names each failure.
 // Refusing to prune everything after an empty render is the caller's job.
-func (m *Manager) Prune(ctx context.Context, previous []v1alpha1.ObjectRef, desired []*unstructured.Unstructured) (ChangeSet, error) {
+func (m *Manager) Prune(ctx context.Context, owner Owner, previous []v1alpha1.ObjectRef, desired []*unstructured.Unstructured) (ChangeSet, error) {
 	candidates := pruneCandidates(previous, desired)
 	var (
 		changes ChangeSet
 		errs    []*ObjectError
 	)
 	for _, ref := range candidates {
-		change, err := m.pruneOne(ctx, ref)
+		change, err := m.pruneOne(ctx, owner, ref)
 		if err != nil {
 			errs = append(errs, &ObjectError{Object: ref, Err: err})
 			continue
@@ -82,7 +94,7 @@ func pruneRank(ref v1alpha1.ObjectRef) int {
 	}
 }
 
-func (m *Manager) pruneOne(ctx context.Context, ref v1alpha1.ObjectRef) (Change, error) {
+func (m *Manager) pruneOne(ctx context.Context, owner Owner, ref v1alpha1.ObjectRef) (Change, error) {
 	skip := func(reason string) (Change, error) {
 		return Change{Object: ref, Action: Skipped, Reason: reason}, nil
 	}
@@ -102,7 +114,10 @@ func (m *Manager) pruneOne(ctx context.Context, ref v1alpha1.ObjectRef) (Change,
 	if live == nil {
 		return skip("already gone")
 	}
-	reason, err := m.keepReason(ctx, live)
+	reason, err := m.keepReason(ctx, owner, live)
+	if err == nil && reason != "" {
+		err = m.release(ctx, res, live, owner)
+	}
 	if err != nil || reason != "" {
 		return Change{Object: ref, Action: Skipped, Reason: reason}, err
 	}
@@ -121,17 +136,37 @@ func (m *Manager) pruneOne(ctx context.Context, ref v1alpha1.ObjectRef) (Change,
 	return Change{Object: ref, Action: Deleted}, nil
 }
 
+// release removes owner's mark (SetOwner) from an object that leaves its
+// inventory but stays in the cluster, so that another Application may
+// declare it; it leaves another Application's mark alone.
+func (m *Manager) release(ctx context.Context, res dynamic.ResourceInterface, live *unstructured.Unstructured, owner Owner) error {
+	if live.GetAnnotations()[v1alpha1.OwnerAnnotation] != owner.String() || live.GetDeletionTimestamp() != nil {
+		return nil
+	}
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:null,%q:null}}}`, v1alpha1.OwnerAnnotation, v1alpha1.OwnerUIDAnnotation)
+	_, err := res.Patch(ctx, live.GetName(), types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: m.opts.FieldManager})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("give up ownership: %w", err)
+	}
+	return nil
+}
+
 // keepReason says why live must not be pruned, or "" when it may be.
-func (m *Manager) keepReason(ctx context.Context, live *unstructured.Unstructured) (string, error) {
+func (m *Manager) keepReason(ctx context.Context, owner Owner, live *unstructured.Unstructured) (string, error) {
+	other := ownedElsewhere(live.GetAnnotations(), owner.String())
 	switch {
 	case live.GetAnnotations()[v1alpha1.PruneAnnotation] == "disabled":
 		return "prune disabled by annotation " + v1alpha1.PruneAnnotation, nil
 	case !managedBy(live, m.opts.FieldManager):
 		return fmt.Sprintf("not managed by %q: its managedFields have no entry for it", m.opts.FieldManager), nil
+	case other != "":
+		return "owned by Application " + other, nil
 	case live.GetDeletionTimestamp() != nil:
 		return "already being deleted", nil
 	case isNamespace(live):
 		return m.namespaceInUse(ctx, live.GetName())
+	case isCRD(live):
+		return m.crdInUse(ctx, live)
 	default:
 		return "", nil
 	}

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -49,7 +50,7 @@ func TestPruneDeletesOnlyInventoryObjectsThatLeftGit(t *testing.T) {
 	previous := append(refs(applied), configMapRef(ns, "foreign"), gone)
 	desired := applied[:1]
 
-	changes, err := m.Prune(ctx, previous, desired)
+	changes, err := m.Prune(ctx, appIn(ns), previous, desired)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ data: {owner: helm}
 		t.Fatal("weir still manages the ConfigMap after helm took it over")
 	}
 
-	changes, err := m.Prune(ctx, refs(applied), nil)
+	changes, err := m.Prune(ctx, appIn(ns), refs(applied), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ spec:
 		t.Fatal(err)
 	}
 
-	changes, err := m.Prune(ctx, refs(applied), nil)
+	changes, err := m.Prune(ctx, appIn(ns), refs(applied), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ spec:
 	if err := testenv.Client(t).Delete(ctx, precious); err != nil {
 		t.Fatal(err)
 	}
-	changes, err = m.Prune(ctx, refs(applied[:1]), nil)
+	changes, err = m.Prune(ctx, appIn(ns), refs(applied[:1]), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,4 +185,46 @@ spec:
 
 func configMapRef(ns, name string) v1alpha1.ObjectRef {
 	return v1alpha1.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: name}
+}
+
+func TestPruneKeepsACRDWhileCustomResourcesOfItsKindExist(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := ctxFor(t)
+	m := newManager(t)
+	crdName := "widgets." + ns + ".example.com"
+	t.Cleanup(func() { deleteCRD(t, crdName) })
+	applied := parse(t, ns, widgetCRD+"---"+widgets)
+	applyAll(t, ctx, m, ns, applied)
+	// Someone else's Widget, in another namespace: not in the inventory.
+	other := parse(t, ns, widgets)[0]
+	other.SetNamespace("default")
+	other.SetName("theirs-" + ns)
+	applyAll(t, ctx, newManager(t), "default", []*unstructured.Unstructured{other})
+
+	// The CRD and the Application's own Widget leave Git.
+	changes, err := m.Prune(ctx, appIn(ns), refs(applied), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	assertActions(t, changes, map[string]Action{"Widget/good": Deleted, "CustomResourceDefinition/" + crdName: Skipped})
+	reason := changes[1].Reason
+	for _, want := range []string{"default/theirs-" + ns, "every namespace", v1alpha1.PruneCRDWithInstancesAnnotation} {
+		if !strings.Contains(reason, want) {
+			t.Errorf("CRD skipped because %q, want it to say %q", reason, want)
+		}
+	}
+	if live(t, ctx, m, Ref(other)) == nil {
+		t.Fatal("the other Widget is gone")
+	}
+
+	// Annotated, the CRD goes, and its custom resources with it.
+	crd := parse(t, ns, widgetCRD)
+	crd[0].SetAnnotations(map[string]string{v1alpha1.PruneCRDWithInstancesAnnotation: "true"})
+	applyAll(t, ctx, m, ns, crd)
+	changes, err = m.Prune(ctx, appIn(ns), refs(crd), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertActions(t, changes, map[string]Action{"CustomResourceDefinition/" + crdName: Deleted})
 }

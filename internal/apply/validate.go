@@ -26,8 +26,15 @@ import (
 //   - An object in a Namespace that the set creates is dry-run as a create
 //     in Options.DryRunNamespace, since its own namespace does not exist yet.
 //
+// Before all that, an object that exists and belongs to another
+// Application than the one the set is marked for (SetOwner) fails the set
+// with an *OwnershipError; nothing else is checked then.
+//
 // Objects must have been normalized.
 func (m *Manager) Validate(ctx context.Context, objs []*unstructured.Unstructured) error {
+	if errs := m.checkOwners(ctx, objs); len(errs) > 0 {
+		return setError("validate", len(objs), errs)
+	}
 	v, errs := m.newValidation(ctx, objs)
 	failures := make([]error, len(objs))
 	m.each(len(objs), func(i int) {

@@ -52,6 +52,7 @@ func newDiffCommand(cluster *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			apply.SetOwner(state.Objects, apply.OwnerOf(app)) // as the controller applies them
 			if err := m.Normalize(cmd.Context(), state.Objects, state.Namespace); err != nil {
 				return err
 			}

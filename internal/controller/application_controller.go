@@ -42,7 +42,7 @@ type Applier interface {
 	Normalize(ctx context.Context, objs []*unstructured.Unstructured, defaultNamespace string) error
 	Validate(ctx context.Context, objs []*unstructured.Unstructured) error
 	Apply(ctx context.Context, stage []*unstructured.Unstructured) (apply.ChangeSet, error)
-	Prune(ctx context.Context, previous []weirv1.ObjectRef, desired []*unstructured.Unstructured) (apply.ChangeSet, error)
+	Prune(ctx context.Context, owner apply.Owner, previous []weirv1.ObjectRef, desired []*unstructured.Unstructured) (apply.ChangeSet, error)
 	Drift(ctx context.Context, objs []*unstructured.Unstructured) ([]apply.ObjectDrift, error)
 }
 
@@ -183,6 +183,7 @@ func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Appli
 		r.recordFailure(app, state, syncTrigger(app, state), time.Now(), err)
 		return err
 	}
+	apply.SetOwner(state.Objects, apply.OwnerOf(app))
 	plan, err := r.hold(ctx, app, state)
 	if err != nil {
 		err = reason(ReasonDeliveryFailed, err)
@@ -310,6 +311,9 @@ func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Applic
 		return nil, stalled(ReasonValidationFailed, err)
 	}
 	if err := r.Applier.Validate(ctx, objs); err != nil {
+		if conflict := (*apply.OwnershipError)(nil); errors.As(err, &conflict) {
+			return nil, stalled(ReasonOwnershipConflict, err)
+		}
 		return nil, stalled(ReasonValidationFailed, err)
 	}
 	stages, err := apply.Stages(objs)
@@ -332,7 +336,7 @@ func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Applic
 	if !app.Spec.Sync.PruneEnabled() {
 		return changes, nil
 	}
-	pruned, err := r.Applier.Prune(ctx, app.Status.Inventory, objs)
+	pruned, err := r.Applier.Prune(ctx, apply.OwnerOf(app), app.Status.Inventory, objs)
 	changes = append(changes, pruned...)
 	if err != nil {
 		app.Status.Inventory = mergeInventory(app.Status.Inventory, changes)

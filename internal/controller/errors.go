@@ -25,6 +25,9 @@ const (
 	// ReasonSourceNotAllowed: the source is a repository on the
 	// controller's disk, which it was not started to allow.
 	ReasonSourceNotAllowed = "SourceNotAllowed"
+	// ReasonOwnershipConflict: an object of the set belongs to another
+	// Application; nothing was applied.
+	ReasonOwnershipConflict = "OwnershipConflict"
 )
 
 // syncError is a failed sync with the reason to report and whether retrying
