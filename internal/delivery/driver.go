@@ -85,6 +85,10 @@ const (
 	ReasonRouterNotReady           = "RouterNotReady"
 	ReasonAnalysisNotReady         = "AnalysisNotReady"
 	ReasonServiceNotFound          = "ServiceNotFound"
+	// ReasonNotApplied: the Rollout names an Application whose inventory
+	// does not hold it, and is refused what needs that Application (a
+	// revert in its repository).
+	ReasonNotApplied = "NotAppliedByApplication"
 )
 
 // stallError is a problem of the Rollout's spec or of the objects it

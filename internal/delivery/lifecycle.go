@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,6 +143,9 @@ func (d *Driver) revertFailed(ro *v1alpha1.Rollout, f *v1alpha1.FailedRevision, 
 		next = fmt.Sprintf("attempt %d of %d, the next in %s", f.RevertAttempts, v1alpha1.MaxRevertAttempts, res.RequeueAfter)
 	}
 	ro.Status.Message = fmt.Sprintf("Revision %s failed (%s); the revert in Git failed (%s): %s", f.Revision, f.Reason, next, err)
+	if errors.Is(err, errNotApplied) {
+		d.setCondition(ro, v1alpha1.ReadyCondition, metav1.ConditionFalse, ReasonNotApplied, ro.Status.Message)
+	}
 	d.event(ro, corev1.EventTypeWarning, ReasonRevertFailed, ro.Status.Message)
 	return res
 }
@@ -205,7 +209,14 @@ func revertMessage(ro *v1alpha1.Rollout, f *v1alpha1.FailedRevision) string {
 		shortCommit(commitOf(f.Revision)), ro.Namespace, ro.Name, ro.Namespace, ro.Spec.TargetRef.Name, f.Revision, f.Reason)
 }
 
-// application reads the Application that applied ro.
+// errNotApplied marks a Rollout that names an Application which did not
+// apply it.
+var errNotApplied = errors.New("not applied by the Application it names")
+
+// application reads the Application that applied ro: the one its
+// annotation names, provided that Application's inventory holds ro. Anyone
+// who may write a Rollout can write the annotation; only the Application
+// that applied a Rollout lends it its repository and credentials.
 func (d *Driver) application(ctx context.Context, ro *v1alpha1.Rollout) (*v1alpha1.Application, error) {
 	key, ok := ApplicationOf(ro)
 	if !ok {
@@ -215,7 +226,17 @@ func (d *Driver) application(ctx context.Context, ro *v1alpha1.Rollout) (*v1alph
 	if err := d.Client.Get(ctx, key, app); err != nil {
 		return nil, fmt.Errorf("read Application %s: %w", key, err)
 	}
+	if !appliedBy(app, ro) {
+		return nil, fmt.Errorf("%w: Rollout %s/%s names Application %s, whose inventory does not hold it; a Rollout acts only for the Application that applied it",
+			errNotApplied, ro.Namespace, ro.Name, key)
+	}
 	return app, nil
+}
+
+// appliedBy reports whether app's inventory holds ro.
+func appliedBy(app *v1alpha1.Application, ro *v1alpha1.Rollout) bool {
+	want := v1alpha1.ObjectRef{Group: v1alpha1.GroupVersion.Group, Kind: "Rollout", Namespace: ro.Namespace, Name: ro.Name}
+	return slices.ContainsFunc(app.Status.Inventory, func(ref v1alpha1.ObjectRef) bool { return ref.Key() == want })
 }
 
 // ApplicationOf names the Application that applied ro.

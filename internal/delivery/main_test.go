@@ -1,0 +1,9 @@
+package delivery
+
+import (
+	"testing"
+
+	"weir.dev/weir/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
