@@ -43,6 +43,7 @@ type controllerFlags struct {
 	webhookSecret          string
 	sources                source.Options
 	charts                 helmrepo.Options
+	analysisAllowedHosts   []string
 }
 
 func newControllerCommand(cluster *clusterFlags) *cobra.Command {
@@ -65,6 +66,7 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.Float32Var(&f.qps, "kube-api-qps", 50, "requests per second to the API server, sustained")
 	flags.IntVar(&f.burst, "kube-api-burst", 300, "requests to the API server in a burst")
 	flags.StringVar(&f.webhookAddr, "webhook-bind-address", ":9292", "address of the push webhook receiver (/hooks/github, /hooks/gitlab, /hooks/gitea, /hooks/generic); 0 disables it")
+	flags.StringSliceVar(&f.analysisAllowedHosts, "analysis-allowed-hosts", nil, "hosts that Prometheus and web analysis metrics may reach, as names, addresses or *.domain (default: any host)")
 	flags.StringVar(&f.webhookSecret, "webhook-secret", "", "namespace/name of the Secret whose \"token\" key webhooks must be signed with; without it the receiver is off")
 	addSourceFlags(flags, &f.sources)
 	f.charts.MaxCacheBytes = helmrepo.DefaultMaxCacheBytes
@@ -133,6 +135,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 		return err
 	}
 	opts := controller.Options{CacheDir: f.cacheDir, Concurrency: f.concurrency, Sources: f.sources, Charts: f.charts}
+	opts.AnalysisAllowedHosts = f.analysisAllowedHosts
 	if err := setupWebhook(mgr, f, &opts); err != nil {
 		return err
 	}

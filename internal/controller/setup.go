@@ -41,6 +41,9 @@ type Options struct {
 	// Refresh carries Applications to reconcile at once (see
 	// ApplicationReconciler.Refresh); nil when nothing sends any.
 	Refresh <-chan event.GenericEvent
+	// AnalysisAllowedHosts are the hosts analysis metrics may reach
+	// (analysis.WithAllowedHosts); none allows every host.
+	AnalysisAllowedHosts []string
 }
 
 // Setup builds the stages and registers weir's reconcilers with mgr.
@@ -95,7 +98,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Reader: mgr.GetAPIReader(),
 		Driver: &delivery.Driver{
 			Client:   direct,
-			Analyzer: analysis.NewAnalyzer(direct),
+			Analyzer: analysis.NewAnalyzer(direct, analysis.WithAllowedHosts(opts.AnalysisAllowedHosts...)),
 			Reverter: gitwrite.NewReverter(filepath.Join(opts.CacheDir, "revert"), source.RemoteOptions{
 				Timeout:          opts.Sources.Timeout,
 				AllowFileSources: opts.Sources.AllowFileSources,

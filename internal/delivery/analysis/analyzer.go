@@ -36,8 +36,9 @@ type Analyzer struct {
 type Option func(*options)
 
 type options struct {
-	httpClient *http.Client
-	jobPoll    time.Duration
+	httpClient   *http.Client
+	allowedHosts []string
+	jobPoll      time.Duration
 }
 
 // WithHTTPClient sets the HTTP client of Prometheus and web metrics (for
@@ -63,6 +64,7 @@ func NewAnalyzer(c client.Client, opts ...Option) *Analyzer {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	o.httpClient = guardHosts(o.httpClient, o.allowedHosts)
 	p, err := newPrograms()
 	if err != nil {
 		panic(err) // the environments are fixed: this is a bug, not an input

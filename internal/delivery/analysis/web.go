@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -99,23 +98,32 @@ func (w *webProvider) fetch(ctx context.Context, method, url, body string, heade
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read the response: %w", method, url, err)
 	}
+	// The response is never quoted: the endpoint may be anything the
+	// controller can reach, and what it says goes no further than the
+	// value jsonPath selects.
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, truncate(string(bytes.TrimSpace(data)), 200))
+		return nil, fmt.Errorf("%s %s: %s", method, url, resp.Status)
 	}
 	if len(data) > maxWebBody {
 		return nil, fmt.Errorf("%s %s: the response is larger than %d bytes", method, url, maxWebBody)
 	}
 	var doc any
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s %s: the response is not JSON: %w", method, url, err)
+		return nil, fmt.Errorf("%s %s: the response is not JSON", method, url)
 	}
 	return doc, nil
 }
 
 // selectJSON applies a JSONPath ("{.data.ok}" or ".data.ok") to a document;
-// one match is the result, several are a list.
+// one match is the result, several are a list. Without a path, the
+// document is the result if it is a single value, not an object or list.
+// Errors never quote the document.
 func selectJSON(doc any, path string) (any, error) {
 	if path == "" {
+		switch doc.(type) {
+		case map[string]any, []any:
+			return nil, errors.New("the response is a JSON object or list: set jsonPath to the value to judge")
+		}
 		return doc, nil
 	}
 	if doc == nil {
@@ -132,7 +140,9 @@ func selectJSON(doc any, path string) (any, error) {
 	}
 	found, err := jp.FindResults(doc)
 	if err != nil {
-		return nil, fmt.Errorf("jsonPath %q: %w", path, err)
+		// Some of jsonpath's errors print the part of the document
+		// they stopped at.
+		return nil, fmt.Errorf("jsonPath %q selects nothing in the response", path)
 	}
 	var values []any
 	for _, set := range found {
