@@ -17,8 +17,8 @@ const DefaultMaxCacheBytes int64 = 256 << 20
 // whatever the cache's size: its caller may still be reading it.
 const recentUse = 10 * time.Minute
 
-// archive is a cached chart archive, as eviction sees it.
-type archive struct {
+// cachedChart is a cached chart archive, as eviction sees it.
+type cachedChart struct {
 	path    string
 	size    int64
 	lastUse time.Time
@@ -48,15 +48,15 @@ func (p *Puller) evict() {
 }
 
 // archives lists the cached archives and their total size.
-func (p *Puller) archives() ([]archive, int64) {
-	var archives []archive
+func (p *Puller) archives() ([]cachedChart, int64) {
+	var archives []cachedChart
 	var total int64
 	_ = filepath.WalkDir(p.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".tgz") {
 			return nil
 		}
 		if fi, err := d.Info(); err == nil {
-			archives = append(archives, archive{path: path, size: fi.Size(), lastUse: fi.ModTime()})
+			archives = append(archives, cachedChart{path: path, size: fi.Size(), lastUse: fi.ModTime()})
 			total += fi.Size()
 		}
 		return nil
