@@ -70,3 +70,32 @@ spec:
 	}
 	return strings.Join(docs, "---\n")
 }
+
+// BenchmarkValidate50 plans an unchanged set of 50 objects that an
+// Application owns: the ownership check reads each object's metadata
+// before the dry-runs.
+func BenchmarkValidate50(b *testing.B) {
+	ns := testenv.Namespace(b)
+	ctx := ctxFor(b)
+	cfg := testenv.Config(b)
+	cfg.QPS = -1
+	m, err := NewManager(cfg, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	objs := parse(b, ns, set50())
+	SetOwner(objs, Owner{Namespace: ns, Name: "bench", UID: "bench-uid"})
+	if err := m.Normalize(ctx, objs, ns); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := m.Apply(ctx, objs); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := m.Validate(ctx, objs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(objs)), "µs/object")
+}
