@@ -15,9 +15,15 @@
 // temporary directory that is renamed into place, so readers never see half
 // a tree. Work on one URL is serialized; different URLs proceed in parallel.
 //
-// Repositories are reached in-process with go-git over file://, plain local
-// paths, HTTP(S) with basic auth or a token, and SSH with a private key whose
-// server must be listed in the known_hosts given with it. Errors name the
-// URL, with any userinfo redacted, and the ref, and never contain a password,
-// token or key.
+// Nothing a repository holds can exhaust the process: a fetched pack is
+// checked object by object before it is unpacked, a checkout is bounded in
+// bytes and files (Limits), files are streamed to disk, every Fetch has a
+// deadline (an SSH handshake included), and the cache is kept under a size
+// by evicting the least recently used repositories.
+//
+// Repositories are reached in-process with go-git over HTTP(S) with basic
+// auth or a token, SSH with a private key whose server must be listed in the
+// known_hosts given with it, and, when Options allow it, file:// and plain
+// local paths. Errors name the URL, with any userinfo redacted, and the ref,
+// and never contain a password, token or key.
 package source

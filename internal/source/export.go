@@ -62,6 +62,12 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// maxObject bounds each object a fetch brings in: a file the checkout could
+// hold, or a directory listing it could hold.
+func (l Limits) maxObject() int64 {
+	return max(l.MaxBytes, int64(l.MaxFiles)*maxEntryBytes)
+}
+
 // ErrCheckoutTooLarge is the cause of a Fetch refused because the commit
 // holds more than its Limits allow.
 var ErrCheckoutTooLarge = errors.New("checkout too large")

@@ -252,6 +252,7 @@ func (rc *repoCache) checkout(ctx context.Context, r *remote, t target, limits L
 		return Artifact{}, fmt.Errorf("create repository cache: %w", err)
 	}
 	s := openStore(filepath.Join(rc.dir, storeDirName))
+	s.maxObject = limits.maxObject()
 	defer s.close()
 	a, err := rc.tryCheckout(ctx, r, s, t, limits)
 	if err != nil && isStoreError(err) {

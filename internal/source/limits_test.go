@@ -37,6 +37,8 @@ func newBombRepo(t testing.TB, size int64) *testenv.GitRepo {
 func TestFetchRefusesCheckoutOverItsLimits(t *testing.T) {
 	t.Parallel()
 	bomb := newBombRepo(t, 64<<20)
+	twoHalves := testenv.NewGitRepo(t)
+	commitFiles(twoHalves, "two files", map[string]string{"a.txt": randomText(600 << 10), "b.txt": randomText(600 << 10)[1:]})
 	many := testenv.NewGitRepo(t)
 	commitFiles(many, "many files", manifests(30, 1))
 	flat := testenv.NewGitRepo(t)
@@ -50,8 +52,10 @@ func TestFetchRefusesCheckoutOverItsLimits(t *testing.T) {
 		limits Limits
 		want   string
 	}{
-		{"a file over the byte limit", bomb.URL(), Limits{MaxBytes: 1 << 20, MaxFiles: 100},
-			"data/bomb.bin (64MiB) brings the checkout over its limit of 1MiB"},
+		{"a file over the byte limit, refused as it is fetched", bomb.URL(), Limits{MaxBytes: 1 << 20, MaxFiles: 100},
+			"blob " + bomb.Git("rev-parse", "HEAD:data/bomb.bin") + " of 64MiB is over the limit of 1MiB for a checkout"},
+		{"files over the byte limit together", twoHalves.URL(), Limits{MaxBytes: 1 << 20, MaxFiles: 100},
+			"b.txt (614399 bytes) brings the checkout over its limit of 1MiB"},
 		{"more files than allowed", many.URL(), Limits{MaxBytes: 1 << 20, MaxFiles: 20},
 			"more than 20 files, directories and links (at apps/app2/deploy27.yaml)"},
 		{"a listing too long for the file limit", flat.URL(), Limits{MaxBytes: 1 << 20, MaxFiles: 2},
@@ -110,6 +114,20 @@ func BenchmarkExportBomb(b *testing.B) {
 		})
 		if _, err := f.Fetch(ctx, repo.URL(), v1alpha1.GitRef{}, Credentials{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFetchBombRefused fetches the same commit at the default limits:
+// B/op is what refusing it costs.
+func BenchmarkFetchBombRefused(b *testing.B) {
+	repo := newBombRepo(b, 256<<20)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		f := NewFetcher(filepath.Join(b.TempDir(), fmt.Sprint(i)), fileSources)
+		if _, err := f.Fetch(ctx, repo.URL(), v1alpha1.GitRef{}, Credentials{}); !errors.Is(err, ErrCheckoutTooLarge) {
+			b.Fatalf("error = %v, want ErrCheckoutTooLarge", err)
 		}
 	}
 }

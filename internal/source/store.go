@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
@@ -12,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -31,6 +33,9 @@ const maxPeel = 8
 type store struct {
 	dir     string
 	storage *filesystem.Storage
+	// maxObject bounds each object a fetch brings in; zero leaves them
+	// unbounded.
+	maxObject int64
 }
 
 // openStore opens the store in dir, which need not exist yet: go-git
@@ -54,7 +59,7 @@ func (s *store) reset() error {
 	if err := os.RemoveAll(s.dir); err != nil {
 		return fmt.Errorf("remove object store: %w", err)
 	}
-	*s = *openStore(s.dir)
+	*s = store{dir: s.dir, storage: openStore(s.dir).storage, maxObject: s.maxObject}
 	return nil
 }
 
@@ -107,7 +112,11 @@ func (s *store) isShallow() (bool, error) {
 // fetch brings the refs in specs, and what they need, from r into the
 // store; depth 0 fetches full history.
 func (s *store) fetch(ctx context.Context, r *remote, specs []config.RefSpec, depth int) error {
-	rem := git.NewRemote(s.storage, &config.RemoteConfig{Name: "origin", URLs: []string{r.url}})
+	var storer storage.Storer = s.storage
+	if s.maxObject > 0 {
+		storer = guardedStorage{Storage: s.storage, tmpDir: filepath.Dir(s.dir), maxObject: s.maxObject}
+	}
+	rem := git.NewRemote(storer, &config.RemoteConfig{Name: "origin", URLs: []string{r.url}})
 	err := rem.FetchContext(ctx, &git.FetchOptions{
 		RefSpecs: specs,
 		Depth:    depth,
