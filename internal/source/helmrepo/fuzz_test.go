@@ -72,8 +72,9 @@ func FuzzIndex(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nentries:\n  hello:\n  - null\n  - {}\n"), ">0")
 	f.Add([]byte("apiVersion: v1\nentries: {hello: [&a {name: hello, version: 1.0.0, urls: [*a]}]}\n"), "1.0.0")
 	f.Add([]byte("entries: {}\n"), "1.0.0")
+	tmp := f.TempDir()
 	f.Fuzz(func(t *testing.T, index []byte, version string) {
-		r := &indexRepository{url: "https://charts.example.com/stable", getter: servedIndex{index: index, archive: archive}, tmpDir: t.TempDir()}
+		r := &indexRepository{url: "https://charts.example.com/stable", getter: servedIndex{index: index, archive: archive}, tmpDir: tmp}
 		got, err := r.resolve("hello", version)
 		if err != nil {
 			return
