@@ -9,9 +9,12 @@ import (
 	"syscall"
 
 	"weir.dev/weir/internal/cli"
+	"weir.dev/weir/internal/isolate"
 )
 
 func main() {
+	// weir re-executes itself to render in a child process.
+	isolate.ServeIfWorker()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(cli.Execute(ctx, os.Args[1:], os.Stdout, os.Stderr))

@@ -10,6 +10,7 @@ import (
 
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/desired"
+	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/source/helmrepo"
 )
@@ -41,6 +42,7 @@ func newDiffCommand(cluster *clusterFlags) *cobra.Command {
 				// The user's own disk: file:// sources read nothing
 				// the user could not read anyway.
 				Fetcher:   source.NewFetcher(userCacheDir("sources"), source.Options{AllowFileSources: true}),
+				Renderer:  &isolate.Renderer{},
 				Charts:    helmrepo.NewPuller(userCacheDir("charts"), helmrepo.Options{}),
 				Discovery: dc,
 			}

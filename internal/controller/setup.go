@@ -17,6 +17,7 @@ import (
 	"weir.dev/weir/internal/drift"
 	"weir.dev/weir/internal/gitwrite"
 	"weir.dev/weir/internal/health"
+	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/source/helmrepo"
@@ -136,8 +137,11 @@ func newLoader(mgr ctrl.Manager, opts Options, rec *metrics.Recorder) (*desired.
 	return &desired.Loader{
 		// Secrets are read directly rather than cached: weir watches only
 		// what it manages.
-		Reader:    mgr.GetAPIReader(),
-		Fetcher:   source.NewFetcher(opts.CacheDir, opts.Sources),
+		Reader:  mgr.GetAPIReader(),
+		Fetcher: source.NewFetcher(opts.CacheDir, opts.Sources),
+		// Every render runs in a child process of this binary, bounded
+		// in memory and killed on timeout.
+		Renderer:  &isolate.Renderer{},
 		Charts:    helmrepo.NewPuller(filepath.Join(opts.CacheDir, "charts"), opts.Charts),
 		Discovery: dc,
 		Metrics:   rec,

@@ -28,6 +28,9 @@ const (
 type Keys struct {
 	age []age.Identity
 	pgp openpgp.EntityList
+	// secret holds the entries of the Secret the keys were parsed from,
+	// for MarshalJSON.
+	secret map[string][]byte
 }
 
 // ParseKeys reads the private keys from the data of a Secret: age
@@ -36,7 +39,7 @@ type Keys struct {
 // holds something else, or when there is no key at all. Errors name the
 // Secret's key and the line, never the content.
 func ParseKeys(data map[string][]byte) (*Keys, error) {
-	keys := &Keys{}
+	keys := &Keys{secret: map[string][]byte{}}
 	names := make([]string, 0, len(data))
 	for name := range data {
 		names = append(names, name)
@@ -55,6 +58,7 @@ func ParseKeys(data map[string][]byte) (*Keys, error) {
 		if err != nil {
 			return nil, fmt.Errorf("key %q: %w", name, err)
 		}
+		keys.secret[name] = data[name]
 	}
 	if len(keys.age) == 0 && len(keys.pgp) == 0 {
 		return nil, fmt.Errorf("no key ends in %q or %q", AgeKeySuffix, PGPKeySuffix)

@@ -2,6 +2,7 @@ package decrypt_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"slices"
 	"strings"
@@ -110,4 +111,25 @@ func withPassphrase(e *openpgp.Entity, w io.Writer) error {
 		return err
 	}
 	return e.SerializePrivateWithoutSigning(w, nil)
+}
+
+// TestKeysJSON hands keys over as a render worker receives them, and
+// expects them to decrypt what the originals decrypt.
+func TestKeysJSON(t *testing.T) {
+	alice, carol := decrypttest.NewAgeKey(t), decrypttest.NewPGPKey(t)
+	keys, err := decrypt.ParseKeys(map[string][]byte{"a.agekey": alice.Private, "c.asc": carol.Private, "other": []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got decrypt.Keys
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Recipients(), keys.Recipients()) {
+		t.Errorf("recipients after JSON = %v, want %v", got.Recipients(), keys.Recipients())
+	}
 }

@@ -47,12 +47,19 @@ type State struct {
 // Git credentials are read one Secret at a time, never listed or watched.
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
+// Renderer renders the path of a checkout, decrypting with dec: package
+// isolate's, in a child process.
+type Renderer interface {
+	Render(ctx context.Context, root, path string, opts render.Options, dec *decrypt.Decryptor) ([]*unstructured.Unstructured, error)
+}
+
 // Loader loads desired state. Secrets are read with Reader; Metrics, when
 // set, records every fetch.
 type Loader struct {
-	Reader  client.Reader
-	Fetcher Fetcher
-	Metrics *metrics.Recorder
+	Reader   client.Reader
+	Fetcher  Fetcher
+	Renderer Renderer
+	Metrics  *metrics.Recorder
 	// Charts pulls the Helm charts that a spec.render.helm.chartRef names;
 	// nil refuses them.
 	Charts Charts
@@ -79,7 +86,7 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 	if err != nil {
 		return state, err
 	}
-	opts := render.Options{Type: app.Spec.Render.Type, Decrypter: dec}
+	opts := render.Options{Type: app.Spec.Render.Type}
 	if opts.Type == render.TypeAuto {
 		if opts.Type, err = render.Detect(artifact.Dir, src.Path); err != nil {
 			return state, &Error{Stage: StageRender, Err: fmt.Errorf("revision %s: %w", artifact.Revision, err)}
@@ -90,7 +97,7 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 			return state, err
 		}
 	}
-	objs, err := render.Render(ctx, artifact.Dir, src.Path, opts)
+	objs, err := l.Renderer.Render(ctx, artifact.Dir, src.Path, opts, dec)
 	if err != nil {
 		return state, renderError(artifact.Revision, dec, err)
 	}

@@ -176,7 +176,8 @@ func helmValues(co *checkout, dir target, files []string, inline map[string]any)
 // helmTemplate runs Helm's install action in client-only dry-run mode, the
 // way `helm template` does. Go templates cannot be interrupted: when the
 // render outlives ctx, helmTemplate returns and the template finishes in
-// the background.
+// the background, which is why the controller renders in a child process
+// that it kills (package isolate).
 func helmTemplate(ctx context.Context, ch *chart.Chart, vals map[string]any, h *Helm, timeout time.Duration) (*release.Release, error) {
 	install, err := newInstall(h)
 	if err != nil {

@@ -71,8 +71,9 @@ type Decrypter interface {
 	Decrypt(name string, data []byte, secretSource bool) ([]byte, error)
 }
 
-// withDefaults fills in the zero bounds and checks Type.
-func (o Options) withDefaults() (Options, error) {
+// WithDefaults returns o with its zero bounds filled in, or an error for an
+// unknown Type.
+func (o Options) WithDefaults() (Options, error) {
 	switch o.Type {
 	case TypeAuto, TypePlain, TypeKustomize, TypeHelm:
 	default:
@@ -104,7 +105,7 @@ func (o Options) withDefaults() (Options, error) {
 // relative to root, and the line when one is known. Render may be called
 // concurrently; kustomize builds are serialised internally.
 func Render(ctx context.Context, root, path string, opts Options) ([]*unstructured.Unstructured, error) {
-	opts, err := opts.withDefaults()
+	opts, err := opts.WithDefaults()
 	if err != nil {
 		return nil, err
 	}

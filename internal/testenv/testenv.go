@@ -29,6 +29,11 @@ import (
 	"weir.dev/weir/internal/localcluster"
 )
 
+// renderWorkerEnv is the environment variable with which package isolate
+// starts a render worker. Package isolate imports render, whose tests use
+// testenv, so testenv only refuses it.
+const renderWorkerEnv = "WEIR_RENDER_WORKER"
+
 // env is the package's shared cluster. Tests in one package share it the way
 // envtest suites do; Main sets it before any test runs.
 var env struct {
@@ -44,6 +49,12 @@ type Setup func(cfg *rest.Config) (teardown func(), err error)
 // runs setups and the package's tests, and stops the cluster. With -short,
 // no cluster is started and tests that need one are skipped.
 func Main(m *testing.M, setups ...Setup) {
+	if os.Getenv(renderWorkerEnv) != "" {
+		// Started by isolate.Renderer to render, which this TestMain
+		// does not do: it must call isolate.ServeIfWorker first.
+		fmt.Fprintln(os.Stderr, "testenv: started as a render worker, but TestMain does not call isolate.ServeIfWorker before testenv.Main")
+		os.Exit(2)
+	}
 	flag.Parse()
 	os.Exit(run(m, setups))
 }

@@ -23,6 +23,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/server"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/testenv"
@@ -31,6 +32,8 @@ import (
 // TestMain trusts the certificate of the HTTPS Git servers first: the
 // controller must not read the system roots before it is among them.
 func TestMain(m *testing.M) {
+	// The controller renders in this binary, re-executed.
+	isolate.ServeIfWorker()
 	testenv.Main(m, testenv.TrustTestServers, installCRDs, createWebhookSecret, startController)
 }
 

@@ -21,11 +21,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/testenv"
 )
 
 // TestMain sends the logs of controllers run in this process to stderr.
 func TestMain(m *testing.M) {
+	// The controller renders in this binary, re-executed.
+	isolate.ServeIfWorker()
 	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, nil)))
 	testenv.Main(m)
 }
