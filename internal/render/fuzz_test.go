@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // FuzzRenderPlain renders arbitrary bytes as a manifest file. Render must
@@ -48,14 +50,21 @@ func FuzzRenderPlain(f *testing.F) {
 			}
 			return
 		}
-		for _, obj := range objs {
-			if err := validate(obj); err != nil {
-				t.Errorf("returned an invalid object: %v", err)
-			}
-			_ = obj.DeepCopy() // Panics on values unstructured does not allow.
-			if _, err := json.Marshal(obj.Object); err != nil {
-				t.Errorf("returned an object that is not JSON: %v", err)
-			}
-		}
+		checkObjects(t, objs)
 	})
+}
+
+// checkObjects fails the test unless every object is valid and
+// JSON-compatible.
+func checkObjects(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	for _, obj := range objs {
+		if err := validate(obj); err != nil {
+			t.Errorf("returned an invalid object: %v", err)
+		}
+		_ = obj.DeepCopy() // Panics on values unstructured does not allow.
+		if _, err := json.Marshal(obj.Object); err != nil {
+			t.Errorf("returned an object that is not JSON: %v", err)
+		}
+	}
 }
