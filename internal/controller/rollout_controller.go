@@ -75,7 +75,7 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, errors.Join(err, perr)
 	}
 	if res.SyncApplication || progressMoved(before, ro) {
-		r.wakeApplication(ro)
+		r.wakeApplication(ctx, ro)
 	}
 	return ctrl.Result{RequeueAfter: res.RequeueAfter}, err
 }
@@ -125,14 +125,18 @@ func progressMoved(before, after *weirv1.Rollout) bool {
 
 // wakeApplication has the Application that applied ro reconciled: to sync
 // when the Rollout needs it, and to show its progress. A full queue drops
-// the request, which the Rollout repeats while it waits for a sync.
-func (r *RolloutReconciler) wakeApplication(ro *weirv1.Rollout) {
+// the request, which the Rollout repeats while it waits for a sync. A
+// Rollout that the Application it names did not apply (its inventory does
+// not hold it) wakes nothing.
+func (r *RolloutReconciler) wakeApplication(ctx context.Context, ro *weirv1.Rollout) {
 	key, ok := delivery.ApplicationOf(ro)
 	if !ok {
 		return
 	}
 	app := &weirv1.Application{}
-	app.Namespace, app.Name = key.Namespace, key.Name
+	if err := r.Client.Get(ctx, key, app); err != nil || !delivery.AppliedBy(app, ro) {
+		return
+	}
 	send(r.SyncRequests, app)
 }
 

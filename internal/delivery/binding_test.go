@@ -110,3 +110,27 @@ func failedRollout(t *testing.T, ctx context.Context, c client.Client, ns string
 	ro.Status.FailedRevisions = []v1alpha1.FailedRevision{{Revision: bad, TemplateHash: "bad", Reason: "error rate 0.4", FailedAt: metav1.Now()}}
 	return ro
 }
+
+func TestAppliedBy(t *testing.T) {
+	rollout := func(ns, name string) v1alpha1.ObjectRef {
+		return v1alpha1.ObjectRef{Group: "weir.dev", Version: "v1alpha1", Kind: "Rollout", Namespace: ns, Name: name}
+	}
+	ro := &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "web"}}
+	tests := []struct {
+		name      string
+		inventory []v1alpha1.ObjectRef
+		want      bool
+	}{
+		{"the inventory holds it", []v1alpha1.ObjectRef{rollout("team-b", "web")}, true},
+		{"as another version", []v1alpha1.ObjectRef{{Group: "weir.dev", Version: "v1beta1", Kind: "Rollout", Namespace: "team-b", Name: "web"}}, true},
+		{"a namesake in another namespace", []v1alpha1.ObjectRef{rollout("team-a", "web")}, false},
+		{"a Deployment of that name", []v1alpha1.ObjectRef{{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "team-b", Name: "web"}}, false},
+		{"an empty inventory", nil, false},
+	}
+	for _, tt := range tests {
+		app := &v1alpha1.Application{Status: v1alpha1.ApplicationStatus{Inventory: tt.inventory}}
+		if got := AppliedBy(app, ro); got != tt.want {
+			t.Errorf("%s: AppliedBy = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+}

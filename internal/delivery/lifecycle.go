@@ -226,15 +226,16 @@ func (d *Driver) application(ctx context.Context, ro *v1alpha1.Rollout) (*v1alph
 	if err := d.Client.Get(ctx, key, app); err != nil {
 		return nil, fmt.Errorf("read Application %s: %w", key, err)
 	}
-	if !appliedBy(app, ro) {
+	if !AppliedBy(app, ro) {
 		return nil, fmt.Errorf("%w: Rollout %s/%s names Application %s, whose inventory does not hold it; a Rollout acts only for the Application that applied it",
 			errNotApplied, ro.Namespace, ro.Name, key)
 	}
 	return app, nil
 }
 
-// appliedBy reports whether app's inventory holds ro.
-func appliedBy(app *v1alpha1.Application, ro *v1alpha1.Rollout) bool {
+// AppliedBy reports whether app's inventory holds ro: whether ro may act
+// for app, whatever Application its annotation names.
+func AppliedBy(app *v1alpha1.Application, ro *v1alpha1.Rollout) bool {
 	want := v1alpha1.ObjectRef{Group: v1alpha1.GroupVersion.Group, Kind: "Rollout", Namespace: ro.Namespace, Name: ro.Name}
 	return slices.ContainsFunc(app.Status.Inventory, func(ref v1alpha1.ObjectRef) bool { return ref.Key() == want })
 }
