@@ -31,6 +31,20 @@ const (
 	// PruneAnnotation set to "disabled" keeps an object in the cluster when
 	// it leaves Git.
 	PruneAnnotation = "weir.dev/prune"
+	// SyncOptionsAnnotation holds comma-separated options for one object:
+	// "Prune=false" keeps it when it leaves Git; "Replace=true" deletes and
+	// recreates it when an apply fails on an immutable field.
+	SyncOptionsAnnotation = "weir.dev/sync-options"
+	// HookAnnotation makes an object a hook of the sync: "PreSync" (applied
+	// and healthy before everything else), "Sync" (with its wave),
+	// "PostSync" (after everything else is healthy), "SyncFail" (only when
+	// the sync fails) or "Skip" (never applied).
+	HookAnnotation = "weir.dev/hook"
+	// HookDeletePolicyAnnotation says when a hook is deleted, as
+	// comma-separated policies: "BeforeHookCreation" (the default: the
+	// previous one is deleted before it is created again), "HookSucceeded"
+	// and "HookFailed" (after its wave succeeded or failed).
+	HookDeletePolicyAnnotation = "weir.dev/hook-delete-policy"
 	// RequestedSyncAnnotation on an Application asks for a sync now; its
 	// value is an opaque token (`weir sync` writes the time).
 	RequestedSyncAnnotation = "weir.dev/requested-sync"

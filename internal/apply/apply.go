@@ -49,6 +49,7 @@ func (m *Manager) Apply(ctx context.Context, stage []*unstructured.Unstructured)
 
 func (m *Manager) applyOne(ctx context.Context, obj *unstructured.Unstructured) (Change, error) {
 	ref := Ref(obj)
+	d, _ := ReadDirectives(obj) // NewPlan has refused invalid ones
 	res, err := m.resource(ctx, ref)
 	if err != nil {
 		return Change{}, err
@@ -64,12 +65,40 @@ func (m *Manager) applyOne(ctx context.Context, obj *unstructured.Unstructured) 
 			return Change{}, err
 		}
 	}
+	switch {
+	case before != nil && d.CreateOnly:
+		return Change{Object: ref, Action: Unchanged}, nil
+	case before != nil && d.Deletes(BeforeHookCreation):
+		if err := deleteAndWait(ctx, res, before); err != nil {
+			return Change{}, fmt.Errorf("delete the previous hook: %w", err)
+		}
+		return m.create(ctx, res, obj, Replaced)
+	case before != nil:
+		if before, err = m.takeOver(ctx, res, before); err != nil {
+			return Change{}, err
+		}
+	}
 	after, err := res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(false))
+	err = asImmutable(err)
+	if isImmutable(err) && d.Replace {
+		if err := deleteAndWait(ctx, res, before); err != nil {
+			return Change{}, fmt.Errorf("replace: %w", err)
+		}
+		return m.create(ctx, res, obj, Replaced)
+	}
 	if err != nil {
 		return Change{}, err
 	}
 	action, err := m.actionOf(before, after)
-	return Change{Object: ref, Action: action}, err
+	return Change{Object: Ref(obj), Action: action}, err
+}
+
+// create applies obj, which does not exist, and reports it as action.
+func (m *Manager) create(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, action Action) (Change, error) {
+	if _, err := res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(false)); err != nil {
+		return Change{}, asImmutable(err)
+	}
+	return Change{Object: Ref(obj), Action: action}, nil
 }
 
 // actionOf tells what an apply did from the object before and after it.

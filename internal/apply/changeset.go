@@ -16,6 +16,10 @@ const (
 	Created Action = "Created"
 	// Configured: the object existed and apply changed it.
 	Configured Action = "Configured"
+	// Replaced: the object was deleted and created again: a hook whose
+	// previous run is deleted first, or an object whose immutable fields
+	// changed that asks to be replaced.
+	Replaced Action = "Replaced"
 	// Unchanged: the object already matched; apply was a no-op.
 	Unchanged Action = "Unchanged"
 	// Deleted: prune deleted the object.
@@ -24,7 +28,7 @@ const (
 	Skipped Action = "Skipped"
 )
 
-var actionOrder = []Action{Created, Configured, Unchanged, Deleted, Skipped}
+var actionOrder = []Action{Created, Configured, Replaced, Unchanged, Deleted, Skipped}
 
 // Change records what happened to one object.
 type Change struct {
@@ -60,9 +64,10 @@ func (cs ChangeSet) Count(a Action) int {
 	return n
 }
 
-// Changed reports whether any object was created, configured or deleted.
+// Changed reports whether any object was created, configured, replaced or
+// deleted.
 func (cs ChangeSet) Changed() bool {
-	return cs.Count(Created)+cs.Count(Configured)+cs.Count(Deleted) > 0
+	return cs.Count(Created)+cs.Count(Configured)+cs.Count(Replaced)+cs.Count(Deleted) > 0
 }
 
 // Summary counts the changes by action, like "3 created, 1 configured,

@@ -29,7 +29,10 @@ type ObjectDiff struct {
 // without managedFields, resourceVersion, uid, generation,
 // creationTimestamp and status. An object that does not exist is diffed
 // against nothing; an object whose kind or namespace is not there yet
-// (it arrives with the set) is shown as rendered. Secret values never
+// (it arrives with the set), or that Apply deletes and creates anew, is
+// shown as rendered. Fields that kubectl, Argo CD or Flux applied and Git no
+// longer holds show as removed, as the apply that takes them over removes
+// them (see Options.TakeOverManagers). Secret values never
 // appear: each is replaced by "***", or "*** (changed)" on the applied side
 // when it differs from the live value.
 func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured) ([]ObjectDiff, error) {
@@ -88,13 +91,20 @@ func (m *Manager) liveAndApplied(ctx context.Context, obj *unstructured.Unstruct
 		return nil, nil, err
 	}
 	applied, err = res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(true))
+	err = asImmutable(err)
+	if d, _ := ReadDirectives(obj); live != nil && (d.Deletes(BeforeHookCreation) || d.Replace && isImmutable(err)) {
+		return live, m.applyConfiguration(obj), nil // deleted and created anew
+	}
 	if live == nil && apierrors.IsNotFound(err) {
 		return nil, m.applyConfiguration(obj), nil // its namespace is in the set, not yet applied
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("dry-run: %w", err)
 	}
-	return live, applied, nil
+	if live != nil {
+		err = afterTakeOver(live, applied, m.opts.TakeOverManagers)
+	}
+	return live, applied, err
 }
 
 // withoutNoise returns a copy of obj's content without what the server

@@ -5,14 +5,20 @@
 // A sync uses a Manager in this order:
 //
 //	apply.SetOwner(objs, owner)       // the Application the set is for
-//	m.Normalize(ctx, objs)            // namespaces filled in or cleared
-//	m.Validate(ctx, objs)             // the whole set, before anything is applied
-//	stages, _ := apply.Stages(objs)   // CRDs and Namespaces, then sync waves
-//	for _, stage := range stages {
+//	plan, _ := apply.NewPlan(objs)    // CRDs and Namespaces, PreSync hooks, waves, PostSync hooks
+//	m.Normalize(ctx, plan.Applied())  // namespaces filled in or cleared
+//	m.Validate(ctx, plan.Applied())   // the whole set, before anything is applied
+//	for _, stage := range plan.Stages {
 //		changes, err := m.Apply(ctx, stage)
-//		// wait for health between waves (package health)
+//		// wait for health between waves (package health), then
+//		m.DeleteHooks(ctx, stage, apply.HookSucceeded) // or HookFailed
 //	}
 //	m.Prune(ctx, owner, inventory, objs) // what left Git, with guards
+//
+// What a sync does with an object is said by its annotations, weir's own
+// or the Argo CD, Flux and Helm ones weir honours in their place
+// (ReadDirectives): its wave, whether it is a hook and when it is deleted,
+// whether prune keeps it, whether an immutable change replaces it.
 //
 // Validate is what keeps a set from being half-applied: every object whose
 // kind the cluster serves is dry-run on the server, and every custom
@@ -21,7 +27,9 @@
 // wave stops the sync before the first wave is touched.
 //
 // Every object is applied as one field manager ("weir") with the label
-// weir.dev/managed-by, forcing ownership of conflicting fields. Prune relies
+// weir.dev/managed-by, forcing ownership of conflicting fields, after
+// taking over the fields that kubectl, Argo CD or Flux applied
+// (Options.TakeOverManagers), so that what leaves Git leaves the cluster. Prune relies
 // on that field manager: it deletes only objects weir still manages, so an
 // object someone else has taken over survives leaving Git. Each object
 // also names the Application it belongs to (SetOwner): an object another

@@ -57,12 +57,12 @@ func applyAll(t testing.TB, ctx context.Context, m *Manager, ns string, objs []*
 	if err := m.Validate(ctx, objs); err != nil {
 		t.Fatal(err)
 	}
-	stages, err := Stages(objs)
+	plan, err := NewPlan(objs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var all ChangeSet
-	for _, stage := range stages {
+	for _, stage := range plan.Stages {
 		changes, err := m.Apply(ctx, stage)
 		if err != nil {
 			t.Fatal(err)

@@ -39,6 +39,11 @@ type Options struct {
 	// Concurrency is how many objects are applied, dry-run or diffed at
 	// once; the default is 4.
 	Concurrency int
+	// TakeOverManagers are the field managers whose fields weir takes over
+	// when it applies an object they wrote, so that a field removed from
+	// Git is removed from the cluster; the default is
+	// DefaultTakeOverManagers.
+	TakeOverManagers []string
 	// DryRunNamespace is where Validate dry-runs an object whose namespace
 	// does not exist yet because it arrives in the same set; the default is
 	// "default". It must exist.
@@ -51,6 +56,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
+	}
+	if o.TakeOverManagers == nil {
+		o.TakeOverManagers = DefaultTakeOverManagers
 	}
 	if o.DryRunNamespace == "" {
 		o.DryRunNamespace = "default"

@@ -94,21 +94,30 @@ func lookup(content any, path fieldpath.Path) (any, bool) {
 
 // listItem finds the item of a list that pe names by key, value or index.
 func listItem(list []any, pe fieldpath.PathElement) (any, bool) {
-	if pe.Index != nil {
-		if *pe.Index < 0 || *pe.Index >= len(list) {
-			return nil, false
-		}
-		return list[*pe.Index], true
-	}
-	for _, item := range list {
-		if pe.Value != nil && value.Equals(value.NewValueInterface(item), *pe.Value) {
-			return item, true
-		}
-		if pe.Key != nil && hasKey(item, *pe.Key) {
-			return item, true
-		}
+	if i := listIndex(list, pe); i >= 0 {
+		return list[i], true
 	}
 	return nil, false
+}
+
+// listIndex returns the index of the item of a list that pe names by key,
+// value or index, or -1.
+func listIndex(list []any, pe fieldpath.PathElement) int {
+	if pe.Index != nil {
+		if *pe.Index < 0 || *pe.Index >= len(list) {
+			return -1
+		}
+		return *pe.Index
+	}
+	for i, item := range list {
+		if pe.Value != nil && value.Equals(value.NewValueInterface(item), *pe.Value) {
+			return i
+		}
+		if pe.Key != nil && hasKey(item, *pe.Key) {
+			return i
+		}
+	}
+	return -1
 }
 
 func hasKey(item any, key value.FieldList) bool {

@@ -21,7 +21,11 @@ import (
 // version of its kind desired uses). Deletion propagates in the background.
 //
 // Prune leaves an object alone, as a Skipped change with the reason, when:
-//   - it is annotated "weir.dev/prune: disabled";
+//   - it is annotated "weir.dev/prune: disabled", or carries an alias:
+//     "weir.dev/sync-options: Prune=false", Argo CD's
+//     "argocd.argoproj.io/sync-options: Prune=false" (or Prune=confirm),
+//     Flux's "kustomize.toolkit.fluxcd.io/prune: disabled", or Helm's
+//     "helm.sh/resource-policy: keep";
 //   - its managedFields no longer name the field manager: someone else has
 //     taken it over, or weir never applied it;
 //   - it belongs to another Application (v1alpha1.OwnerAnnotation), which
@@ -155,8 +159,8 @@ func (m *Manager) release(ctx context.Context, res dynamic.ResourceInterface, li
 func (m *Manager) keepReason(ctx context.Context, owner Owner, live *unstructured.Unstructured) (string, error) {
 	other := ownedElsewhere(live.GetAnnotations(), owner.String())
 	switch {
-	case live.GetAnnotations()[v1alpha1.PruneAnnotation] == "disabled":
-		return "prune disabled by annotation " + v1alpha1.PruneAnnotation, nil
+	case pruneOptOut(live) != "":
+		return "prune disabled by annotation " + pruneOptOut(live), nil
 	case !managedBy(live, m.opts.FieldManager):
 		return fmt.Sprintf("not managed by %q: its managedFields have no entry for it", m.opts.FieldManager), nil
 	case other != "":
@@ -170,6 +174,13 @@ func (m *Manager) keepReason(ctx context.Context, owner Owner, live *unstructure
 	default:
 		return "", nil
 	}
+}
+
+// pruneOptOut names the annotation by which obj opts out of prune, or ""
+// (see Directives).
+func pruneOptOut(obj *unstructured.Unstructured) string {
+	d, _ := ReadDirectives(obj) // an invalid wave does not hide an opt-out
+	return d.PruneOptOut
 }
 
 // managedBy reports whether fieldManager owns any field of obj.

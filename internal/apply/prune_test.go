@@ -66,7 +66,7 @@ func TestPruneDeletesOnlyInventoryObjectsThatLeftGit(t *testing.T) {
 		reasons[c.Object.Name] = c.Reason
 	}
 	for name, want := range map[string]string{
-		"protected":    "prune disabled by annotation weir.dev/prune",
+		"protected":    "prune disabled by annotation weir.dev/prune: disabled",
 		"foreign":      `not managed by "weir"`,
 		"gone-already": "already gone",
 	} {

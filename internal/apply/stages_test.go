@@ -1,13 +1,15 @@
 package apply
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-func TestStagesPutCRDsAndNamespacesFirstThenWavesInOrder(t *testing.T) {
+func TestPlanPutsCRDsAndNamespacesFirstThenWavesInOrder(t *testing.T) {
 	objs := parse(t, "shop", `
 apiVersion: apps/v1
 kind: Deployment
@@ -38,10 +40,11 @@ kind: Secret
 metadata: {name: creds, annotations: {weir.dev/sync-wave: "0"}}
 `)
 
-	stages, err := Stages(objs)
+	plan, err := NewPlan(objs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	stages := plan.Stages
 
 	want := []string{
 		"Namespace/shop CustomResourceDefinition/widgets.example.com",
@@ -59,7 +62,7 @@ metadata: {name: creds, annotations: {weir.dev/sync-wave: "0"}}
 	}
 }
 
-func TestStagesRejectNonIntegerWaves(t *testing.T) {
+func TestPlanRejectsNonIntegerWaves(t *testing.T) {
 	objs := parse(t, "shop", `
 apiVersion: v1
 kind: ConfigMap
@@ -73,9 +76,9 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: c, namespace: shop, annotations: {weir.dev/sync-wave: "1.5"}}
 `)
-	stages, err := Stages(objs)
+	plan, err := NewPlan(objs)
 	if err == nil {
-		t.Fatalf("Stages = %v, want an error", names(stages))
+		t.Fatalf("NewPlan = %v, want an error", names(plan.Stages))
 	}
 	for _, want := range []string{
 		`ConfigMap shop/a: annotation weir.dev/sync-wave: "first" is not an integer`,
@@ -90,10 +93,10 @@ metadata: {name: c, namespace: shop, annotations: {weir.dev/sync-wave: "1.5"}}
 	}
 }
 
-func TestStagesOfAnEmptySet(t *testing.T) {
-	stages, err := Stages(nil)
-	if err != nil || len(stages) != 0 {
-		t.Errorf("Stages(nil) = %v, %v", stages, err)
+func TestPlanOfAnEmptySet(t *testing.T) {
+	plan, err := NewPlan(nil)
+	if err != nil || len(plan.Stages) != 0 {
+		t.Errorf("NewPlan(nil) = %v, %v", plan, err)
 	}
 }
 
@@ -107,4 +110,99 @@ func names(stages [][]*unstructured.Unstructured) []string {
 		out[i] = strings.Join(parts, " ")
 	}
 	return out
+}
+
+func TestPlanOrdersHooksByPhaseThenWave(t *testing.T) {
+	objs := parse(t, "shop", `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: late, annotations: {argocd.argoproj.io/sync-wave: "5"}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: smoke, annotations: {argocd.argoproj.io/hook: PostSync, argocd.argoproj.io/sync-wave: "-3"}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, annotations: {argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/sync-wave: "7"}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: seed, annotations: {helm.sh/hook: pre-install, helm.sh/hook-weight: "-1"}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: early, annotations: {weir.dev/sync-wave: "-10"}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: page, annotations: {argocd.argoproj.io/hook: SyncFail}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: elsewhere, annotations: {argocd.argoproj.io/hook: Skip}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: chart-test, annotations: {helm.sh/hook: test}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: sync-hook, annotations: {argocd.argoproj.io/hook: Sync, argocd.argoproj.io/sync-wave: "5"}}
+`)
+	plan, err := NewPlan(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"Namespace/shop",
+		"Job/seed",
+		"Job/migrate",
+		"ConfigMap/early",
+		"ConfigMap/late ConfigMap/sync-hook",
+		"Job/smoke",
+	}
+	if got := names(plan.Stages); !slices.Equal(got, want) {
+		t.Errorf("stages\n%q\nwant\n%q", got, want)
+	}
+	if got := names([][]*unstructured.Unstructured{plan.OnFailure, plan.Skipped}); !slices.Equal(got, []string{"Job/page", "ConfigMap/elsewhere Pod/chart-test"}) {
+		t.Errorf("on failure, skipped = %q", got)
+	}
+	if len(plan.Applied()) != 7 {
+		t.Errorf("Applied() = %d objects, want the 7 of the stages", len(plan.Applied()))
+	}
+}
+
+func TestPlanNamesEachIgnoredAnnotationOnce(t *testing.T) {
+	var docs []string
+	for i := range 14 {
+		docs = append(docs, fmt.Sprintf(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: c%d, annotations: {argocd.argoproj.io/compare-options: IgnoreExtraneous, argocd.argoproj.io/sync-options: "Validate=false,X%d=true"}}`, i, i))
+	}
+	plan, err := NewPlan(parse(t, "shop", strings.Join(docs, "\n---\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignored := plan.Ignored()
+	if len(ignored) != maxIgnored+1 {
+		t.Fatalf("%d entries, want %d: %q", len(ignored), maxIgnored+1, ignored)
+	}
+	for i, want := range map[int]string{
+		0:          "argocd.argoproj.io/sync-options: Validate=false (ConfigMap c0 and 13 more)",
+		1:          "argocd.argoproj.io/sync-options: X0=true (ConfigMap c0)",
+		2:          "argocd.argoproj.io/compare-options: IgnoreExtraneous (ConfigMap c0 and 13 more)",
+		maxIgnored: "and 6 more",
+	} {
+		if ignored[i] != want {
+			t.Errorf("entry %d = %q, want %q", i, ignored[i], want)
+		}
+	}
+	if s := plan.IgnoredSummary(); !strings.HasPrefix(s, "Ignored annotations weir does not support: argocd.argoproj.io/sync-options: Validate=false") {
+		t.Errorf("summary %q", s)
+	}
 }

@@ -25,6 +25,9 @@ import (
 //     already serves the very same definition, in which case it is dry-run.
 //   - An object in a Namespace that the set creates is dry-run as a create
 //     in Options.DryRunNamespace, since its own namespace does not exist yet.
+//   - An object that Apply only ever creates (a hook deleted before it is
+//     created again, a Flux "ssa: IfNotPresent" object), or that asks to be
+//     replaced and changes an immutable field, is dry-run as a create.
 //
 // Before all that, an object that exists and belongs to another
 // Application than the one the set is marked for (SetOwner) fails the set
@@ -134,12 +137,22 @@ func (v *validation) validate(ctx context.Context, obj *unstructured.Unstructure
 	if v.newNamespaces[obj.GetNamespace()] {
 		return v.m.dryRunCreateIn(ctx, obj, v.m.opts.DryRunNamespace)
 	}
+	d, _ := ReadDirectives(obj)
+	if d.CreateOnly || d.Deletes(BeforeHookCreation) {
+		// Applied only as a create: whether it would be a valid update
+		// of the live object does not matter.
+		return v.m.dryRunCreateIn(ctx, obj, obj.GetNamespace())
+	}
 	_, err := v.m.DryRun(ctx, obj)
+	if isImmutable(err) && d.Replace {
+		return v.m.dryRunCreateIn(ctx, obj, obj.GetNamespace())
+	}
 	return err
 }
 
 // DryRun returns what a server-side apply of obj would produce, without
-// changing the cluster. obj must have been normalized.
+// changing the cluster. obj must have been normalized. A change to an
+// immutable field is an *ImmutableError.
 func (m *Manager) DryRun(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	res, err := m.resource(ctx, Ref(obj))
 	if meta.IsNoMatchError(err) {
@@ -148,7 +161,8 @@ func (m *Manager) DryRun(ctx context.Context, obj *unstructured.Unstructured) (*
 	if err != nil {
 		return nil, err
 	}
-	return res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(true))
+	applied, err := res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(true))
+	return applied, asImmutable(err)
 }
 
 // dryRunCreateIn dry-runs obj as a create in namespace ns. A create is used

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/server"
 	"weir.dev/weir/internal/source"
@@ -44,6 +46,7 @@ type controllerFlags struct {
 	sources                source.Options
 	charts                 helmrepo.Options
 	analysisAllowedHosts   []string
+	takeOverManagers       []string
 }
 
 func newControllerCommand(cluster *clusterFlags) *cobra.Command {
@@ -67,6 +70,7 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.IntVar(&f.burst, "kube-api-burst", 300, "requests to the API server in a burst")
 	flags.StringVar(&f.webhookAddr, "webhook-bind-address", ":9292", "address of the push webhook receiver (/hooks/github, /hooks/gitlab, /hooks/gitea, /hooks/generic); 0 disables it")
 	flags.StringSliceVar(&f.analysisAllowedHosts, "analysis-allowed-hosts", nil, "hosts that Prometheus and web analysis metrics may reach, as names, addresses or *.domain (default: any host)")
+	flags.StringSliceVar(&f.takeOverManagers, "take-over-managers", nil, "field managers whose fields weir takes over when it applies an object they wrote, besides "+strings.Join(apply.DefaultTakeOverManagers, ", "))
 	flags.StringVar(&f.webhookSecret, "webhook-secret", "", "namespace/name of the Secret whose \"token\" key webhooks must be signed with; without it the receiver is off")
 	addSourceFlags(flags, &f.sources)
 	f.charts.MaxCacheBytes = helmrepo.DefaultMaxCacheBytes
@@ -136,6 +140,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	}
 	opts := controller.Options{CacheDir: f.cacheDir, Concurrency: f.concurrency, Sources: f.sources, Charts: f.charts}
 	opts.AnalysisAllowedHosts = f.analysisAllowedHosts
+	opts.TakeOverManagers = f.takeOverManagers
 	if err := setupWebhook(mgr, f, &opts); err != nil {
 		return err
 	}

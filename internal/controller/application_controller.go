@@ -42,6 +42,7 @@ type Applier interface {
 	Normalize(ctx context.Context, objs []*unstructured.Unstructured, defaultNamespace string) error
 	Validate(ctx context.Context, objs []*unstructured.Unstructured) error
 	Apply(ctx context.Context, stage []*unstructured.Unstructured) (apply.ChangeSet, error)
+	DeleteHooks(ctx context.Context, stage []*unstructured.Unstructured, policy apply.DeletePolicy) (apply.ChangeSet, error)
 	Prune(ctx context.Context, owner apply.Owner, previous []weirv1.ObjectRef, desired []*unstructured.Unstructured) (apply.ChangeSet, error)
 	Drift(ctx context.Context, objs []*unstructured.Unstructured) ([]apply.ObjectDrift, error)
 }
@@ -274,7 +275,7 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 	log.Info("sync started")
 	r.markReconciling(ctx, app, state.Artifact.Revision)
 
-	changes, err := r.applyAll(ctx, app, state.Objects, state.Namespace)
+	changes, order, err := r.applyAll(ctx, app, state.Objects, state.Namespace)
 	if err == nil {
 		err = r.release(ctx, plan)
 	}
@@ -285,7 +286,8 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 		return err
 	}
 	app.Status.LastAppliedRevision = state.Artifact.Revision
-	app.Status.Inventory = inventoryOf(state.Objects)
+	// Hooks deleted by their policy are not left behind.
+	app.Status.Inventory = mergeInventory(inventoryOf(order.Applied()), changes)
 	if trigger == TriggerDrift {
 		r.Recorder.Event(app, corev1.EventTypeNormal, ReasonDriftCorrected, "Re-applied revision "+state.Artifact.Revision+" over "+driftSummary(app.Status.Drift))
 		for range app.Status.Drift {
@@ -294,55 +296,103 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 	}
 	app.Status.Drift = nil
 	r.recordSuccess(app, state, trigger, started, summary(changes, plan))
+	if ignored := order.IgnoredSummary(); ignored != "" {
+		cond := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.SyncedCondition)
+		setCondition(app, weirv1.SyncedCondition, metav1.ConditionTrue, ReasonSucceeded, cond.Message+". "+ignored)
+	}
 	r.Metrics.ObserveSync(weirv1.SyncSucceeded, time.Since(started))
 	log.Info("sync succeeded", "changes", changes.String())
 	return nil
 }
 
 // applyAll is the plan -> apply -> prune part of a sync; namespaced objects
-// that name no namespace go to namespace. On failure after some stage was
+// that name no namespace go to namespace. It returns the changes and the
+// order the objects were applied in. On failure after some stage was
 // applied, the inventory keeps both what was there and what was applied, so
-// that nothing weir created is forgotten.
-func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (apply.ChangeSet, error) {
+// that nothing weir created is forgotten, and the SyncFail hooks run.
+func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (apply.ChangeSet, apply.Plan, error) {
 	if len(objs) == 0 && len(app.Status.Inventory) > 0 && !app.Spec.Sync.AllowEmpty {
-		return nil, stalled(ReasonPruneRefused, fmt.Errorf("the render is empty while %d objects are applied; refusing to prune them all (set spec.sync.allowEmpty to allow it)", len(app.Status.Inventory)))
+		return nil, apply.Plan{}, stalled(ReasonPruneRefused, fmt.Errorf("the render is empty while %d objects are applied; refusing to prune them all (set spec.sync.allowEmpty to allow it)", len(app.Status.Inventory)))
 	}
-	if err := r.Applier.Normalize(ctx, objs, namespace); err != nil {
-		return nil, stalled(ReasonValidationFailed, err)
+	order, err := r.plan(ctx, app, objs, namespace)
+	if conflict := (*apply.OwnershipError)(nil); errors.As(err, &conflict) {
+		return nil, order, stalled(ReasonOwnershipConflict, err)
 	}
-	if err := r.Applier.Validate(ctx, objs); err != nil {
-		if conflict := (*apply.OwnershipError)(nil); errors.As(err, &conflict) {
-			return nil, stalled(ReasonOwnershipConflict, err)
-		}
-		return nil, stalled(ReasonValidationFailed, err)
-	}
-	stages, err := apply.Stages(objs)
 	if err != nil {
-		return nil, stalled(ReasonValidationFailed, err)
+		return nil, order, stalled(ReasonValidationFailed, err)
 	}
 	var changes apply.ChangeSet
-	for _, stage := range stages {
-		applied, err := r.Applier.Apply(ctx, stage)
+	for _, stage := range order.Stages {
+		applied, err := r.applyStage(ctx, app, stage)
 		changes = append(changes, applied...)
 		if err != nil {
-			app.Status.Inventory = mergeInventory(app.Status.Inventory, changes)
-			return changes, reason(ReasonApplyFailed, err)
-		}
-		if _, err := r.Health.Wait(ctx, inventoryOf(stage), app.Spec.Sync.TimeoutOrDefault()); err != nil {
-			app.Status.Inventory = mergeInventory(app.Status.Inventory, changes)
-			return changes, reason(ReasonHealthCheckFailed, err)
+			return r.failed(ctx, app, order, changes, err)
 		}
 	}
 	if !app.Spec.Sync.PruneEnabled() {
-		return changes, nil
+		return changes, order, nil
 	}
 	pruned, err := r.Applier.Prune(ctx, apply.OwnerOf(app), app.Status.Inventory, objs)
 	changes = append(changes, pruned...)
 	if err != nil {
-		app.Status.Inventory = mergeInventory(app.Status.Inventory, changes)
-		return changes, reason(ReasonPruneFailed, err)
+		return r.failed(ctx, app, order, changes, reason(ReasonPruneFailed, err))
 	}
-	return changes, nil
+	return changes, order, nil
+}
+
+// plan orders the objects of a sync, and normalizes and validates those it
+// may apply. The annotations weir ignores are told in an Event.
+func (r *ApplicationReconciler) plan(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (apply.Plan, error) {
+	order, err := apply.NewPlan(objs)
+	if err != nil {
+		return order, err
+	}
+	applicable := slices.Concat(order.Applied(), order.OnFailure)
+	if err := r.Applier.Normalize(ctx, applicable, namespace); err != nil {
+		return order, err
+	}
+	if err := r.Applier.Validate(ctx, applicable); err != nil {
+		return order, err
+	}
+	if ignored := order.IgnoredSummary(); ignored != "" {
+		r.Recorder.Event(app, corev1.EventTypeWarning, ReasonAnnotationsIgnored, ignored)
+	}
+	return order, nil
+}
+
+// applyStage applies one stage and waits until it is healthy, then deletes
+// the hooks whose policy says so: HookSucceeded ones when it succeeded,
+// HookFailed ones when it failed.
+func (r *ApplicationReconciler) applyStage(ctx context.Context, app *weirv1.Application, stage []*unstructured.Unstructured) (apply.ChangeSet, error) {
+	changes, err := r.Applier.Apply(ctx, stage)
+	if err != nil {
+		err = reason(ReasonApplyFailed, err)
+	} else if _, err = r.Health.Wait(ctx, inventoryOf(stage), app.Spec.Sync.TimeoutOrDefault()); err != nil {
+		err = reason(ReasonHealthCheckFailed, err)
+	}
+	policy := apply.HookSucceeded
+	if err != nil {
+		policy = apply.HookFailed
+	}
+	deleted, deleteErr := r.Applier.DeleteHooks(ctx, stage, policy)
+	if deleteErr != nil && err == nil {
+		err = reason(ReasonApplyFailed, deleteErr)
+	}
+	return append(changes, deleted...), err
+}
+
+// failed records what a failed sync applied in the inventory and runs the
+// plan's SyncFail hooks; their failure is added to the sync's.
+func (r *ApplicationReconciler) failed(ctx context.Context, app *weirv1.Application, order apply.Plan, changes apply.ChangeSet, err error) (apply.ChangeSet, apply.Plan, error) {
+	if len(order.OnFailure) > 0 {
+		hooks, hookErr := r.applyStage(ctx, app, order.OnFailure)
+		changes = append(changes, hooks...)
+		if hookErr != nil {
+			err = fmt.Errorf("%w; and the SyncFail hooks failed: %v", err, hookErr)
+		}
+	}
+	app.Status.Inventory = mergeInventory(app.Status.Inventory, changes)
+	return changes, order, err
 }
 
 // refreshHealth re-checks the applied objects when no sync is due.

@@ -19,6 +19,9 @@ const (
 	ReasonPruneFailed       = "PruneFailed"
 	ReasonPruneRefused      = "PruneRefused"
 	ReasonHealthCheckFailed = "HealthCheckFailed"
+	// ReasonAnnotationsIgnored: objects carry Argo CD or Flux annotations
+	// weir does not honour; the sync goes on without them.
+	ReasonAnnotationsIgnored = "AnnotationsIgnored"
 	// ReasonDeliveryFailed: a Rollout's template could not be held back
 	// or released.
 	ReasonDeliveryFailed = "DeliveryFailed"

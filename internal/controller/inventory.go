@@ -31,7 +31,7 @@ func mergeInventory(inv []weirv1.ObjectRef, changes apply.ChangeSet) []weirv1.Ob
 		switch c.Action {
 		case apply.Deleted:
 			delete(set, c.Object)
-		case apply.Created, apply.Configured, apply.Unchanged:
+		case apply.Created, apply.Configured, apply.Replaced, apply.Unchanged:
 			set[c.Object] = true
 		}
 	}

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"path/filepath"
+	"slices"
 
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/metadata"
@@ -45,6 +46,10 @@ type Options struct {
 	// AnalysisAllowedHosts are the hosts analysis metrics may reach
 	// (analysis.WithAllowedHosts); none allows every host.
 	AnalysisAllowedHosts []string
+	// TakeOverManagers are field managers whose fields weir takes over, in
+	// addition to apply.DefaultTakeOverManagers (see
+	// apply.Options.TakeOverManagers).
+	TakeOverManagers []string
 }
 
 // Setup builds the stages and registers weir's reconcilers with mgr.
@@ -52,7 +57,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
-	applier, err := apply.NewManager(mgr.GetConfig(), apply.Options{})
+	applier, err := apply.NewManager(mgr.GetConfig(), apply.Options{
+		TakeOverManagers: slices.Concat(apply.DefaultTakeOverManagers, opts.TakeOverManagers),
+	})
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func (c *Checker) checkOne(ctx context.Context, ref v1alpha1.ObjectRef) (ObjectS
 }
 
 // Wait checks refs until all are Current, and returns the last complete
-// report. When timeout passes or ctx ends first, the error names every
+// report. A failed Job ends the wait at once with an error naming it. When timeout passes or ctx ends first, the error names every
 // object that is not Current with its status and message. Errors reading
 // objects are retried until then; the last one is reported.
 func (c *Checker) Wait(ctx context.Context, refs []v1alpha1.ObjectRef, timeout time.Duration) (Report, error) {
@@ -98,6 +98,8 @@ func (c *Checker) Wait(ctx context.Context, refs []v1alpha1.ObjectRef, timeout t
 		switch {
 		case err == nil && report.Healthy():
 			return report, nil
+		case err == nil && report.FailedForGood():
+			return report, fmt.Errorf("failed: %s", report)
 		case err == nil:
 			last, lastErr = report, nil
 		case ctx.Err() == nil:

@@ -2,10 +2,12 @@ package health
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	kstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/apply"
@@ -46,6 +48,9 @@ func (s ObjectStatus) String() string {
 
 // Compute returns the kstatus of obj as given, including its status.
 //
+// A Job is Current once it has completed, Failed once it has failed, and
+// InProgress until then (kstatus counts a running Job as Current).
+//
 // A Rollout is the exception: it is Current unless it is Stalled (what it
 // names is missing) or has not seen its spec yet. A release takes as long as
 // its pauses and analyses, and one that failed waits for Git to move on: the
@@ -63,7 +68,28 @@ func Compute(obj *unstructured.Unstructured) ObjectStatus {
 		return s
 	}
 	s.Status, s.Message = Status(res.Status), res.Message
+	if s.Status == Current && isJob(obj) && !jobComplete(obj) {
+		// kstatus counts a running Job as Current; a wave that waits
+		// for a migration must wait until it has completed.
+		s.Status = InProgress
+	}
 	return s
+}
+
+func isJob(obj *unstructured.Unstructured) bool {
+	return obj.GroupVersionKind().GroupKind() == schema.GroupKind{Group: "batch", Kind: "Job"}
+}
+
+// jobComplete reports whether a Job's Complete condition is True.
+func jobComplete(obj *unstructured.Unstructured) bool {
+	conditions, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, c := range conditions {
+		cond, _ := c.(map[string]any)
+		if cond["type"] == "Complete" && cond["status"] == "True" {
+			return true
+		}
+	}
+	return false
 }
 
 // Report holds the status of a set of objects.
@@ -74,6 +100,14 @@ type Report struct {
 
 // Healthy reports whether every object is Current.
 func (r Report) Healthy() bool { return len(r.NotCurrent()) == 0 }
+
+// FailedForGood reports whether an object failed in a way that waiting
+// cannot mend: a Job that failed never runs again.
+func (r Report) FailedForGood() bool {
+	return slices.ContainsFunc(r.Objects, func(s ObjectStatus) bool {
+		return s.Status == Failed && s.Object.Group == "batch" && s.Object.Kind == "Job"
+	})
+}
 
 // NotCurrent returns the statuses of the objects that are not Current.
 func (r Report) NotCurrent() []ObjectStatus {

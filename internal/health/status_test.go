@@ -24,7 +24,10 @@ func TestCompute(t *testing.T) {
 		{"pod-pending.yaml", InProgress, "Pending"},
 		{"pod-ready.yaml", Current, "Pod is Ready"},
 		{"pod-crashlooping.yaml", Failed, "CrashLoop"},
-		{"job-running.yaml", Current, "Job in progress"},
+		{"job-running.yaml", InProgress, "Job in progress"},
+		{"job-not-started.yaml", InProgress, "Job not started"},
+		{"job-success-criteria-met.yaml", InProgress, "Job in progress. success:1"},
+		{"job-terminating.yaml", Terminating, "deletion"},
 		{"job-complete.yaml", Current, "Job Completed"},
 		{"job-failed.yaml", Failed, "Job Failed"},
 		{"customresource-ready.yaml", Current, "Ready"},
@@ -95,4 +98,24 @@ func readObject(t *testing.T, file string) *unstructured.Unstructured {
 		t.Fatalf("%s: %v", file, err)
 	}
 	return obj
+}
+
+func TestFailedForGoodOnlyForFailedJobs(t *testing.T) {
+	tests := []struct {
+		files []string
+		want  bool
+	}{
+		{[]string{"deployment-available.yaml", "job-failed.yaml"}, true},
+		{[]string{"job-running.yaml", "deployment-deadline-exceeded.yaml", "pod-crashlooping.yaml"}, false},
+		{[]string{"job-complete.yaml"}, false},
+	}
+	for _, tt := range tests {
+		var report Report
+		for _, f := range tt.files {
+			report.Objects = append(report.Objects, Compute(readObject(t, f)))
+		}
+		if got := report.FailedForGood(); got != tt.want {
+			t.Errorf("%v: FailedForGood() = %v, want %v", tt.files, got, tt.want)
+		}
+	}
 }

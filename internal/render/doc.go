@@ -16,11 +16,11 @@
 //     client-only dry-run mode, with the target cluster's version and API
 //     versions. Values files come from the checkout. Dependencies are read
 //     from the chart's charts/ directory, never downloaded. CRDs from crds/
-//     come first; NOTES.txt is dropped; hooks become objects in sync waves
-//     (pre-install and pre-upgrade at PreHookWave, post-install and
-//     post-upgrade at PostHookWave, plus helm.sh/hook-weight), and test,
-//     delete and rollback hooks are left out. Nothing is installed: there
-//     is no release Secret.
+//     come first; NOTES.txt is dropped; pre- and post-install and upgrade
+//     hooks are objects with their helm.sh/hook annotations, which the
+//     apply stage runs as PreSync and PostSync hooks, and test, delete and
+//     rollback hooks are left out. Nothing is installed: there is no
+//     release Secret.
 //
 // With TypeAuto the directory decides: kustomize if it holds a
 // kustomization file, plain otherwise.

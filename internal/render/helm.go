@@ -55,14 +55,6 @@ type Capabilities struct {
 	APIVersions []string
 }
 
-// Sync waves Helm hooks are applied in, before their helm.sh/hook-weight is
-// added: pre-install and pre-upgrade hooks before everything else,
-// post-install and post-upgrade hooks after it.
-const (
-	PreHookWave  = -100
-	PostHookWave = 100
-)
-
 // Defaults `helm template` uses for an unnamed release.
 const (
 	defaultReleaseName = "release-name"
@@ -71,8 +63,7 @@ const (
 
 // renderHelm renders the chart of opts.Helm, found from dir, as `helm
 // template` does, and returns its objects: CRDs first, then the templates in
-// Helm's install order, then the hooks weir applies, each annotated with its
-// sync wave.
+// Helm's install order, then the hooks weir applies.
 func renderHelm(ctx context.Context, co *checkout, dir target, opts Options) ([]*unstructured.Unstructured, error) {
 	h := opts.Helm
 	if h == nil {

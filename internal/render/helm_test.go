@@ -78,7 +78,8 @@ func TestRenderHelm(t *testing.T) {
 				"ConfigMap shop-migrate",
 				"ConfigMap shop-announce",
 			},
-			waves: map[string]string{"shop-settings": "", "shop": "", "shop-migrate": "-105", "shop-announce": "102"},
+			// Hooks keep their helm.sh/hook annotations, which order them; render adds no wave.
+			waves: map[string]string{"shop-settings": "", "shop": "", "shop-migrate": "", "shop-announce": ""},
 		},
 		{
 			name: "CRDs skipped",
@@ -311,31 +312,28 @@ func TestRenderHelmChartTooLarge(t *testing.T) {
 	checkError(t, "testdata/helm", err, "render web: the chart's files are larger than the limit of 100 bytes")
 }
 
-func TestHookWave(t *testing.T) {
+func TestAppliedHook(t *testing.T) {
 	tests := []struct {
-		hook      string
-		weight    int
-		wantWave  int
-		wantApply bool
+		hook string
+		want bool
 	}{
-		{hook: "pre-install", wantWave: PreHookWave, wantApply: true},
-		{hook: "pre-upgrade", weight: 3, wantWave: PreHookWave + 3, wantApply: true},
-		{hook: "post-install", weight: -1, wantWave: PostHookWave - 1, wantApply: true},
-		{hook: "post-upgrade", wantWave: PostHookWave, wantApply: true},
-		{hook: "pre-install,post-install", wantWave: PreHookWave, wantApply: true},
-		{hook: "pre-delete"},
-		{hook: "post-rollback"},
-		{hook: "test"},
-		{hook: "pre-install,test"},
+		{"pre-install", true},
+		{"pre-upgrade", true},
+		{"post-install", true},
+		{"post-upgrade", true},
+		{"pre-install,post-install", true},
+		{"pre-delete", false},
+		{"post-rollback", false},
+		{"test", false},
+		{"pre-install,test", false},
 	}
 	for _, tt := range tests {
-		h := &release.Hook{Weight: tt.weight}
+		h := &release.Hook{}
 		for _, e := range strings.Split(tt.hook, ",") {
 			h.Events = append(h.Events, release.HookEvent(e))
 		}
-		wave, ok := hookWave(h)
-		if ok != tt.wantApply || wave != tt.wantWave {
-			t.Errorf("%s weight %d: got wave %d applied %v, want %d %v", tt.hook, tt.weight, wave, ok, tt.wantWave, tt.wantApply)
+		if got := appliedHook(h); got != tt.want {
+			t.Errorf("%s: applied %v, want %v", tt.hook, got, tt.want)
 		}
 	}
 }

@@ -2,13 +2,10 @@ package render
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	release "helm.sh/helm/v4/pkg/release/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"weir.dev/weir/api/v1alpha1"
 )
 
 // sourcePrefix starts the comment Helm writes above each rendered template
@@ -35,16 +32,10 @@ func collectRelease(rel *release.Release, limit int) ([]*unstructured.Unstructur
 		}
 	}
 	for _, h := range rel.Hooks {
-		wave, ok := hookWave(h)
-		if !ok {
+		if !appliedHook(h) {
 			continue
 		}
-		add := c.from(h.Path)
-		err := decodeFile(h.Path, []byte(h.Manifest), func(obj map[string]any, line int) error {
-			setDefaultWave(obj, wave)
-			return add(obj, line)
-		})
-		if err != nil {
+		if err := decodeFile(h.Path, []byte(h.Manifest), c.from(h.Path)); err != nil {
 			return nil, err
 		}
 	}
@@ -77,33 +68,15 @@ func splitManifest(manifest string) []template {
 	return out
 }
 
-// hookWave maps a Helm hook to the sync wave weir applies it in, and
-// reports false for hooks weir leaves out: tests, and hooks that run only
-// on delete or rollback, which weir never performs.
-func hookWave(h *release.Hook) (int, bool) {
-	switch {
-	case slices.Contains(h.Events, release.HookTest):
-		return 0, false
-	case slices.Contains(h.Events, release.HookPreInstall), slices.Contains(h.Events, release.HookPreUpgrade):
-		return PreHookWave + h.Weight, true
-	case slices.Contains(h.Events, release.HookPostInstall), slices.Contains(h.Events, release.HookPostUpgrade):
-		return PostHookWave + h.Weight, true
-	default:
-		return 0, false
+// appliedHook reports whether weir applies a Helm hook: tests, and hooks
+// that run only on delete or rollback, which weir never performs, are left
+// out. The hook keeps its helm.sh/hook annotations, which the apply stage
+// reads to run it before or after the rest (package apply, Directives).
+func appliedHook(h *release.Hook) bool {
+	if slices.Contains(h.Events, release.HookTest) {
+		return false
 	}
-}
-
-// setDefaultWave sets the sync-wave annotation of obj unless the chart set
-// one itself.
-func setDefaultWave(obj map[string]any, wave int) {
-	u := &unstructured.Unstructured{Object: obj}
-	annotations := u.GetAnnotations()
-	if _, ok := annotations[v1alpha1.SyncWaveAnnotation]; ok {
-		return
-	}
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	annotations[v1alpha1.SyncWaveAnnotation] = strconv.Itoa(wave)
-	u.SetAnnotations(annotations)
+	return slices.ContainsFunc(h.Events, func(e release.HookEvent) bool {
+		return e == release.HookPreInstall || e == release.HookPreUpgrade || e == release.HookPostInstall || e == release.HookPostUpgrade
+	})
 }

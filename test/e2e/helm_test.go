@@ -93,9 +93,6 @@ func TestHelmCRDsAndHooks(t *testing.T) {
 	s.get(gadget, "shop")
 
 	migrate, settings, announce := s.thenData("shop-migrate", nil), s.thenData("shop-settings", nil), s.thenData("shop-announce", nil)
-	if w := migrate.Annotations[weirv1.SyncWaveAnnotation]; w != strconv.Itoa(render.PreHookWave) {
-		t.Errorf("pre-install hook in wave %q, want %d", w, render.PreHookWave)
-	}
 	// One etcd orders every write: a lower resourceVersion was written first.
 	if !(resourceVersion(t, migrate) < resourceVersion(t, settings) && resourceVersion(t, settings) < resourceVersion(t, announce)) {
 		t.Errorf("written in the order migrate %s, settings %s, announce %s; want pre-install hook, template, post-install hook",
