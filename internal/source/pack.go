@@ -1,9 +1,11 @@
 package source
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -115,7 +117,7 @@ func checkObject(s *packfile.Scanner, h *packfile.ObjectHeader, max int64) error
 // deltaHeader keeps the start of a delta's data, which gives the sizes of
 // its base and of the object it makes, and discards the rest.
 type deltaHeader struct {
-	buf [2 * 10]byte // two varints of 64 bits at most
+	buf [2 * binary.MaxVarintLen64]byte
 	n   int
 }
 
@@ -125,28 +127,17 @@ func (d *deltaHeader) Write(p []byte) (int, error) {
 }
 
 // targetSize decodes the size of the object the delta makes: the second of
-// two little-endian base-128 varints. A malformed header gives a size no
-// limit allows.
+// two varints, after the size of its base. A malformed header gives a size
+// no limit allows.
 func (d *deltaHeader) targetSize() int64 {
 	b := d.buf[:d.n]
 	var size uint64
-	for varint := range 2 {
-		size = 0
-		for shift := 0; ; shift += 7 {
-			if len(b) == 0 || shift > 63 {
-				return 1<<63 - 1
-			}
-			c := b[0]
-			b = b[1:]
-			size |= uint64(c&0x7f) << shift
-			if c&0x80 == 0 {
-				break
-			}
+	for range 2 {
+		var n int
+		if size, n = binary.Uvarint(b); n <= 0 {
+			return math.MaxInt64
 		}
-		_ = varint
+		b = b[n:]
 	}
-	if size > 1<<63-1 {
-		return 1<<63 - 1
-	}
-	return int64(size)
+	return int64(min(size, math.MaxInt64))
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -103,8 +104,9 @@ func startController(cfg *rest.Config) (func(), error) {
 		return nil, err
 	}
 	refresh := make(chan event.GenericEvent)
-	// The test repositories are on the local disk.
-	sources := source.Options{AllowFileSources: true}
+	// The test repositories are on the local disk; a fetch from a server
+	// that never answers gives up well within the tests' waits.
+	sources := source.Options{AllowFileSources: true, Timeout: 30 * time.Second}
 	if err := controller.Setup(mgr, controller.Options{CacheDir: cacheDir, Refresh: refresh, Sources: sources}); err != nil {
 		return nil, err
 	}
