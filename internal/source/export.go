@@ -79,30 +79,29 @@ type objectReader interface {
 }
 
 // export writes c's tree to <repoDir>/<commit> unless it is there already,
-// and returns that directory and the bytes it holds. The tree is written to
-// a temporary directory that is renamed into place, so no reader sees half
-// a tree; a tree over limits is not written past the object that exceeds
-// them, and nothing of it is left.
-func export(ctx context.Context, objects objectReader, c *object.Commit, repoDir string, limits Limits) (string, int64, error) {
+// and returns that directory. The tree is written to a temporary directory
+// that is renamed into place, so no reader sees half a tree; a tree over
+// limits is not written past the object that exceeds them, and nothing of
+// it is left.
+func export(ctx context.Context, objects objectReader, c *object.Commit, repoDir string, limits Limits) (string, error) {
 	dir := filepath.Join(repoDir, c.Hash.String())
 	if isDir(dir) {
-		size, err := dirSize(dir)
-		return dir, size, err
+		return dir, nil
 	}
 	tmp, err := os.MkdirTemp(repoDir, exportPrefix)
 	if err != nil {
-		return "", 0, fmt.Errorf("export %s: %w", c.Hash, err)
+		return "", fmt.Errorf("export %s: %w", c.Hash, err)
 	}
 	x := &exporter{objects: objects, limits: limits}
 	if err := x.writeTo(ctx, c.TreeHash, tmp); err != nil {
 		_ = os.RemoveAll(tmp)
-		return "", 0, fmt.Errorf("export %s: %w", c.Hash, err)
+		return "", fmt.Errorf("export %s: %w", c.Hash, err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		_ = os.RemoveAll(tmp)
-		return "", 0, fmt.Errorf("export %s: %w", c.Hash, err)
+		return "", fmt.Errorf("export %s: %w", c.Hash, err)
 	}
-	return dir, x.bytes, nil
+	return dir, nil
 }
 
 // exporter writes one tree within its limits. Every object's size is read

@@ -277,7 +277,7 @@ func (rc *repoCache) tryCheckout(ctx context.Context, r *remote, s *store, t tar
 	if err != nil {
 		return Artifact{}, err
 	}
-	dir, _, err := export(ctx, s.storage, c, rc.dir, limits)
+	dir, err := export(ctx, s.storage, c, rc.dir, limits)
 	if err != nil {
 		return Artifact{}, err
 	}
