@@ -86,5 +86,25 @@ func (cs ChangeSet) Summary() string {
 	return strings.Join(parts, ", ")
 }
 
+// Skips names the Skipped changes with their reasons, at most limit of
+// them, like "ConfigMap shop/old skipped: prune disabled by annotation
+// weir.dev/prune"; the rest are counted. It is "" when none was skipped.
+func (cs ChangeSet) Skips(limit int) string {
+	var named []string
+	n := 0
+	for _, c := range cs {
+		if c.Action != Skipped {
+			continue
+		}
+		if n++; len(named) < limit {
+			named = append(named, c.String())
+		}
+	}
+	if n > len(named) {
+		named = append(named, fmt.Sprintf("and %d more", n-len(named)))
+	}
+	return strings.Join(named, "; ")
+}
+
 // String is the Summary.
 func (cs ChangeSet) String() string { return cs.Summary() }

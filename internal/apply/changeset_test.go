@@ -29,3 +29,30 @@ func TestChangeSetSummary(t *testing.T) {
 		t.Errorf("Change.String() = %q, want %q", got, want)
 	}
 }
+
+func TestChangeSetSkipsNamesWhatPruneLeftAndWhy(t *testing.T) {
+	ref := func(name string) v1alpha1.ObjectRef {
+		return v1alpha1.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: "shop", Name: name}
+	}
+	cs := ChangeSet{
+		{Object: ref("new"), Action: Created},
+		{Object: ref("shared"), Action: Skipped, Reason: "owned by Application team-b/shop"},
+		{Object: ref("kept"), Action: Skipped, Reason: "prune disabled by annotation weir.dev/prune"},
+		{Object: ref("gone"), Action: Skipped, Reason: "already gone"},
+	}
+	tests := []struct {
+		limit int
+		want  string
+	}{
+		{3, "ConfigMap shop/shared skipped: owned by Application team-b/shop; ConfigMap shop/kept skipped: prune disabled by annotation weir.dev/prune; ConfigMap shop/gone skipped: already gone"},
+		{1, "ConfigMap shop/shared skipped: owned by Application team-b/shop; and 2 more"},
+	}
+	for _, tt := range tests {
+		if got := cs.Skips(tt.limit); got != tt.want {
+			t.Errorf("Skips(%d) = %q, want %q", tt.limit, got, tt.want)
+		}
+	}
+	if got := cs[:1].Skips(3); got != "" {
+		t.Errorf("Skips of a set with no skip = %q", got)
+	}
+}

@@ -541,9 +541,16 @@ func (r *ApplicationReconciler) release(ctx context.Context, plan delivery.Plan)
 	return nil
 }
 
+// maxSkipsShown is how many objects prune left alone a sync's summary
+// names, with the reason.
+const maxSkipsShown = 3
+
 // summary says what a sync changed and which templates it held back.
 func summary(changes apply.ChangeSet, plan delivery.Plan) string {
 	s := changes.String()
+	if skips := changes.Skips(maxSkipsShown); skips != "" {
+		s += " (" + skips + ")"
+	}
 	for _, rel := range plan.Releases {
 		what := "releases the new pod template"
 		if rel.Quarantined {
