@@ -55,10 +55,15 @@ func newDiffCommand(cluster *clusterFlags) *cobra.Command {
 				return err
 			}
 			apply.SetOwner(state.Objects, apply.OwnerOf(app)) // as the controller applies them
-			if err := m.Normalize(cmd.Context(), state.Objects, state.Namespace); err != nil {
+			plan, err := apply.NewPlan(state.Objects)
+			if err != nil {
 				return err
 			}
-			diffs, err := m.Diff(cmd.Context(), state.Objects)
+			objs := plan.Applied() // not the hooks a sync skips, nor those run only when it fails
+			if err := m.Normalize(cmd.Context(), objs, state.Namespace); err != nil {
+				return err
+			}
+			diffs, err := m.Diff(cmd.Context(), objs)
 			if err != nil {
 				return err
 			}

@@ -98,14 +98,15 @@ spec:
 // Argo CD PreSync Job to complete; one that cannot run holds it back. The
 // next revision changes the Job's template, which its default delete
 // policy (BeforeHookCreation) allows; a PostSync Job deleted once it
-// succeeded does not stay behind; an annotation weir does not honour is
-// told, not failed on.
+// succeeded does not stay behind; the SyncFail hook runs when the sync
+// fails; an annotation weir does not honour is told, not failed on.
 func TestPreSyncHookJobIsWaitedFor(t *testing.T) {
 	settings := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  annotations: {argocd.argoproj.io/compare-options: IgnoreExtraneous}\ndata: {mode: safe}\n"
 	s := given(t, map[string]string{
 		"migrate.yaml":  strings.NewReplacer("NODES", "{weir.dev/no-such-node: \"true\"}", "IMAGE", "migrate:1").Replace(presyncJob),
 		"settings.yaml": settings,
 		"smoke.yaml":    postsyncJob,
+		"alert.yaml":    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: alert\n  annotations: {argocd.argoproj.io/hook: SyncFail}\n",
 	})
 	s.whenApplication(func(spec *weirv1.ApplicationSpec) {
 		spec.Sync.Timeout = &metav1.Duration{Duration: 10 * time.Second}
@@ -117,6 +118,7 @@ func TestPreSyncHookJobIsWaitedFor(t *testing.T) {
 	}
 	s.absent(&corev1.ConfigMap{}, "settings")
 	s.absent(&batchv1.Job{}, "smoke")
+	s.get(&corev1.ConfigMap{}, "alert") // the SyncFail hook ran
 
 	sha := s.commit("a Job that runs", map[string]string{
 		"migrate.yaml": strings.NewReplacer("NODES", "{}", "IMAGE", "migrate:2").Replace(presyncJob),
