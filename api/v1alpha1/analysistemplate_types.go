@@ -32,12 +32,17 @@ type Metric struct {
 	// Name of the metric, unique in the template.
 	Name string `json:"name"`
 
-	// Interval between measurements; the default is 30 seconds.
+	// Interval between measurements; the default is 30 seconds, and it is
+	// held between one second and an hour.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
-	// InitialDelay before the first measurement.
+	// InitialDelay before the first measurement; at most an hour.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
 	InitialDelay *metav1.Duration `json:"initialDelay,omitempty"`
 
 	// Count of measurements; the default is 1.
@@ -100,8 +105,11 @@ type PrometheusMetric struct {
 	Address string `json:"address"`
 	// Query in PromQL; it must yield a scalar or a one-element vector.
 	Query string `json:"query"`
-	// Timeout of the query; the default is 30 seconds.
+	// Timeout of the query; the default is 30 seconds, and it is held
+	// between one second and five minutes.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 }
 
@@ -123,8 +131,11 @@ type WebMetric struct {
 	// whole document.
 	// +optional
 	JSONPath string `json:"jsonPath,omitempty"`
-	// Timeout of the request; the default is 10 seconds.
+	// Timeout of the request; the default is 10 seconds, and it is held
+	// between one second and five minutes.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 }
 

@@ -1,8 +1,6 @@
 package v1alpha1
 
 import (
-	"time"
-
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -269,13 +267,18 @@ type Destination struct {
 
 // SyncPolicy tunes syncing.
 type SyncPolicy struct {
-	// Interval between checks of Git; the default is one minute.
+	// Interval between checks of Git; the default is one minute, and it is
+	// held between one second and 24 hours.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
 	// Timeout for the applied objects to become healthy, per wave; the
-	// default is five minutes.
+	// default is five minutes, and it is held between one second and an hour.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
 	// Prune deletes objects that left Git; the default is true.
@@ -474,28 +477,6 @@ type ApplicationList struct {
 
 func init() {
 	SchemeBuilder.Register(&Application{}, &ApplicationList{})
-}
-
-// Defaults for unset fields of SyncPolicy.
-const (
-	DefaultInterval = time.Minute
-	DefaultTimeout  = 5 * time.Minute
-)
-
-// IntervalOrDefault is how often Git is checked.
-func (s SyncPolicy) IntervalOrDefault() time.Duration {
-	if s.Interval == nil || s.Interval.Duration <= 0 {
-		return DefaultInterval
-	}
-	return s.Interval.Duration
-}
-
-// TimeoutOrDefault bounds the wait for health, per wave.
-func (s SyncPolicy) TimeoutOrDefault() time.Duration {
-	if s.Timeout == nil || s.Timeout.Duration <= 0 {
-		return DefaultTimeout
-	}
-	return s.Timeout.Duration
 }
 
 // PruneEnabled reports whether objects that left Git are deleted.

@@ -77,8 +77,10 @@ type RolloutSpec struct {
 
 	// ProgressDeadline bounds how long the canary or preview may take to
 	// become available at each step before the rollout aborts; the default
-	// is ten minutes.
+	// is ten minutes, and it is held between one second and an hour.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
 	ProgressDeadline *metav1.Duration `json:"progressDeadline,omitempty"`
 }
 
@@ -147,8 +149,10 @@ type CanaryStep struct {
 // RolloutPause waits.
 type RolloutPause struct {
 	// Duration to wait; without it the rollout waits until
-	// `weir rollout promote`.
+	// `weir rollout promote`. At most 24 hours.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
 	Duration *metav1.Duration `json:"duration,omitempty"`
 }
 
@@ -256,8 +260,10 @@ type BlueGreenStrategy struct {
 	AutoPromotion *bool `json:"autoPromotion,omitempty"`
 
 	// ScaleDownDelay keeps the old pods after the switch, for a fast way
-	// back; the default is 30 seconds.
+	// back; the default is 30 seconds, at most 24 hours.
 	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
 	ScaleDownDelay *metav1.Duration `json:"scaleDownDelay,omitempty"`
 }
 

@@ -11,9 +11,6 @@ import (
 	"weir.dev/weir/api/v1alpha1"
 )
 
-// defaultScaleDownDelay keeps the old pods of a blue/green switch.
-const defaultScaleDownDelay = 30 * time.Second
-
 // advanceBlueGreen brings the full-size preview up, judges it, and
 // switches the active Service to it.
 func (d *Driver) advanceBlueGreen(ctx context.Context, w *world) (Result, error) {
@@ -79,11 +76,7 @@ func (d *Driver) promoteBlueGreen(ctx context.Context, w *world) (Result, error)
 		if !done || err != nil {
 			return res, err
 		}
-		delay := defaultScaleDownDelay
-		if sd := w.ro.Spec.Strategy.BlueGreen.ScaleDownDelay; sd != nil {
-			delay = sd.Duration
-		}
-		at := metav1.NewTime(d.now().Add(delay))
+		at := metav1.NewTime(d.now().Add(w.ro.Spec.Strategy.BlueGreen.ScaleDownDelayOrDefault()))
 		s.ScaleDownAt = &at
 		if err := d.pointActive(ctx, w, w.stable); err != nil {
 			return Result{}, err

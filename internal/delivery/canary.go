@@ -14,10 +14,6 @@ import (
 	"weir.dev/weir/internal/delivery/traffic"
 )
 
-// defaultProgressDeadline bounds how long a copy may take to become
-// available at a step.
-const defaultProgressDeadline = 10 * time.Minute
-
 // advanceCanary runs one step of a canary, or waits for the one running.
 func (d *Driver) advanceCanary(ctx context.Context, w *world) (Result, error) {
 	if err := d.ensureRouting(ctx, w); err != nil {
@@ -170,10 +166,7 @@ func (d *Driver) awaitAvailable(ctx context.Context, w *world, name, what string
 	if available(current) {
 		return Result{}, true, nil
 	}
-	deadline := defaultProgressDeadline
-	if pd := w.ro.Spec.ProgressDeadline; pd != nil {
-		deadline = pd.Duration
-	}
+	deadline := w.ro.Spec.ProgressDeadlineOrDefault()
 	if started := w.ro.Status.StepStartedAt; started != nil && d.now().Sub(started.Time) > deadline {
 		res, err := d.abort(ctx, w, ReasonProgressDeadlineExceeded,
 			fmt.Sprintf("%s, Deployment %s/%s, was not available within %s (%d of %d replicas available)",
@@ -193,15 +186,16 @@ func (d *Driver) pause(w *world, p *v1alpha1.RolloutPause) (Result, bool, error)
 		s.PauseStartedAt = &t
 	}
 	s.Phase = v1alpha1.RolloutPaused
-	if p.Duration == nil {
+	wait, timed := p.Timed()
+	if !timed {
 		d.progressing(w.ro, fmt.Sprintf("Paused at step %d with %d%% of traffic on the canary until `weir rollout promote`", s.CurrentStep, s.CanaryWeight))
 		return Result{}, false, nil
 	}
-	left := p.Duration.Duration - now.Sub(s.PauseStartedAt.Time)
+	left := wait - now.Sub(s.PauseStartedAt.Time)
 	if left <= 0 {
 		return Result{}, true, nil
 	}
-	d.progressing(w.ro, fmt.Sprintf("Paused at step %d with %d%% of traffic on the canary for %s", s.CurrentStep, s.CanaryWeight, p.Duration.Duration))
+	d.progressing(w.ro, fmt.Sprintf("Paused at step %d with %d%% of traffic on the canary for %s", s.CurrentStep, s.CanaryWeight, wait))
 	return Result{RequeueAfter: left}, false, nil
 }
 

@@ -11,7 +11,6 @@ import (
 
 // Defaults of a metric, as the API documents them.
 const (
-	defaultInterval              = 30 * time.Second
 	defaultCount                 = 1
 	defaultConsecutiveErrorLimit = 4
 	// errorRetryInterval is the longest wait after a measurement the
@@ -19,19 +18,9 @@ const (
 	errorRetryInterval = 10 * time.Second
 )
 
-func interval(m *v1alpha1.Metric) time.Duration {
-	if m.Interval != nil && m.Interval.Duration > 0 {
-		return m.Interval.Duration
-	}
-	return defaultInterval
-}
+func interval(m *v1alpha1.Metric) time.Duration { return m.IntervalOrDefault() }
 
-func initialDelay(m *v1alpha1.Metric) time.Duration {
-	if m.InitialDelay != nil {
-		return m.InitialDelay.Duration
-	}
-	return 0
-}
+func initialDelay(m *v1alpha1.Metric) time.Duration { return m.InitialDelayOrDefault() }
 
 func count(m *v1alpha1.Metric) int32 {
 	if m.Count != nil && *m.Count > 0 {
