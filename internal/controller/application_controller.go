@@ -311,9 +311,6 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 // applied, the inventory keeps both what was there and what was applied, so
 // that nothing weir created is forgotten, and the SyncFail hooks run.
 func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (apply.ChangeSet, apply.Plan, error) {
-	if len(objs) == 0 && len(app.Status.Inventory) > 0 && !app.Spec.Sync.AllowEmpty {
-		return nil, apply.Plan{}, stalled(ReasonPruneRefused, fmt.Errorf("the render is empty while %d objects are applied; refusing to prune them all (set spec.sync.allowEmpty to allow it)", len(app.Status.Inventory)))
-	}
 	order, err := r.plan(ctx, app, objs, namespace)
 	if conflict := (*apply.OwnershipError)(nil); errors.As(err, &conflict) {
 		return nil, order, stalled(ReasonOwnershipConflict, err)

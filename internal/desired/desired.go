@@ -86,7 +86,7 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 	if err != nil {
 		return state, err
 	}
-	opts := render.Options{Type: app.Spec.Render.Type}
+	opts := render.Options{Type: app.Spec.Render.Type, AllowEmpty: app.Spec.Sync.AllowEmpty}
 	if opts.Type == render.TypeAuto {
 		if opts.Type, err = render.Detect(artifact.Dir, src.Path); err != nil {
 			return state, &Error{Stage: StageRender, Err: fmt.Errorf("revision %s: %w", artifact.Revision, err)}

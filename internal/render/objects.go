@@ -49,13 +49,11 @@ func (c *collector) add(obj *unstructured.Unstructured, where string) error {
 	if len(c.objs) >= c.limit {
 		return fmt.Errorf("more than %d objects, the most one render may produce", c.limit)
 	}
-	if obj.GetName() != "" {
-		id := objectID(obj)
-		if first, ok := c.seen[id]; ok {
-			return fmt.Errorf("duplicate object %s, first defined at %s", id, first)
-		}
-		c.seen[id] = where
+	id := objectID(obj)
+	if first, ok := c.seen[id]; ok {
+		return fmt.Errorf("duplicate object %s, first defined at %s", id, first)
 	}
+	c.seen[id] = where
 	c.objs = append(c.objs, obj)
 	return nil
 }
@@ -109,7 +107,9 @@ func isList(obj *unstructured.Unstructured) bool {
 	return hasItems && strings.HasSuffix(kind, "List")
 }
 
-// validate checks that obj names its type and itself.
+// validate checks that obj names its type and itself. An object named
+// only by metadata.generateName is refused: server-side apply needs a name,
+// and a generated one would make every sync create another object.
 func validate(obj *unstructured.Unstructured) error {
 	apiVersion, _ := obj.Object["apiVersion"].(string)
 	kind, _ := obj.Object["kind"].(string)
@@ -127,7 +127,10 @@ func validate(obj *unstructured.Unstructured) error {
 			return fmt.Errorf("%s: metadata is not an object", kind)
 		}
 	}
-	if obj.GetName() == "" && obj.GetGenerateName() == "" {
+	switch {
+	case obj.GetName() == "" && obj.GetGenerateName() != "":
+		return fmt.Errorf("%s: metadata.generateName %q without metadata.name is not supported: weir applies every object by name, so that the next sync updates it rather than create another; give it a metadata.name", kind, obj.GetGenerateName())
+	case obj.GetName() == "":
 		return fmt.Errorf("%s: missing metadata.name", kind)
 	}
 	if _, ok := obj.Object["sops"]; ok {

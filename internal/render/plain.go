@@ -15,9 +15,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// renderPlain decodes every manifest file below dir, in path order.
-func renderPlain(ctx context.Context, co *checkout, dir target, limit int) ([]*unstructured.Unstructured, error) {
-	files, err := co.manifests(dir)
+// renderPlain decodes every manifest file below dir, in path order. An
+// empty result fails, naming the files skipped, unless allowEmpty.
+func renderPlain(ctx context.Context, co *checkout, dir target, limit int, allowEmpty bool) ([]*unstructured.Unstructured, error) {
+	files, skipped, err := co.manifests(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -37,17 +38,22 @@ func renderPlain(ctx context.Context, co *checkout, dir target, limit int) ([]*u
 			return nil, err
 		}
 	}
+	if len(c.objs) == 0 && !allowEmpty {
+		return nil, emptyError(dir, TypePlain, len(files), skipped)
+	}
 	return c.objs, nil
 }
 
-// manifests lists the manifest files below dir, sorted by path.
-func (co *checkout) manifests(dir target) ([]target, error) {
+// manifests lists the manifest files below dir, and the other files it
+// holds, sorted by path.
+func (co *checkout) manifests(dir target) ([]target, []skippedFile, error) {
 	w := &walker{co: co, visited: map[string]bool{}}
 	if err := w.walk(dir, []string{dir.real}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sort.Slice(w.files, func(i, j int) bool { return w.files[i].rel < w.files[j].rel })
-	return w.files, nil
+	sort.Slice(w.skipped, func(i, j int) bool { return w.skipped[i].rel < w.skipped[j].rel })
+	return w.files, w.skipped, nil
 }
 
 // walker collects the manifest files of a tree, following symlinks that
@@ -55,6 +61,8 @@ func (co *checkout) manifests(dir target) ([]target, error) {
 type walker struct {
 	co    *checkout
 	files []target
+	// skipped are the other regular files, which are not read.
+	skipped []skippedFile
 	// visited holds the real paths of the directories walked. Through
 	// symlinks a directory can be reached more than once; it is read once,
 	// so that links cannot make the walk grow exponentially.
@@ -96,6 +104,8 @@ func (w *walker) walk(dir target, stack []string) error {
 			}
 		case mode.IsRegular() && isManifest(e.Name()):
 			w.files = append(w.files, child)
+		case mode.IsRegular():
+			w.skipped = append(w.skipped, skippedFile{rel: child.rel, why: whySkipped(e.Name())})
 		}
 	}
 	return nil

@@ -59,6 +59,9 @@ type Options struct {
 	// Decrypter, when set, receives every file the render reads, to
 	// decrypt it. Without one, files are read as they are.
 	Decrypter Decrypter
+	// AllowEmpty lets a render produce no object. Without it an empty
+	// render fails, naming the files it skipped and why.
+	AllowEmpty bool
 }
 
 // Decrypter decrypts files as the render reads them; package decrypt
@@ -97,7 +100,7 @@ func (o Options) WithDefaults() (Options, error) {
 
 // Render reads the directory path inside the checkout root and returns its
 // objects. Path is relative and slash-separated; "" and "." mean the root
-// itself. The order is deterministic: by file path, then by document order
+// itself. A render that produces no object fails unless opts.AllowEmpty. The order is deterministic: by file path, then by document order
 // within a file (for kustomize, the order kustomize emits).
 //
 // Render reads nothing outside root: a path that climbs out of it, or a
@@ -128,13 +131,19 @@ func Render(ctx context.Context, root, path string, opts Options) ([]*unstructur
 	if typ == TypeAuto {
 		typ = detect(dir)
 	}
+	var objs []*unstructured.Unstructured
 	switch typ {
 	case TypeKustomize:
-		return renderKustomize(ctx, co, dir, opts.MaxObjects)
+		objs, err = renderKustomize(ctx, co, dir, opts.MaxObjects)
 	case TypeHelm:
-		return renderHelm(ctx, co, dir, opts)
+		objs, err = renderHelm(ctx, co, dir, opts)
+	default:
+		return renderPlain(ctx, co, dir, opts.MaxObjects, opts.AllowEmpty)
 	}
-	return renderPlain(ctx, co, dir, opts.MaxObjects)
+	if err == nil && len(objs) == 0 && !opts.AllowEmpty {
+		return nil, emptyError(dir, typ, 0, nil)
+	}
+	return objs, err
 }
 
 // Detect says which renderer TypeAuto picks for path below root: kustomize

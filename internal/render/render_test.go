@@ -110,6 +110,42 @@ func TestRender(t *testing.T) {
 			wantErr: "render objects.yaml:1: document 1: ConfigMap: missing metadata.name",
 		},
 		{
+			name:    "generateName without a name names the file and the reason",
+			root:    "generate-name",
+			wantErr: `render jobs.yaml:8: document 2: Job: metadata.generateName "migrate-" without metadata.name is not supported`,
+		},
+		{
+			name:    "only Jsonnet: empty, naming the files skipped",
+			root:    "empty",
+			path:    "jsonnet",
+			wantErr: "render jsonnet: no objects to apply: jsonnet/app.libsonnet skipped: Jsonnet is not supported; jsonnet/main.jsonnet skipped: Jsonnet is not supported; set spec.sync.allowEmpty",
+		},
+		{
+			name:    "only a README: empty, naming the file skipped",
+			root:    "empty",
+			path:    "readme",
+			wantErr: "render readme: no objects to apply: readme/README.md skipped: not a manifest (plain rendering reads .yaml, .yml and .json files)",
+		},
+		{
+			name:    "only comments: empty",
+			root:    "empty",
+			path:    "comments",
+			wantErr: "render comments: no objects to apply: the 1 manifest files hold none",
+		},
+		{
+			name:    "a kustomization that produces nothing: empty",
+			root:    "empty",
+			path:    "kustomize",
+			wantErr: "render kustomize: no objects to apply: the kustomization produced none",
+		},
+		{
+			name: "empty render allowed",
+			root: "empty",
+			path: "readme",
+			opts: Options{AllowEmpty: true},
+			want: []string{},
+		},
+		{
 			name:    "document that is not an object",
 			root:    "not-object",
 			wantErr: "render list.yaml:1: document is not an object",

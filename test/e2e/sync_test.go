@@ -137,10 +137,49 @@ func TestAnEmptyRenderDoesNotPruneEverything(t *testing.T) {
 	s.thenApplied(s.repo.Head())
 
 	s.commit("oops, everything gone", map[string]string{"deploy/a.yaml": "", "deploy/.keep": "placeholder"})
-	app := s.thenCondition(weirv1.SyncedCondition, metav1.ConditionFalse, "PruneRefused")
+	app := s.thenCondition(weirv1.StalledCondition, metav1.ConditionTrue, "RenderFailed")
+	if msg := conditionMessage(app, weirv1.ReadyCondition); !strings.Contains(msg, "render deploy: no objects to apply") {
+		t.Errorf("Ready message %q does not say that the render of deploy is empty", msg)
+	}
 	s.get(&corev1.ConfigMap{}, "keep-me")
 	if len(app.Status.Inventory) != 1 {
 		t.Errorf("inventory = %v after a refused prune, want it kept", app.Status.Inventory)
+	}
+
+	// Allowed, the empty set is applied: everything is pruned.
+	edit := app.DeepCopy()
+	edit.Spec.Sync.AllowEmpty = true
+	if err := s.c.Patch(context.Background(), edit, client.MergeFrom(app)); err != nil {
+		t.Fatal(err)
+	}
+	s.thenApplied(s.repo.Head())
+	s.absent(&corev1.ConfigMap{}, "keep-me")
+}
+
+// A first sync of a path that holds nothing weir reads is not Ready: its
+// message names the files skipped and why.
+func TestAFirstSyncOfAPathWithNoManifestsFails(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{"Jsonnet", map[string]string{"deploy/main.jsonnet": "[]\n", "deploy/lib.libsonnet": "{}\n"},
+			[]string{"deploy/main.jsonnet skipped: Jsonnet is not supported", "deploy/lib.libsonnet skipped: Jsonnet is not supported"}},
+		{"a mistyped path with a README", map[string]string{"deploy/README.md": "# Deploy\n", "web/app.yaml": configMap("web", "k", "v")},
+			[]string{"deploy/README.md skipped: not a manifest"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := given(t, tt.files)
+			s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Source.Path = "deploy" })
+			app := s.thenCondition(weirv1.ReadyCondition, metav1.ConditionFalse, "RenderFailed")
+			msg := conditionMessage(app, weirv1.ReadyCondition)
+			for _, want := range tt.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("Ready message %q does not say %q", msg, want)
+				}
+			}
+		})
 	}
 }
 

@@ -1,0 +1,3 @@
+{
+  deployment(name):: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: name } },
+}

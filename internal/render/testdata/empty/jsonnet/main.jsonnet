@@ -1,0 +1,2 @@
+local app = import 'app.libsonnet';
+[app.deployment('web')]
