@@ -149,11 +149,16 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	err := r.reconcileWithin(ctx, app, reconcileTimeout(app))
 	app.Status.ObservedGeneration = app.Generation
 	// Jitter spreads the polls of Applications created together.
-	requeue := ctrl.Result{RequeueAfter: wait.Jitter(app.Spec.Sync.IntervalOrDefault(), pollJitter)}
-	if err != nil && !isStalling(err) {
-		return requeue, err
+	interval := wait.Jitter(app.Spec.Sync.IntervalOrDefault(), pollJitter)
+	if se := (*syncError)(nil); errors.As(err, &se) {
+		// A failed sync is recorded and logged already; one that a retry
+		// may get past is retried sooner than the next poll.
+		if se.stall {
+			return ctrl.Result{RequeueAfter: interval}, nil
+		}
+		return ctrl.Result{RequeueAfter: retryDelay(app.Status.History, interval)}, nil
 	}
-	return requeue, nil
+	return ctrl.Result{RequeueAfter: interval}, err
 }
 
 // reconcileOverhead is what a reconcile is given beyond its waits for
@@ -181,15 +186,12 @@ func (r *ApplicationReconciler) reconcileWithin(ctx context.Context, app *weirv1
 func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Application) error {
 	state, err := r.Loader.Load(ctx, app)
 	if err != nil {
-		r.recordFailure(app, state, syncTrigger(app, state), time.Now(), err)
-		return err
+		return r.fail(ctx, app, state, syncTrigger(app, state), time.Now(), err)
 	}
 	apply.SetOwner(state.Objects, apply.OwnerOf(app))
 	plan, err := r.hold(ctx, app, state)
 	if err != nil {
-		err = reason(ReasonDeliveryFailed, err)
-		r.recordFailure(app, state, syncTrigger(app, state), time.Now(), err)
-		return err
+		return r.fail(ctx, app, state, syncTrigger(app, state), time.Now(), reason(ReasonDeliveryFailed, err))
 	}
 	app.Status.Rollouts = plan.Progress
 	trigger := syncTrigger(app, state)
@@ -198,11 +200,14 @@ func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Appli
 	}
 	if trigger == "" {
 		if trigger, err = r.checkDrift(ctx, app, state); err != nil {
-			return err
+			return errors.New(failureMessage(err, state.Secrets))
 		}
 	}
 	if trigger == "" {
-		return r.refreshHealth(ctx, app)
+		if err := r.refreshHealth(ctx, app); err != nil {
+			return errors.New(failureMessage(err, state.Secrets))
+		}
+		return nil
 	}
 	err = r.sync(ctx, app, state, plan, trigger)
 	r.track(ctx, app)
@@ -280,10 +285,8 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 		err = r.release(ctx, plan)
 	}
 	if err != nil {
-		r.recordFailure(app, state, trigger, started, err)
 		r.Metrics.ObserveSync(weirv1.SyncFailed, time.Since(started))
-		log.Error(err, "sync failed")
-		return err
+		return r.fail(ctx, app, state, trigger, started, err)
 	}
 	app.Status.LastAppliedRevision = state.Artifact.Revision
 	// Hooks deleted by their policy are not left behind.
@@ -425,11 +428,19 @@ func (r *ApplicationReconciler) recordSuccess(app *weirv1.Application, state des
 	r.Recorder.Event(app, corev1.EventTypeNormal, ReasonSucceeded, msg)
 }
 
-func (r *ApplicationReconciler) recordFailure(app *weirv1.Application, state desired.State, trigger string, started time.Time, err error) {
-	why := reasonOf(err)
-	msg := err.Error()
+// fail records a failed sync attempt in the conditions, the history and an
+// Event, and logs it when its reason or message changed since the last
+// attempt: not once per poll. Every one of them, and the error returned,
+// says what failed with the values of secrets redacted, in a bounded
+// message.
+func (r *ApplicationReconciler) fail(ctx context.Context, app *weirv1.Application, state desired.State, trigger string, started time.Time, err error) error {
+	why, stall, msg := reasonOf(err), isStalling(err), failureMessage(err, state.Secrets)
+	if last := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.ReadyCondition); last == nil ||
+		last.Status != metav1.ConditionFalse || last.Reason != why || last.Message != msg {
+		ctrl.LoggerFrom(ctx).Error(errors.New(msg), "sync failed", "reason", why, "revision", state.Artifact.Revision, "trigger", trigger)
+	}
 	apimeta.RemoveStatusCondition(&app.Status.Conditions, weirv1.ReconcilingCondition)
-	if isStalling(err) {
+	if stall {
 		setCondition(app, weirv1.StalledCondition, metav1.ConditionTrue, why, msg)
 	} else {
 		apimeta.RemoveStatusCondition(&app.Status.Conditions, weirv1.StalledCondition)
@@ -447,6 +458,21 @@ func (r *ApplicationReconciler) recordFailure(app *weirv1.Application, state des
 	}
 	addHistory(app, historyRecord(state, trigger, started, weirv1.SyncFailed, msg))
 	r.Recorder.Event(app, corev1.EventTypeWarning, why, msg)
+	return &syncError{reason: why, stall: stall, err: errors.New(msg)}
+}
+
+// retryDelay is how long after a failed sync the next attempt comes: one
+// second after the first failure, doubling with each failure in a row
+// that history records, never later than the next poll.
+func retryDelay(history []weirv1.SyncRecord, interval time.Duration) time.Duration {
+	delay := time.Second
+	for _, rec := range history[min(1, len(history)):] {
+		if rec.Result != weirv1.SyncFailed || delay >= interval {
+			break
+		}
+		delay *= 2
+	}
+	return min(delay, interval)
 }
 
 // syncTrigger says why a sync is due, or "" when none is.

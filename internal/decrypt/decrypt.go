@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	sops "github.com/getsops/sops/v3"
@@ -27,17 +26,15 @@ import (
 type Decryptor struct {
 	keys     *Keys
 	services []keyservice.KeyServiceClient
-
-	mu sync.Mutex
-	// values are the decrypted values, to redact.
-	values map[string]bool
+	// secrets holds the decrypted values, to redact.
+	secrets *Redactor
 }
 
 // New returns a Decryptor that decrypts with keys. With nil keys it
 // decrypts nothing: every encrypted file fails, saying that the
 // Application has no spec.decryption.
 func New(keys *Keys) *Decryptor {
-	d := &Decryptor{keys: keys, values: map[string]bool{}}
+	d := &Decryptor{keys: keys, secrets: NewRedactor()}
 	if keys != nil {
 		d.services = []keyservice.KeyServiceClient{keyservice.NewCustomLocalClient(keyServer{keys: keys})}
 	}

@@ -29,15 +29,15 @@ func (d *Decryptor) Keys() *Keys { return d.keys }
 // Values returns the values the Decryptor has decrypted and redacts, for a
 // render worker to hand back to the Decryptor of the controller.
 func (d *Decryptor) Values() []string {
-	return d.byLength()
+	return d.secrets.byLength()
 }
 
 // AddValues records values decrypted elsewhere (by a render worker with
 // the same keys), so that Redact removes them too.
 func (d *Decryptor) AddValues(values []string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.secrets.mu.Lock()
+	defer d.secrets.mu.Unlock()
 	for _, v := range values {
-		d.values[v] = true
+		d.secrets.values[v] = true
 	}
 }

@@ -42,6 +42,10 @@ type State struct {
 	// Namespace is where namespaced objects that name none go: the Helm
 	// release namespace for a chart, else the destination namespace.
 	Namespace string
+	// Secrets holds the values of the Objects' Secrets and every value
+	// decrypted for them, to keep out of the messages of every later stage
+	// (the API server quotes what it refuses); nil when nothing rendered.
+	Secrets *decrypt.Redactor
 }
 
 // Git credentials are read one Secret at a time, never listed or watched.
@@ -102,7 +106,27 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 		return state, renderError(artifact.Revision, dec, err)
 	}
 	state.Objects = objs
+	state.Secrets = secretsOf(dec, objs)
 	return state, nil
+}
+
+// secretsOf returns the values decrypted by dec and those of every Secret
+// among objs, as written in Git (stringData) or applied (data, and what
+// its base64 encodes).
+func secretsOf(dec *decrypt.Decryptor, objs []*unstructured.Unstructured) *decrypt.Redactor {
+	secrets := dec.Secrets()
+	for _, obj := range objs {
+		if obj.GetKind() != "Secret" || obj.GroupVersionKind().Group != "" {
+			continue
+		}
+		for _, field := range []string{"data", "stringData"} {
+			values, _ := obj.Object[field].(map[string]any)
+			for _, v := range values {
+				secrets.Add(fmt.Sprint(v))
+			}
+		}
+	}
+	return secrets
 }
 
 // renderError is a failed render of revision: a file that could not be
