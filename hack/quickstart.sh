@@ -9,7 +9,10 @@ root=$PWD
 work=$root/.cache/quickstart
 rm -rf "$work"; mkdir -p "$work"
 
-weir() { "$root/bin/weir" "$@"; }
+# The binary is named in full where it runs in the background, so that $!
+# is its own pid and cleanup stops it, not a subshell around it.
+weir_bin=$root/bin/weir
+weir() { "$weir_bin" "$@"; }
 kubectl() { "$(ls -d "$root"/.cache/controlplane/kubernetes-*/ | head -1)kubectl" "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 cleanup() {
@@ -18,6 +21,7 @@ cleanup() {
   weir dev cluster down --dir "$work/cluster" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # wait_for CMD...: retry CMD until it succeeds (60s at most).
 wait_for() { for _ in $(seq 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done; "$@"; }
@@ -27,12 +31,24 @@ image_is() { [ "$(kubectl get deployment web -o jsonpath='{.spec.template.spec.c
 rollout_is() { [ "$(kubectl get rollout web -o jsonpath='{.status.phase}')" = "$1" ]; }
 reverted() { [ -n "$(kubectl get rollout web -o jsonpath='{.status.failedRevisions[0].revertCommit}')" ]; }
 commit() { git -C "$repo" -c user.name="Quinn Quickstart" -c user.email=quinn@example.com commit -q -am "$1"; }
+# rollout_progress says where the Rollout is: its phase, then its step and
+# weight once the first step is recorded, then its message.
+rollout_progress() {
+  local phase step weight message
+  IFS=$'\t' read -r phase step weight message < <(kubectl get rollout web \
+    -o jsonpath='{.status.phase}{"\t"}{.status.currentStep}{"\t"}{.status.canaryWeight}{"\t"}{.status.message}{"\n"}')
+  if [ -n "$step" ]; then
+    echo "${phase:-Pending} at step $step, ${weight:-0}% on the canary: $message"
+  else
+    echo "${phase:-Pending}: $message"
+  fi
+}
 # follow_rollout UNTIL...: print the Rollout's status each time its phase,
 # step or weight moves, until UNTIL succeeds (two minutes at most).
 follow_rollout() {
   local last="" now
   for _ in $(seq 600); do
-    now=$(kubectl get rollout web -o jsonpath='{.status.phase} step {.status.currentStep}, {.status.canaryWeight}%: {.status.message}')
+    now=$(rollout_progress)
     if [ "$now" != "$last" ]; then echo "  $now"; last=$now; fi
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.2
@@ -67,7 +83,7 @@ git -C "$repo" log --oneline
 
 say "weir: install the CRD, start the controller, create the Application"
 kubectl apply -f config/crd/bases/ >/dev/null
-weir controller --metrics-bind-address=0 --health-probe-bind-address=0 --allow-file-sources --cache-dir "$work/sources" >"$work/controller.log" 2>&1 &
+"$weir_bin" controller --metrics-bind-address=0 --health-probe-bind-address=0 --allow-file-sources --cache-dir "$work/sources" >"$work/controller.log" 2>&1 &
 controller=$!
 sed "s|REPO|$repo|" examples/quickstart/application.yaml | kubectl apply -f -
 wait_for revision_is "$(git -C "$repo" rev-parse HEAD)"

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,6 +45,9 @@ func NewOCIRegistry(t testing.TB, user, password string) *OCIRegistry {
 	cmd := exec.CommandContext(ctx, bin, "serve", config)
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	// Killed with the test binary, so that a test killed at its timeout
+	// leaves no registry behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("start %s: %v", registryBinary, err)
