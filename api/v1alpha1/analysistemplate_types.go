@@ -105,8 +105,7 @@ type PrometheusMetric struct {
 	Address string `json:"address"`
 	// Query in PromQL; it must yield a scalar or a one-element vector.
 	Query string `json:"query"`
-	// Timeout of the query; the default is 30 seconds, and it is held
-	// between one second and five minutes.
+	// Timeout of the query; the default is 30 seconds, at most two minutes.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
@@ -131,8 +130,8 @@ type WebMetric struct {
 	// whole document.
 	// +optional
 	JSONPath string `json:"jsonPath,omitempty"`
-	// Timeout of the request; the default is 10 seconds, and it is held
-	// between one second and five minutes.
+	// Timeout of the request; the default is 10 seconds, at most two
+	// minutes.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`

@@ -41,22 +41,18 @@ var (
 	// a release step may mean to take; longer is a pause until promoted.
 	DelayBounds = DurationBounds{Min: 0, Max: 24 * time.Hour}
 	// MetricIntervalBounds hold an analysis metric's interval and
-	// initialDelay.
+	// initialDelay. (The timeout of one measurement is bounded where it
+	// is taken, in package analysis.)
 	MetricIntervalBounds = DurationBounds{Min: time.Second, Max: time.Hour}
-	// MetricTimeoutBounds hold the timeout of one measurement (a
-	// Prometheus query, a web request), during which a worker waits.
-	MetricTimeoutBounds = DurationBounds{Min: time.Second, Max: 5 * time.Minute}
 )
 
 // Defaults of the duration fields that are not set.
 const (
-	DefaultInterval          = time.Minute
-	DefaultTimeout           = 5 * time.Minute
-	DefaultProgressDeadline  = 10 * time.Minute
-	DefaultScaleDownDelay    = 30 * time.Second
-	DefaultMetricInterval    = 30 * time.Second
-	DefaultPrometheusTimeout = 30 * time.Second
-	DefaultWebTimeout        = 10 * time.Second
+	DefaultInterval         = time.Minute
+	DefaultTimeout          = 5 * time.Minute
+	DefaultProgressDeadline = 10 * time.Minute
+	DefaultScaleDownDelay   = 30 * time.Second
+	DefaultMetricInterval   = 30 * time.Second
 )
 
 // durationOr returns d held within b, or def when d is unset, or zero
@@ -107,14 +103,4 @@ func (m Metric) IntervalOrDefault() time.Duration {
 // default.
 func (m Metric) InitialDelayOrDefault() time.Duration {
 	return durationOr(m.InitialDelay, 0, DurationBounds{Max: MetricIntervalBounds.Max})
-}
-
-// TimeoutOrDefault bounds one query.
-func (p PrometheusMetric) TimeoutOrDefault() time.Duration {
-	return durationOr(p.Timeout, DefaultPrometheusTimeout, MetricTimeoutBounds)
-}
-
-// TimeoutOrDefault bounds one request.
-func (w WebMetric) TimeoutOrDefault() time.Duration {
-	return durationOr(w.Timeout, DefaultWebTimeout, MetricTimeoutBounds)
 }

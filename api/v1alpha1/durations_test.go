@@ -46,11 +46,6 @@ func TestDurationsAreHeldWithinTheirBounds(t *testing.T) {
 		{"metric interval 87600h", Metric{Interval: d("87600h")}.IntervalOrDefault(), time.Hour},
 		{"initial delay unset", Metric{}.InitialDelayOrDefault(), 0},
 		{"initial delay 87600h", Metric{InitialDelay: d("87600h")}.InitialDelayOrDefault(), time.Hour},
-		{"query timeout unset", PrometheusMetric{}.TimeoutOrDefault(), 30 * time.Second},
-		{"query timeout 1ns", PrometheusMetric{Timeout: d("1ns")}.TimeoutOrDefault(), time.Second},
-		{"query timeout 87600h", PrometheusMetric{Timeout: d("87600h")}.TimeoutOrDefault(), 5 * time.Minute},
-		{"request timeout unset", WebMetric{}.TimeoutOrDefault(), 10 * time.Second},
-		{"request timeout 87600h", WebMetric{Timeout: d("87600h")}.TimeoutOrDefault(), 5 * time.Minute},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -458,7 +458,7 @@ func (r *ApplicationReconciler) fail(ctx context.Context, app *weirv1.Applicatio
 	}
 	addHistory(app, historyRecord(state, trigger, started, weirv1.SyncFailed, msg))
 	r.Recorder.Event(app, corev1.EventTypeWarning, why, msg)
-	return &syncError{reason: why, stall: stall, err: errors.New(msg)}
+	return &syncError{reason: why, stall: stall, err: err, msg: msg}
 }
 
 // retryDelay is how long after a failed sync the next attempt comes: one

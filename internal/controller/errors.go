@@ -17,7 +17,6 @@ const (
 	ReasonValidationFailed  = "ValidationFailed"
 	ReasonApplyFailed       = "ApplyFailed"
 	ReasonPruneFailed       = "PruneFailed"
-	ReasonPruneRefused      = "PruneRefused"
 	ReasonHealthCheckFailed = "HealthCheckFailed"
 	// ReasonAnnotationsIgnored: objects carry Argo CD or Flux annotations
 	// weir does not honour; the sync goes on without them.
@@ -39,9 +38,17 @@ type syncError struct {
 	reason string
 	stall  bool
 	err    error
+	// msg, once the failure is recorded, is what users are told: err's
+	// message, summarised, bounded and with secrets redacted.
+	msg string
 }
 
-func (e *syncError) Error() string { return e.err.Error() }
+func (e *syncError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return e.err.Error()
+}
 func (e *syncError) Unwrap() error { return e.err }
 
 // stalled marks err as one that only a change in Git or the spec can fix.
