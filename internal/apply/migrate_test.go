@@ -277,3 +277,23 @@ metadata: {name: not-a-hook, namespace: NS, annotations: {weir.dev/hook-delete-p
 func jobRef(ns string) v1alpha1.ObjectRef {
 	return v1alpha1.ObjectRef{Group: "batch", Version: "v1", Kind: "Job", Namespace: ns, Name: "migrate"}
 }
+
+func TestFluxIfNotPresentCreatesButNeverUpdates(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := ctxFor(t)
+	m := newManager(t)
+	const once = `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: once, namespace: NS, annotations: {kustomize.toolkit.fluxcd.io/ssa: IfNotPresent}}
+data: {token: VALUE}
+`
+	assertActions(t, applyAll(t, ctx, m, ns, parse(t, ns, strings.ReplaceAll(once, "VALUE", "first"))), map[string]Action{"ConfigMap/once": Created})
+
+	changes := applyAll(t, ctx, m, ns, parse(t, ns, strings.ReplaceAll(once, "VALUE", "second")))
+
+	assertActions(t, changes, map[string]Action{"ConfigMap/once": Unchanged})
+	if data := live(t, ctx, m, configMapRef(ns, "once")).Object["data"]; data.(map[string]any)["token"] != "first" {
+		t.Errorf("an IfNotPresent object was updated: %v", data)
+	}
+}

@@ -1,16 +1,20 @@
 package health
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"weir.dev/weir/api/v1alpha1"
@@ -84,6 +88,58 @@ func TestCheckReportsMissingObjectsAsNotFound(t *testing.T) {
 	}
 	if report.Healthy() {
 		t.Error("a report of missing objects is Healthy")
+	}
+}
+
+// TestRunningJobIsInProgressUntilComplete: a started Job whose pod cannot
+// run is not healthy; one that completes is.
+func TestRunningJobIsInProgressUntilComplete(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := testenv.Context(t, 2*time.Minute)
+	c := testenv.Client(t)
+	for name, nodeSelector := range map[string]map[string]string{"stuck": {"weir.dev/no-such-node": "true"}, "done": nil} {
+		if err := c.Create(ctx, job(ns, name, nodeSelector)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checker := newChecker(t)
+	stuck := []v1alpha1.ObjectRef{jobRef(ns, "stuck")}
+	testenv.Eventually(t, time.Minute, "the stuck Job started", func(ctx context.Context) error {
+		var j batchv1.Job
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "stuck"}, &j); err != nil || j.Status.StartTime == nil {
+			return fmt.Errorf("not started: %v", err)
+		}
+		return nil
+	})
+
+	report, err := checker.Check(ctx, stuck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := report.Objects[0]; s.Status != InProgress || !strings.Contains(s.Message, "Job in progress") {
+		t.Errorf("a started Job whose pod cannot run: %s", s)
+	}
+	if _, err := checker.Wait(ctx, []v1alpha1.ObjectRef{jobRef(ns, "done")}, time.Minute); err != nil {
+		t.Errorf("a Job that completes: %v", err)
+	}
+}
+
+func jobRef(ns, name string) v1alpha1.ObjectRef {
+	return v1alpha1.ObjectRef{Group: "batch", Version: "v1", Kind: "Job", Namespace: ns, Name: name}
+}
+
+func job(ns, name string, nodeSelector map[string]string) *batchv1.Job {
+	return &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: batchv1.JobSpec{
+			Template: corev1.PodTemplateSpec{
+				Spec: corev1.PodSpec{
+					RestartPolicy: corev1.RestartPolicyNever,
+					NodeSelector:  nodeSelector,
+					Containers:    []corev1.Container{{Name: "migrate", Image: "registry.example/migrate:1"}},
+				},
+			},
+		},
 	}
 }
 
