@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -99,9 +100,11 @@ func (r *Reverter) Revert(ctx context.Context, req RevertRequest) (string, error
 	ctx, cancel := context.WithTimeoutCause(ctx, r.opts.Timeout, &source.TimeoutError{After: r.opts.Timeout})
 	defer cancel()
 	h, err := r.tryAll(ctx, remote, req)
-	if err != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
-		// An SSH session closed under go-git fails with a network error.
-		err = context.Cause(ctx)
+	if err != nil && (errors.Is(context.Cause(ctx), context.DeadlineExceeded) || isNetTimeout(err)) {
+		// An SSH session closed under go-git fails with a network error,
+		// and a server silent for opts.Timeout is cut off by the remote's
+		// own bound, which may fire a moment before the context's.
+		err = &source.TimeoutError{After: r.opts.Timeout}
 	}
 	if err != nil {
 		return "", fail(req, remote, err)
@@ -113,10 +116,11 @@ func (r *Reverter) Revert(ctx context.Context, req RevertRequest) (string, error
 func (r *Reverter) tryAll(ctx context.Context, remote *source.Remote, req RevertRequest) (string, error) {
 	for attempt := 1; ; attempt++ {
 		h, err := r.attempt(ctx, remote, req, attempt)
-		if errors.Is(err, errBranchMoved) && attempt < r.attempts && ctx.Err() == nil {
+		retry := errors.Is(err, errBranchMoved) || errors.Is(err, errRefUpdateRefused)
+		if retry && attempt < r.attempts && ctx.Err() == nil {
 			continue
 		}
-		if errors.Is(err, errBranchMoved) {
+		if retry {
 			err = fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 		}
 		if err != nil {
@@ -174,9 +178,23 @@ func (r *Reverter) pushFailed(ctx context.Context, c *clone, branch string, head
 		return nil
 	case now != head:
 		return errBranchMoved
+	case strings.Contains(err.Error(), refUpdateError):
+		// Another push may hold the branch at this very moment; the next
+		// attempt sees where it went.
+		return fmt.Errorf("push: %w: %w", err, errRefUpdateRefused)
 	}
 	return fmt.Errorf("push: %w", err)
 }
+
+// isNetTimeout reports whether err is a network timeout.
+func isNetTimeout(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout()
+}
+
+// refUpdateError starts the report of a branch update the server refused
+// (go-git's packp report status), as when two pushes race for it.
+const refUpdateError = "command error on "
 
 // fail wraps err, met while serving req, into the error Revert returns:
 // it names the range, the branch and the URL, and holds no credential.
