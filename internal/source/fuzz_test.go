@@ -45,7 +45,7 @@ func FuzzRemoteURL(f *testing.F) {
 		if shown.Password != "" && shown.Password != "redacted" {
 			t.Errorf("%q is shown as %q, which keeps the password %q", raw, r.display, shown.Password)
 		}
-		if strings.HasPrefix(shown.Protocol, "http") && shown.User != "" && shown.User != "redacted" {
+		if (shown.Protocol == "http" || shown.Protocol == "https") && shown.User != "" && shown.User != "redacted" {
 			t.Errorf("%q is shown as %q, which keeps the user %q", raw, r.display, shown.User)
 		}
 	})
