@@ -35,8 +35,10 @@ commit() { git -C "$repo" -c user.name="Quinn Quickstart" -c user.email=quinn@ex
 # weight once the first step is recorded, then its message.
 rollout_progress() {
   local phase step weight message
-  IFS=$'\t' read -r phase step weight message < <(kubectl get rollout web \
-    -o jsonpath='{.status.phase}{"\t"}{.status.currentStep}{"\t"}{.status.canaryWeight}{"\t"}{.status.message}{"\n"}')
+  # "|" and not a tab: read merges runs of whitespace separators, and an
+  # empty field would shift the next ones.
+  IFS='|' read -r phase step weight message < <(kubectl get rollout web \
+    -o jsonpath='{.status.phase}|{.status.currentStep}|{.status.canaryWeight}|{.status.message}{"\n"}')
   if [ -n "$step" ]; then
     echo "${phase:-Pending} at step $step, ${weight:-0}% on the canary: $message"
   else
