@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -204,12 +203,7 @@ func (rc *repoCache) fetch(ctx context.Context, r *remote, ref v1alpha1.GitRef, 
 	if changed || rc.size.Load() < 0 {
 		rc.measure()
 	}
-	if err != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
-		// go-git does not always say that the context ended: an SSH
-		// session closed under it fails with a network error.
-		err = context.Cause(ctx)
-	}
-	return a, changed, err
+	return a, changed, deadlined(ctx, err)
 }
 
 // fetchWithin is fetch once ctx bounds it.
