@@ -19,6 +19,7 @@ import (
 
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/server"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/source/helmrepo"
@@ -45,6 +46,7 @@ type controllerFlags struct {
 	webhookSecret          string
 	sources                source.Options
 	charts                 helmrepo.Options
+	renderMemoryBytes      int64
 	analysisAllowedHosts   []string
 	takeOverManagers       []string
 }
@@ -73,6 +75,8 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.StringSliceVar(&f.takeOverManagers, "take-over-managers", nil, "field managers whose fields weir takes over when it applies an object they wrote, besides "+strings.Join(apply.DefaultTakeOverManagers, ", "))
 	flags.StringVar(&f.webhookSecret, "webhook-secret", "", "namespace/name of the Secret whose \"token\" key webhooks must be signed with; without it the receiver is off")
 	addSourceFlags(flags, &f.sources)
+	f.renderMemoryBytes = isolate.DefaultMaxMemoryBytes
+	flags.Var(byteSize{&f.renderMemoryBytes}, "render-memory-limit", "memory each render may use in its child process, Go heap and added address space (a Kubernetes quantity); a render that needs more fails")
 	f.charts.MaxCacheBytes = helmrepo.DefaultMaxCacheBytes
 	flags.Var(byteSize{&f.charts.MaxCacheBytes}, "max-chart-cache-bytes", "size the cache of Helm charts from chart repositories is kept under, by removing the least recently used (a Kubernetes quantity)")
 	return cmd
@@ -138,7 +142,8 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	if err != nil {
 		return err
 	}
-	opts := controller.Options{CacheDir: f.cacheDir, Concurrency: f.concurrency, Sources: f.sources, Charts: f.charts}
+	opts := controller.Options{CacheDir: f.cacheDir, Concurrency: f.concurrency, Sources: f.sources, Charts: f.charts,
+		RenderMemoryBytes: f.renderMemoryBytes}
 	opts.AnalysisAllowedHosts = f.analysisAllowedHosts
 	opts.TakeOverManagers = f.takeOverManagers
 	if err := setupWebhook(mgr, f, &opts); err != nil {

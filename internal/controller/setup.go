@@ -40,6 +40,9 @@ type Options struct {
 	// Charts bound the cache of Helm charts pulled from chart
 	// repositories, and each request to them.
 	Charts helmrepo.Options
+	// RenderMemoryBytes bounds the memory of each render's child process;
+	// zero means isolate.DefaultMaxMemoryBytes.
+	RenderMemoryBytes int64
 	// Refresh carries Applications to reconcile at once (see
 	// ApplicationReconciler.Refresh); nil when nothing sends any.
 	Refresh <-chan event.GenericEvent
@@ -148,7 +151,7 @@ func newLoader(mgr ctrl.Manager, opts Options, rec *metrics.Recorder) (*desired.
 		Fetcher: source.NewFetcher(opts.CacheDir, opts.Sources),
 		// Every render runs in a child process of this binary, bounded
 		// in memory and killed on timeout.
-		Renderer:  &isolate.Renderer{},
+		Renderer:  &isolate.Renderer{MaxMemoryBytes: opts.RenderMemoryBytes},
 		Charts:    helmrepo.NewPuller(filepath.Join(opts.CacheDir, "charts"), opts.Charts),
 		Discovery: dc,
 		Metrics:   rec,

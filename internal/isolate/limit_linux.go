@@ -12,9 +12,15 @@ import (
 
 // limitMemory bounds the process: its Go heap to limit bytes, where the
 // garbage collector works hardest, and its address space to what it has
-// mapped now plus limit, where allocation fails and the runtime exits.
+// mapped now plus limit, where allocation fails and the runtime exits. It
+// also offers the process first to the kernel's OOM killer, so that when
+// the controller's cgroup runs short, a render dies rather than the
+// controller.
 func limitMemory(limit int64) error {
 	debug.SetMemoryLimit(limit)
+	if err := os.WriteFile("/proc/self/oom_score_adj", []byte("1000"), 0); err != nil {
+		return err
+	}
 	mapped, err := addressSpace()
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -104,6 +105,8 @@ func (r *Renderer) run(ctx context.Context, req request, opts render.Options) (*
 		return nil, ctx.Err()
 	case waitErr != nil && stderr.outOfMemory():
 		return nil, fmt.Errorf("the render needed more than the %d MiB of memory one render may use", r.maxMemory()>>20)
+	case killed(waitErr):
+		return nil, errors.New("the render worker was killed, most likely by the kernel when the controller's memory ran short")
 	case waitErr != nil:
 		// Its stderr stays out: a panic may quote what it rendered.
 		return nil, fmt.Errorf("render worker: %w", waitErr)
@@ -115,6 +118,17 @@ func (r *Renderer) run(ctx context.Context, req request, opts render.Options) (*
 		return nil, fmt.Errorf("render worker's answer: %w", err)
 	}
 	return &resp, nil
+}
+
+// killed reports whether the worker died of SIGKILL, which weir sends only
+// on timeout or for too large an answer.
+func killed(err error) bool {
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		return false
+	}
+	ws, ok := exit.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }
 
 // errTimeout ends a render that outlived its timeout.
