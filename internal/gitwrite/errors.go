@@ -32,11 +32,6 @@ func (e *ConflictError) Error() string {
 // on after it was fetched, so the attempt is worth repeating.
 var errBranchMoved = errors.New("the branch moved on while the revert was pushed")
 
-// errRefUpdateRefused says that the server refused to update the branch
-// though it had not moved: another push may have held it at that moment, so
-// the attempt is worth repeating, a bounded number of times.
-var errRefUpdateRefused = errors.New("the server refused to update the branch")
-
 // revertError is what Revert returns: a message that names the range, the
 // branch and the URL (userinfo redacted), and holds no credential. It
 // unwraps only to causes a caller acts on, never to the underlying error,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -100,12 +99,7 @@ func (r *Reverter) Revert(ctx context.Context, req RevertRequest) (string, error
 	ctx, cancel := context.WithTimeoutCause(ctx, r.opts.Timeout, &source.TimeoutError{After: r.opts.Timeout})
 	defer cancel()
 	h, err := r.tryAll(ctx, remote, req)
-	if err != nil && (errors.Is(context.Cause(ctx), context.DeadlineExceeded) || isNetTimeout(err)) {
-		// An SSH session closed under go-git fails with a network error,
-		// and a server silent for opts.Timeout is cut off by the remote's
-		// own bound, which may fire a moment before the context's.
-		err = &source.TimeoutError{After: r.opts.Timeout}
-	}
+	err = source.Deadlined(ctx, err)
 	if err != nil {
 		return "", fail(req, remote, err)
 	}
@@ -116,11 +110,10 @@ func (r *Reverter) Revert(ctx context.Context, req RevertRequest) (string, error
 func (r *Reverter) tryAll(ctx context.Context, remote *source.Remote, req RevertRequest) (string, error) {
 	for attempt := 1; ; attempt++ {
 		h, err := r.attempt(ctx, remote, req, attempt)
-		retry := errors.Is(err, errBranchMoved) || errors.Is(err, errRefUpdateRefused)
-		if retry && attempt < r.attempts && ctx.Err() == nil {
+		if errors.Is(err, errBranchMoved) && attempt < r.attempts && ctx.Err() == nil {
 			continue
 		}
-		if retry {
+		if errors.Is(err, errBranchMoved) {
 			err = fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 		}
 		if err != nil {
@@ -169,32 +162,33 @@ func (r *Reverter) attempt(ctx context.Context, remote *source.Remote, req Rever
 // pushFailed tells a push that lost a race from one refused for good: it
 // asks where the branch is now. If it moved past head, the push is worth
 // redoing; if it is at the revert commit, the push went through after all.
+// A server may refuse a push while another one holds the branch, before
+// that one's commit shows, so the branch is asked about once more after
+// raceSettle before the refusal is taken as final.
 func (r *Reverter) pushFailed(ctx context.Context, c *clone, branch string, head, revert plumbing.Hash, err error) error {
-	now, listErr := c.remoteHead(ctx, branch)
-	switch {
-	case listErr != nil:
-		return fmt.Errorf("push: %w", err)
-	case now == revert:
-		return nil
-	case now != head:
-		return errBranchMoved
-	case strings.Contains(err.Error(), refUpdateError):
-		// Another push may hold the branch at this very moment; the next
-		// attempt sees where it went.
-		return fmt.Errorf("push: %w: %w", err, errRefUpdateRefused)
+	for check := 0; ; check++ {
+		now, listErr := c.remoteHead(ctx, branch)
+		switch {
+		case listErr != nil:
+			return fmt.Errorf("push: %w", err)
+		case now == revert:
+			return nil
+		case now != head:
+			return errBranchMoved
+		case check > 0:
+			return fmt.Errorf("push: %w", err)
+		}
+		select {
+		case <-time.After(raceSettle):
+		case <-ctx.Done():
+			return fmt.Errorf("push: %w", err)
+		}
 	}
-	return fmt.Errorf("push: %w", err)
 }
 
-// isNetTimeout reports whether err is a network timeout.
-func isNetTimeout(err error) bool {
-	var netErr net.Error
-	return errors.As(err, &netErr) && netErr.Timeout()
-}
-
-// refUpdateError starts the report of a branch update the server refused
-// (go-git's packp report status), as when two pushes race for it.
-const refUpdateError = "command error on "
+// raceSettle is how long a push that another push may be completing gets
+// to show, before a refused push is taken as refused for good.
+const raceSettle = 500 * time.Millisecond
 
 // fail wraps err, met while serving req, into the error Revert returns:
 // it names the range, the branch and the URL, and holds no credential.

@@ -71,12 +71,12 @@ func (e *TimeoutError) Error() string {
 // Unwrap makes a TimeoutError a context.DeadlineExceeded.
 func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
-// deadlined returns err, or the cause of ctx's end in its place when err
+// Deadlined returns err, or the cause of ctx's end in its place when err
 // was met once ctx's deadline had passed: go-git does not always say that
 // the context ended (an SSH session closed under it fails with a network
 // error), and a connection's own deadline can fire a moment before the
 // context's.
-func deadlined(ctx context.Context, err error) error {
+func Deadlined(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}

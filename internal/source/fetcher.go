@@ -203,7 +203,7 @@ func (rc *repoCache) fetch(ctx context.Context, r *remote, ref v1alpha1.GitRef, 
 	if changed || rc.size.Load() < 0 {
 		rc.measure()
 	}
-	return a, changed, deadlined(ctx, err)
+	return a, changed, Deadlined(ctx, err)
 }
 
 // fetchWithin is fetch once ctx bounds it.
