@@ -233,7 +233,7 @@ func TestABodyThatDoesNotArriveInTimeIsRefused(t *testing.T) {
 	}
 }
 
-func TestRequestsOverTheConcurrencyCapAreRefusedAtOnce(t *testing.T) {
+func TestRequestsOverTheConcurrencyCapAreRefusedAfterSlotWait(t *testing.T) {
 	f := newFixture(t).limited(2, time.Minute)
 	addr := f.serve(t)
 	body := githubPush("refs/heads/main")

@@ -27,8 +27,15 @@ const (
 	// repository are read.
 	MaxPayloadBytes = 1 << 20
 	// DefaultMaxConcurrent is how many requests are served at once unless
-	// Config says otherwise; more are answered 503 at once.
+	// Config says otherwise; more wait up to SlotWait for their turn, and
+	// are answered 503 if it does not come.
 	DefaultMaxConcurrent = 8
+	// SlotWait is how long a request waits for one of the MaxConcurrent
+	// to end. A burst of pushes (a CI job pushing many repositories) is
+	// served in turn, since each takes milliseconds; requests that stall
+	// their bodies hold their turn for Timeout at most. A waiting request
+	// has read only its header.
+	SlotWait = 2 * time.Second
 	// DefaultTimeout is how long a request may take to send its body and
 	// be served unless Config says otherwise; a body still arriving then is
 	// answered 408.
@@ -102,8 +109,8 @@ func NewReceiver(cfg Config) *Receiver {
 // for an event that is no push, 401 when the secret is not proven (without
 // reading the body when no signature or token header is present), 400 for
 // a malformed payload, 413 for a body over MaxPayloadBytes, 408 for a body
-// that does not arrive in time, and 503 when MaxConcurrent requests are
-// already being served.
+// that does not arrive in time, and 503 when MaxConcurrent requests were
+// being served throughout SlotWait.
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rc.mux.ServeHTTP(w, req)
 }
@@ -122,11 +129,10 @@ type Response struct {
 func (rc *Receiver) handler(p provider) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		status, resp := http.StatusServiceUnavailable, reject(metrics.OutcomeThrottled, "too many webhook requests at once")
-		select {
-		case rc.slots <- struct{}{}:
+		if rc.takeSlot(req.Context()) {
 			status, resp = rc.receive(w, req, p)
 			<-rc.slots
-		default:
+		} else {
 			w.Header().Set("Retry-After", "1")
 		}
 		rc.cfg.Metrics.WebhookRequest(p.name, resp.Outcome)
@@ -134,6 +140,20 @@ func (rc *Receiver) handler(p provider) http.Handler {
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(resp)
 	})
+}
+
+// takeSlot waits up to SlotWait for one of the MaxConcurrent requests to
+// end, and reports whether the request may be served.
+func (rc *Receiver) takeSlot(ctx context.Context) bool {
+	timer := time.NewTimer(SlotWait)
+	defer timer.Stop()
+	select {
+	case rc.slots <- struct{}{}:
+		return true
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return false
 }
 
 // receive checks, reads and acts on one request, within the Timeout.
