@@ -16,7 +16,9 @@ import (
 	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
@@ -111,6 +113,9 @@ func startController(t *testing.T, cfg *rest.Config) {
 		LeaderElectionNamespace:       systemNamespace,
 		LeaderElectionID:              "weir-least-privilege",
 		LeaderElectionReleaseOnCancel: true,
+		// Tests of this package each start a controller of their own in
+		// this process, one after the other.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
 		t.Fatal(err)
