@@ -79,9 +79,10 @@ func (c *Checker) checkOne(ctx context.Context, ref v1alpha1.ObjectRef) (ObjectS
 }
 
 // Wait checks refs until all are Current, and returns the last complete
-// report. A failed Job ends the wait at once with an error naming it. When timeout passes or ctx ends first, the error names every
-// object that is not Current with its status and message. Errors reading
-// objects are retried until then; the last one is reported.
+// report. A failed Job ends the wait at once with an error naming it.
+// When timeout passes or ctx ends first, the error names every object
+// that is not Current with its status and message. Errors reading objects
+// are retried until then; the last one is reported.
 func (c *Checker) Wait(ctx context.Context, refs []v1alpha1.ObjectRef, timeout time.Duration) (Report, error) {
 	// The timeout is a timer, not a context deadline, so that it never
 	// cuts a check short and leaves only a half-read report.

@@ -1,7 +1,7 @@
 // Package health tells whether applied objects have become what they
 // declare, using kstatus: a Deployment is Current once its new pods are
-// available, a Job once it has completed (running, it is InProgress), a custom resource once its
-// Ready condition is True, and so on.
+// available, a Job once it has completed (running, it is InProgress), a
+// custom resource once its Ready condition is True, and so on.
 //
 // A Checker reads objects live; Check reports once, Wait polls until every
 // object is Current or time runs out:

@@ -76,8 +76,12 @@ func Compute(obj *unstructured.Unstructured) ObjectStatus {
 	return s
 }
 
+// jobKind is the group and kind of a Job, whose health Compute and
+// FailedForGood treat apart.
+var jobKind = schema.GroupKind{Group: "batch", Kind: "Job"}
+
 func isJob(obj *unstructured.Unstructured) bool {
-	return obj.GroupVersionKind().GroupKind() == schema.GroupKind{Group: "batch", Kind: "Job"}
+	return obj.GroupVersionKind().GroupKind() == jobKind
 }
 
 // jobComplete reports whether a Job's Complete condition is True.
@@ -105,7 +109,7 @@ func (r Report) Healthy() bool { return len(r.NotCurrent()) == 0 }
 // cannot mend: a Job that failed never runs again.
 func (r Report) FailedForGood() bool {
 	return slices.ContainsFunc(r.Objects, func(s ObjectStatus) bool {
-		return s.Status == Failed && s.Object.Group == "batch" && s.Object.Kind == "Job"
+		return s.Status == Failed && schema.GroupKind{Group: s.Object.Group, Kind: s.Object.Kind} == jobKind
 	})
 }
 
