@@ -236,7 +236,7 @@ func (d *Driver) application(ctx context.Context, ro *v1alpha1.Rollout) (*v1alph
 // AppliedBy reports whether app's inventory holds ro: whether ro may act
 // for app, whatever Application its annotation names.
 func AppliedBy(app *v1alpha1.Application, ro *v1alpha1.Rollout) bool {
-	want := v1alpha1.ObjectRef{Group: v1alpha1.GroupVersion.Group, Kind: "Rollout", Namespace: ro.Namespace, Name: ro.Name}
+	want := v1alpha1.ObjectRef{Group: v1alpha1.RolloutKind.Group, Kind: v1alpha1.RolloutKind.Kind, Namespace: ro.Namespace, Name: ro.Name}
 	return slices.ContainsFunc(app.Status.Inventory, func(ref v1alpha1.ObjectRef) bool { return ref.Key() == want })
 }
 
