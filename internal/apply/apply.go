@@ -15,11 +15,12 @@ var getOptions = metav1.GetOptions{}
 
 // Apply server-side-applies one stage as the field manager, taking over
 // fields other managers own, and reports per object whether it was Created,
-// Configured or Unchanged. An object another Application owns is refused
-// with an *OwnershipError (see Validate). All objects are attempted; the
-// error names each that failed. When the stage holds CustomResourceDefinitions, Apply returns
-// once they are Established and the Manager's RESTMapper serves their kinds,
-// so the next stage can use them.
+// Configured, Replaced or Unchanged. An object another Application owns is
+// refused with an *OwnershipError (see Validate). All objects are
+// attempted; the error names each that failed. When the stage holds
+// CustomResourceDefinitions, Apply returns once they are Established and
+// the Manager's RESTMapper serves their kinds, so the next stage can use
+// them.
 func (m *Manager) Apply(ctx context.Context, stage []*unstructured.Unstructured) (ChangeSet, error) {
 	results := make([]Change, len(stage))
 	failures := make([]error, len(stage))
@@ -90,7 +91,7 @@ func (m *Manager) applyOne(ctx context.Context, obj *unstructured.Unstructured) 
 		return Change{}, err
 	}
 	action, err := m.actionOf(before, after)
-	return Change{Object: Ref(obj), Action: action}, err
+	return Change{Object: ref, Action: action}, err
 }
 
 // create applies obj, which does not exist, and reports it as action.
