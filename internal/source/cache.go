@@ -4,8 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"time"
+
+	"weir.dev/weir/internal/source/evict"
 )
 
 // DefaultMaxCacheBytes is the size a Fetcher keeps its cache under unless
@@ -15,14 +16,6 @@ const DefaultMaxCacheBytes int64 = 2 << 30
 // cacheKeyPattern matches the names cacheKey gives repository caches.
 var cacheKeyPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-// usage is what a repository's cache holds on disk and when a Fetch last
-// used it, as eviction sees it.
-type usage struct {
-	rc      *repoCache
-	size    int64
-	lastUse time.Time
-}
-
 // evict removes the caches of the least recently used repositories, whole,
 // until the cache is under its size limit. It never removes a repository
 // that a Fetch holds, or whose checkout a Fetch returned within the grace
@@ -30,45 +23,37 @@ type usage struct {
 // limit while more repositories than fit are in use. Caches left on disk
 // by an earlier process are measured once and count like any other.
 func (f *Fetcher) evict() {
-	if !f.evicting.TryLock() {
-		return // another pass is on it
-	}
-	defer f.evicting.Unlock()
-	caches := f.usages()
-	var total int64
-	for _, u := range caches {
-		total += u.size
-	}
-	sort.Slice(caches, func(i, j int) bool { return caches[i].lastUse.Before(caches[j].lastUse) })
-	for _, u := range caches {
-		if total <= f.opts.MaxCacheBytes {
-			return
-		}
-		if time.Since(u.lastUse) < f.grace || !u.rc.tryLock() {
-			continue
-		}
-		if err := os.RemoveAll(u.rc.dir); err == nil {
-			u.rc.forget()
-			total -= u.size
-		}
-		u.rc.unlock()
-	}
+	f.evictor.Evict(f.opts.MaxCacheBytes, f.grace, f.usages)
 }
 
 // usages lists every repository cache in the cache directory, those of
 // this process and those left by an earlier one.
-func (f *Fetcher) usages() []usage {
+func (f *Fetcher) usages() []evict.Entry {
 	entries, _ := os.ReadDir(f.cacheDir)
-	var caches []usage
+	var caches []evict.Entry
 	for _, e := range entries {
 		if !e.IsDir() || !cacheKeyPattern.MatchString(e.Name()) {
 			continue
 		}
 		rc := f.repoByKey(e.Name())
 		size, lastUse := rc.usage()
-		caches = append(caches, usage{rc: rc, size: size, lastUse: lastUse})
+		caches = append(caches, evict.Entry{Size: size, LastUse: lastUse, Remove: rc.remove})
 	}
 	return caches
+}
+
+// remove removes the cache from disk unless a Fetch holds it, and reports
+// whether it is gone.
+func (rc *repoCache) remove() bool {
+	if !rc.tryLock() {
+		return false
+	}
+	defer rc.unlock()
+	if err := os.RemoveAll(rc.dir); err != nil {
+		return false
+	}
+	rc.forget()
+	return true
 }
 
 // usage returns the cache's size and last use, measuring them on disk the

@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/source/evict"
 )
 
 // Defaults for a Fetcher's caches.
@@ -67,8 +68,8 @@ type Fetcher struct {
 
 	mu    sync.Mutex
 	repos map[string]*repoCache
-	// evicting is held by the pass that keeps the cache under its limit.
-	evicting sync.Mutex
+	// evictor keeps the cache under its limit.
+	evictor evict.Evictor
 }
 
 // NewFetcher returns a Fetcher that keeps its caches under cacheDir, which

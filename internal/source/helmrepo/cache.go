@@ -4,9 +4,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
+
+	"weir.dev/weir/internal/source/evict"
 )
 
 // DefaultMaxCacheBytes is the size a Puller keeps its cache under unless
@@ -17,51 +18,28 @@ const DefaultMaxCacheBytes int64 = 256 << 20
 // whatever the cache's size: its caller may still be reading it.
 const recentUse = 10 * time.Minute
 
-// cachedChart is a cached chart archive, as eviction sees it.
-type cachedChart struct {
-	path    string
-	size    int64
-	lastUse time.Time
-}
-
 // evict removes the least recently used archives until the cache is under
 // its size limit, sparing those a Pull returned within recentUse. Failing
 // to evict fails no Pull; the next download tries again.
 func (p *Puller) evict() {
-	if !p.evicting.TryLock() {
-		return // another pass is on it
-	}
-	defer p.evicting.Unlock()
-	archives, total := p.archives()
-	sort.Slice(archives, func(i, j int) bool { return archives[i].lastUse.Before(archives[j].lastUse) })
-	for _, a := range archives {
-		if total <= p.maxCacheBytes {
-			return
-		}
-		if time.Since(a.lastUse) < recentUse {
-			continue
-		}
-		if err := os.Remove(a.path); err == nil {
-			total -= a.size
-		}
-	}
+	p.evictor.Evict(p.maxCacheBytes, recentUse, p.archives)
 }
 
-// archives lists the cached archives and their total size.
-func (p *Puller) archives() ([]cachedChart, int64) {
-	var archives []cachedChart
-	var total int64
+// archives lists the cached archives.
+func (p *Puller) archives() []evict.Entry {
+	var archives []evict.Entry
 	_ = filepath.WalkDir(p.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".tgz") {
 			return nil
 		}
 		if fi, err := d.Info(); err == nil {
-			archives = append(archives, cachedChart{path: path, size: fi.Size(), lastUse: fi.ModTime()})
-			total += fi.Size()
+			archives = append(archives, evict.Entry{Size: fi.Size(), LastUse: fi.ModTime(), Remove: func() bool {
+				return os.Remove(path) == nil
+			}})
 		}
 		return nil
 	})
-	return archives, total
+	return archives
 }
 
 // touch marks a cached archive as just used.

@@ -11,10 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+
+	"weir.dev/weir/internal/source/evict"
 )
 
 // Ref names a chart in a repository.
@@ -71,8 +72,8 @@ type Puller struct {
 	// transport is shared by every pull, whatever its credentials, so
 	// that connections are reused rather than left open per pull.
 	transport *http.Transport
-	// evicting is held by the pass that keeps the cache under its limit.
-	evicting sync.Mutex
+	// evictor keeps the cache under its limit.
+	evictor evict.Evictor
 }
 
 // NewPuller returns a Puller that keeps charts under cacheDir, which it
