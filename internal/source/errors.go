@@ -60,6 +60,7 @@ type TimeoutError struct {
 	What string
 }
 
+// Error says how long the work was given and, if it was waiting, for what.
 func (e *TimeoutError) Error() string {
 	msg := "timed out after " + e.After.String()
 	if e.What != "" {
