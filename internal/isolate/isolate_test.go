@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,4 +180,32 @@ func marshal(t *testing.T, objs []*unstructured.Unstructured) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// TestRenderSurvivesThreadExit ends OS threads of the parent while a
+// worker renders: Linux sends a child its parent-death signal when the
+// thread that started it exits, so a worker must not be killed because
+// some goroutine ended its locked thread.
+func TestRenderSurvivesThreadExit(t *testing.T) {
+	opts := render.Options{Type: render.TypeHelm, Timeout: 2 * time.Second}
+	done := make(chan error, 1)
+	go func() {
+		_, err := (&Renderer{}).Render(t.Context(), "testdata", "helm-spin", opts, decrypt.New(nil))
+		done <- err
+	}()
+	time.Sleep(500 * time.Millisecond)
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			// A goroutine that exits locked takes its thread with it; it
+			// holds the thread while it sleeps, so that the others take
+			// the idle ones.
+			runtime.LockOSThread()
+			time.Sleep(10 * time.Millisecond)
+		})
+	}
+	wg.Wait()
+	if err := <-done; err == nil || err.Error() != "render helm-spin: rendering took longer than 2s" {
+		t.Errorf("Render = %v, want the timeout", err)
+	}
 }

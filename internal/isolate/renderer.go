@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -87,6 +88,13 @@ func (r *Renderer) run(ctx context.Context, req request, opts render.Options) (*
 	if err != nil {
 		return nil, err
 	}
+	// Linux sends the worker its parent-death signal when the thread that
+	// started it exits, not the process; a thread exits whenever a
+	// goroutine ends locked to it. Holding this goroutine's thread until
+	// Wait has returned keeps the worker's parent alive as long as the
+	// render is.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start render worker: %w", err)
 	}
