@@ -36,11 +36,12 @@
 // Kustomize's output goes through the same decoder, so both renderers yield
 // the same values for the same text. A file whose YAML aliases would expand
 // it by more than yamlalias.MaxAddedNodes nodes is refused as it is read,
-// before kustomize, Helm or SOPS could expand them. Every object needs apiVersion, kind and
-// metadata.name (metadata.generateName alone is refused: objects are
-// applied by name), and two objects with the same group, kind, namespace
-// and name fail the render. A render that produces no object fails, naming
-// the files plain rendering skipped and why, unless Options.AllowEmpty.
+// before kustomize, Helm or SOPS could expand them. Every object needs
+// apiVersion, kind and metadata.name (metadata.generateName alone is
+// refused: objects are applied by name), and two objects with the same
+// group, kind, namespace and name fail the render. A render that produces
+// no object fails, naming the files plain rendering skipped and why,
+// unless Options.AllowEmpty.
 //
 // The checkout is untrusted input. Nothing outside the checkout root is
 // read: the path may not climb out of it, and a symlink whose target lies

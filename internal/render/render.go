@@ -100,8 +100,9 @@ func (o Options) WithDefaults() (Options, error) {
 
 // Render reads the directory path inside the checkout root and returns its
 // objects. Path is relative and slash-separated; "" and "." mean the root
-// itself. A render that produces no object fails unless opts.AllowEmpty. The order is deterministic: by file path, then by document order
-// within a file (for kustomize, the order kustomize emits).
+// itself. A render that produces no object fails unless opts.AllowEmpty.
+// The order is deterministic: by file path, then by document order within
+// a file (for kustomize, the order kustomize emits).
 //
 // Render reads nothing outside root: a path that climbs out of it, or a
 // symlink that resolves outside it, fails the render. Errors name the file,
