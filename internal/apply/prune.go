@@ -157,10 +157,10 @@ func (m *Manager) release(ctx context.Context, res dynamic.ResourceInterface, li
 
 // keepReason says why live must not be pruned, or "" when it may be.
 func (m *Manager) keepReason(ctx context.Context, owner Owner, live *unstructured.Unstructured) (string, error) {
-	other := ownedElsewhere(live.GetAnnotations(), owner.String())
+	optOut, other := pruneOptOut(live), ownedElsewhere(live.GetAnnotations(), owner.String())
 	switch {
-	case pruneOptOut(live) != "":
-		return "prune disabled by annotation " + pruneOptOut(live), nil
+	case optOut != "":
+		return "prune disabled by annotation " + optOut, nil
 	case !managedBy(live, m.opts.FieldManager):
 		return fmt.Sprintf("not managed by %q: its managedFields have no entry for it", m.opts.FieldManager), nil
 	case other != "":
