@@ -47,7 +47,9 @@ import (
 //
 // Objects are deleted before CustomResourceDefinitions, and those before
 // Namespaces. All candidates are attempted; the error names each failure.
-// Refusing to prune everything after an empty render is the caller's job.
+// Refusing to prune everything after an empty render is not Prune's job:
+// a render that produces no object fails unless the Application allows it
+// (render.Options.AllowEmpty).
 func (m *Manager) Prune(ctx context.Context, owner Owner, previous []v1alpha1.ObjectRef, desired []*unstructured.Unstructured) (ChangeSet, error) {
 	candidates := pruneCandidates(previous, desired)
 	var (
