@@ -17,6 +17,7 @@ type ObjectError struct {
 	Err error
 }
 
+// Error is "<object>: <cause>".
 func (e *ObjectError) Error() string { return e.Object.String() + ": " + e.Err.Error() }
 
 // Unwrap returns the cause, so that apierrors.IsInvalid and friends work.
@@ -38,6 +39,8 @@ type SetError struct {
 	Objects []*ObjectError
 }
 
+// Error counts the failures, then names each object with its error, one
+// per line.
 func (e *SetError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d of %d objects failed", e.Op, len(e.Objects), e.Total)

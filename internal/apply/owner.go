@@ -52,6 +52,7 @@ type OwnershipError struct {
 	Owner string
 }
 
+// Error names the owner and how to give the object up.
 func (e *OwnershipError) Error() string {
 	return fmt.Sprintf("owned by Application %s: one object can only belong to one Application; "+
 		"remove it from one of them, or from %s first, which gives it up", e.Owner, e.Owner)

@@ -27,6 +27,8 @@ type ImmutableError struct {
 	Fields []string
 }
 
+// Error names the immutable fields and the annotation that has weir
+// replace the object.
 func (e *ImmutableError) Error() string {
 	return fmt.Sprintf("%s: field is immutable; to have weir delete and recreate the object when it changes, annotate it %s: Replace=true",
 		strings.Join(e.Fields, ", "), v1alpha1.SyncOptionsAnnotation)

@@ -209,6 +209,7 @@ type Error struct {
 	Err   error
 }
 
+// Error is the underlying error's message.
 func (e *Error) Error() string { return e.Err.Error() }
 
 // Unwrap returns the underlying error.

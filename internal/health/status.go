@@ -42,6 +42,7 @@ type ObjectStatus struct {
 	Message string
 }
 
+// String is "<object>: <status>: <message>".
 func (s ObjectStatus) String() string {
 	return fmt.Sprintf("%s: %s: %s", s.Object.String(), s.Status, s.Message)
 }
