@@ -27,6 +27,7 @@ type Error struct {
 	Cycle bool
 }
 
+// Error names the line of the alias at fault and why it is refused.
 func (e *Error) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason()) }
 
 // Reason is the message of e without its line, for callers that place it
