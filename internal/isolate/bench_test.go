@@ -61,7 +61,7 @@ func BenchmarkHelmRepeat(b *testing.B) {
 					b.Fatal("rendered 100 MB with a 1 MiB bound")
 				}
 			}
-			b.ReportMetric(float64(peakRSS(b)>>20), "peak-RSS-MiB")
+			b.ReportMetric(float64(peakRSS()>>20), "peak-RSS-MiB")
 		})
 	}
 }
