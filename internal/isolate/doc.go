@@ -14,7 +14,7 @@
 // reader and kills the worker's process group when the render outlives its
 // timeout or its answer its output bound.
 //
-// Every main that may render, and every TestMain of a test binary that does
-// (testenv.Main does it for the integration tests), calls ServeIfWorker
-// before anything else.
+// Every main that may render, and every TestMain of a test binary that does,
+// calls ServeIfWorker before anything else; testenv.Main, started as a
+// worker, exits with an error naming the missing call.
 package isolate
