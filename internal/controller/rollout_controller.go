@@ -129,12 +129,8 @@ func progressMoved(before, after *weirv1.Rollout) bool {
 // Rollout that the Application it names did not apply (its inventory does
 // not hold it) wakes nothing.
 func (r *RolloutReconciler) wakeApplication(ctx context.Context, ro *weirv1.Rollout) {
-	key, ok := delivery.ApplicationOf(ro)
-	if !ok {
-		return
-	}
-	app := &weirv1.Application{}
-	if err := r.Client.Get(ctx, key, app); err != nil || !delivery.AppliedBy(app, ro) {
+	app, err := delivery.ApplyingApplication(ctx, r.Client, ro)
+	if err != nil {
 		return
 	}
 	send(r.SyncRequests, app)

@@ -213,17 +213,24 @@ func revertMessage(ro *v1alpha1.Rollout, f *v1alpha1.FailedRevision) string {
 // apply it.
 var errNotApplied = errors.New("not applied by the Application it names")
 
-// application reads the Application that applied ro: the one its
-// annotation names, provided that Application's inventory holds ro. Anyone
-// who may write a Rollout can write the annotation; only the Application
-// that applied a Rollout lends it its repository and credentials.
+// application reads the Application that applied ro (see
+// ApplyingApplication).
 func (d *Driver) application(ctx context.Context, ro *v1alpha1.Rollout) (*v1alpha1.Application, error) {
+	return ApplyingApplication(ctx, d.Client, ro)
+}
+
+// ApplyingApplication reads with c the Application that applied ro: the one
+// its annotation names, provided that Application's inventory holds ro.
+// Anyone who may write a Rollout can write the annotation; only the
+// Application that applied a Rollout lends it its repository and
+// credentials, or is woken by it.
+func ApplyingApplication(ctx context.Context, c client.Reader, ro *v1alpha1.Rollout) (*v1alpha1.Application, error) {
 	key, ok := ApplicationOf(ro)
 	if !ok {
 		return nil, fmt.Errorf("Rollout %s/%s was not applied by an Application (no %s annotation)", ro.Namespace, ro.Name, v1alpha1.ApplicationAnnotation)
 	}
 	app := &v1alpha1.Application{}
-	if err := d.Client.Get(ctx, key, app); err != nil {
+	if err := c.Get(ctx, key, app); err != nil {
 		return nil, fmt.Errorf("read Application %s: %w", key, err)
 	}
 	if !AppliedBy(app, ro) {
