@@ -4,10 +4,10 @@
 //
 // A sync uses a Manager in this order:
 //
-//	apply.SetOwner(objs, owner)       // the Application the set is for
-//	plan, _ := apply.NewPlan(objs)    // CRDs and Namespaces, PreSync hooks, waves, PostSync hooks
-//	m.Normalize(ctx, plan.Applied())  // namespaces filled in or cleared
-//	m.Validate(ctx, plan.Applied())   // the whole set, before anything is applied
+//	apply.SetOwner(objs, owner)                 // the Application the set is for
+//	plan, _ := apply.NewPlan(objs)              // CRDs and Namespaces, PreSync hooks, waves, PostSync hooks
+//	m.Normalize(ctx, plan.Applied(), namespace) // namespaces filled in or cleared
+//	m.Validate(ctx, plan.Applied())             // the whole set, before anything is applied
 //	for _, stage := range plan.Stages {
 //		changes, err := m.Apply(ctx, stage)
 //		// wait for health between waves (package health), then
@@ -29,12 +29,17 @@
 // Every object is applied as one field manager ("weir") with the label
 // weir.dev/managed-by, forcing ownership of conflicting fields, after
 // taking over the fields that kubectl, Argo CD or Flux applied
-// (Options.TakeOverManagers), so that what leaves Git leaves the cluster. Prune relies
-// on that field manager: it deletes only objects weir still manages, so an
-// object someone else has taken over survives leaving Git. Each object
+// (Options.TakeOverManagers), so that what leaves Git leaves the cluster.
+// Prune relies on that field manager: it deletes only objects weir still
+// manages, so an object someone else has taken over survives leaving Git.
+// Each object
 // also names the Application it belongs to (SetOwner): an object another
 // Application owns fails Validate and Apply with an *OwnershipError, and
 // Prune leaves it alone.
 //
 // Diff shows, per object, what Apply would change, with Secret values masked.
+//
+// A step that fails returns a *SetError naming every object that failed;
+// Describe puts it on one line for users, with the fields the API server
+// refused rather than its dump of the object.
 package apply
