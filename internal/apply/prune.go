@@ -127,12 +127,7 @@ func (m *Manager) pruneOne(ctx context.Context, owner Owner, ref v1alpha1.Object
 	if err != nil || reason != "" {
 		return Change{Object: ref, Action: Skipped, Reason: reason}, err
 	}
-	background := metav1.DeletePropagationBackground
-	uid := live.GetUID()
-	err = res.Delete(ctx, ref.Name, metav1.DeleteOptions{
-		PropagationPolicy: &background,
-		Preconditions:     &metav1.Preconditions{UID: &uid}, // not a namesake created since the Get
-	})
+	err = deleteLive(ctx, res, live)
 	if apierrors.IsNotFound(err) {
 		return skip("already gone")
 	}
@@ -140,6 +135,17 @@ func (m *Manager) pruneOne(ctx context.Context, owner Owner, ref v1alpha1.Object
 		return Change{}, fmt.Errorf("delete: %w", err)
 	}
 	return Change{Object: ref, Action: Deleted}, nil
+}
+
+// deleteLive deletes live, propagating in the background, provided it is
+// still the object read: not a namesake created since.
+func deleteLive(ctx context.Context, res dynamic.ResourceInterface, live *unstructured.Unstructured) error {
+	background := metav1.DeletePropagationBackground
+	uid := live.GetUID()
+	return res.Delete(ctx, live.GetName(), metav1.DeleteOptions{
+		PropagationPolicy: &background,
+		Preconditions:     &metav1.Preconditions{UID: &uid},
+	})
 }
 
 // release removes owner's mark (SetOwner) from an object that leaves its

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
@@ -71,12 +70,8 @@ const deleteTimeout = time.Minute
 // deleteAndWait deletes live and waits until it is gone, so that an apply
 // creates it anew. The error names finalizers that hold it.
 func deleteAndWait(ctx context.Context, res dynamic.ResourceInterface, live *unstructured.Unstructured) error {
-	background := metav1.DeletePropagationBackground
 	uid := live.GetUID()
-	err := res.Delete(ctx, live.GetName(), metav1.DeleteOptions{
-		PropagationPolicy: &background,
-		Preconditions:     &metav1.Preconditions{UID: &uid},
-	})
+	err := deleteLive(ctx, res, live)
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 		return fmt.Errorf("delete: %w", err)
 	}
