@@ -92,6 +92,33 @@ type Directives struct {
 	Ignored []string
 }
 
+// existing is what a sync does to an object that already exists.
+type existing int
+
+const (
+	// updateExisting: the object is applied over the live one.
+	updateExisting existing = iota
+	// keepExisting: the live object is left as it is (CreateOnly).
+	keepExisting
+	// recreateExisting: the live object is deleted and the object created
+	// anew (a hook deleted before it is created again).
+	recreateExisting
+)
+
+// ifExists says what a sync does to the object when it exists. It is the
+// one place that decides which objects are only ever created, kept or
+// created anew rather than updated, for Apply, Validate, Diff and Drift.
+func (d Directives) ifExists() existing {
+	switch {
+	case d.CreateOnly:
+		return keepExisting
+	case d.Deletes(BeforeHookCreation):
+		return recreateExisting
+	default:
+		return updateExisting
+	}
+}
+
 // Deletes reports whether the object is a hook deleted by policy p.
 func (d Directives) Deletes(p DeletePolicy) bool {
 	return d.Hook != NoHook && slices.Contains(d.DeletePolicies, p)

@@ -66,15 +66,16 @@ func (m *Manager) applyOne(ctx context.Context, obj *unstructured.Unstructured) 
 			return Change{}, err
 		}
 	}
-	switch {
-	case before != nil && d.CreateOnly:
-		return Change{Object: ref, Action: Unchanged}, nil
-	case before != nil && d.Deletes(BeforeHookCreation):
-		if err := deleteAndWait(ctx, res, before); err != nil {
-			return Change{}, fmt.Errorf("delete the previous hook: %w", err)
+	if before != nil {
+		switch d.ifExists() {
+		case keepExisting:
+			return Change{Object: ref, Action: Unchanged}, nil
+		case recreateExisting:
+			if err := deleteAndWait(ctx, res, before); err != nil {
+				return Change{}, fmt.Errorf("delete the previous hook: %w", err)
+			}
+			return m.create(ctx, res, obj, Replaced)
 		}
-		return m.create(ctx, res, obj, Replaced)
-	case before != nil:
 		if before, err = m.takeOver(ctx, res, before); err != nil {
 			return Change{}, err
 		}

@@ -30,11 +30,12 @@ type ObjectDiff struct {
 // creationTimestamp and status. An object that does not exist is diffed
 // against nothing; an object whose kind or namespace is not there yet
 // (it arrives with the set), or that Apply deletes and creates anew, is
-// shown as rendered. Fields that kubectl, Argo CD or Flux applied and Git no
-// longer holds show as removed, as the apply that takes them over removes
-// them (see Options.TakeOverManagers). Secret values never
-// appear: each is replaced by "***", or "*** (changed)" on the applied side
-// when it differs from the live value.
+// shown as rendered; one that exists and that Apply only ever creates
+// (Flux's "ssa: IfNotPresent") is Unchanged. Fields that kubectl, Argo CD
+// or Flux applied and Git no longer holds show as removed, as the apply
+// that takes them over removes them (see Options.TakeOverManagers). Secret
+// values never appear: each is replaced by "***", or "*** (changed)" on
+// the applied side when it differs from the live value.
 func (m *Manager) Diff(ctx context.Context, objs []*unstructured.Unstructured) ([]ObjectDiff, error) {
 	return eachObject(m, "diff", objs, func(obj *unstructured.Unstructured) (ObjectDiff, error) {
 		return m.diffOne(ctx, obj)
@@ -78,7 +79,8 @@ func (m *Manager) diffOne(ctx context.Context, obj *unstructured.Unstructured) (
 }
 
 // liveAndApplied returns the live object (nil when absent) and what an
-// apply would make of obj.
+// apply would make of obj: the live object itself when Apply leaves it as
+// it is (see Directives.ifExists).
 func (m *Manager) liveAndApplied(ctx context.Context, obj *unstructured.Unstructured) (live, applied *unstructured.Unstructured, err error) {
 	res, err := m.resource(ctx, Ref(obj))
 	if meta.IsNoMatchError(err) {
@@ -90,9 +92,18 @@ func (m *Manager) liveAndApplied(ctx context.Context, obj *unstructured.Unstruct
 	if live, err = get(ctx, res, obj.GetName()); err != nil {
 		return nil, nil, err
 	}
+	d, _ := ReadDirectives(obj)
+	if live != nil {
+		switch d.ifExists() {
+		case keepExisting:
+			return live, live, nil
+		case recreateExisting:
+			return live, m.applyConfiguration(obj), nil
+		}
+	}
 	applied, err = res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(true))
 	err = asImmutable(err)
-	if d, _ := ReadDirectives(obj); live != nil && (d.Deletes(BeforeHookCreation) || d.Replace && isImmutable(err)) {
+	if live != nil && d.Replace && isImmutable(err) {
 		return live, m.applyConfiguration(obj), nil // deleted and created anew
 	}
 	if live == nil && apierrors.IsNotFound(err) {

@@ -36,7 +36,8 @@ func (d ObjectDrift) Drifted() bool { return d.Deleted || len(d.Fields) > 0 }
 // would make of it (a dry-run) and returns the objects that differ. Only
 // the fields the field manager applies count: what the server defaults or
 // other controllers add is the same on both sides or not weir's, and so
-// never drift. Objects must have been normalized.
+// never drift; nor does an object Apply leaves as it is once it exists
+// (Flux's "ssa: IfNotPresent"). Objects must have been normalized.
 func (m *Manager) Drift(ctx context.Context, objs []*unstructured.Unstructured) ([]ObjectDrift, error) {
 	all, err := eachObject(m, "drift", objs, func(obj *unstructured.Unstructured) (ObjectDrift, error) {
 		return m.driftOne(ctx, obj)
@@ -60,7 +61,7 @@ func (m *Manager) driftOne(ctx context.Context, obj *unstructured.Unstructured) 
 	}
 	paths := differingLeaves(owned, live.Object, applied.Object)
 	if isSecret(obj) {
-		paths = append(paths, secretDrift(obj, live)...)
+		paths = append(paths, secretDrift(applied, live)...)
 	}
 	if paths, err = withoutOwnUpdates(live, paths, m.opts.FieldManager); err != nil {
 		return d, err
@@ -80,11 +81,11 @@ func (m *Manager) driftOne(ctx context.Context, obj *unstructured.Unstructured) 
 }
 
 // secretDrift returns the data keys of a live Secret whose values differ
-// from the desired ones. The server turns stringData into data, so a
-// Secret applied with stringData owns fields no live object has; its
-// values are compared decoded instead.
-func secretDrift(desired, live *unstructured.Unstructured) []fieldpath.Path {
-	want, got := secretValues(desired.Object), secretValues(live.Object)
+// from those of applied, what an apply makes of it. The server turns
+// stringData into data, so a Secret applied with stringData owns fields no
+// live object has; its values are compared decoded instead.
+func secretDrift(applied, live *unstructured.Unstructured) []fieldpath.Path {
+	want, got := secretValues(applied.Object), secretValues(live.Object)
 	var paths []fieldpath.Path
 	for key, value := range want {
 		if current, ok := got[key]; !ok || current != value {

@@ -297,3 +297,40 @@ data: {token: VALUE}
 		t.Errorf("an IfNotPresent object was updated: %v", data)
 	}
 }
+
+// TestFluxIfNotPresentIsNeitherDiffNorDrift: what Apply leaves alone shows
+// no change in Diff and no drift, even when Git and the cluster differ.
+func TestFluxIfNotPresentIsNeitherDiffNorDrift(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := ctxFor(t)
+	m := newManager(t)
+	const once = `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: once, namespace: NS, annotations: {kustomize.toolkit.fluxcd.io/ssa: IfNotPresent}}
+data: {token: VALUE}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: once, namespace: NS, annotations: {kustomize.toolkit.fluxcd.io/ssa: IfNotPresent}}
+stringData: {token: VALUE}
+`
+	applyAll(t, ctx, m, ns, parse(t, ns, strings.ReplaceAll(once, "VALUE", "first")))
+	objs := parse(t, ns, strings.ReplaceAll(once, "VALUE", "second"))
+	if err := m.Normalize(ctx, objs, ns); err != nil {
+		t.Fatal(err)
+	}
+
+	diffs, err := m.Diff(ctx, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		if d.Action != Unchanged || d.Diff != "" {
+			t.Errorf("Diff of %s = %s\n%s\nwant Unchanged: a sync leaves it alone", d.Object, d.Action, d.Diff)
+		}
+	}
+	if drifts, err := m.Drift(ctx, objs); err != nil || len(drifts) != 0 {
+		t.Errorf("Drift = %+v, %v; want none", drifts, err)
+	}
+}

@@ -138,7 +138,7 @@ func (v *validation) validate(ctx context.Context, obj *unstructured.Unstructure
 		return v.m.dryRunCreateIn(ctx, obj, v.m.opts.DryRunNamespace)
 	}
 	d, _ := ReadDirectives(obj)
-	if d.CreateOnly || d.Deletes(BeforeHookCreation) {
+	if d.ifExists() != updateExisting {
 		// Applied only as a create: whether it would be a valid update
 		// of the live object does not matter.
 		return v.m.dryRunCreateIn(ctx, obj, obj.GetNamespace())
