@@ -211,3 +211,37 @@ metadata:
 		t.Errorf("owner = %q, want %s", got, b)
 	}
 }
+
+// TestAnObjectNowASkipHookStaysInTheClusterAndIsGivenUp: an object a sync
+// applied and Git now marks as a Skip hook is neither applied nor pruned,
+// as in Argo CD; it leaves the inventory (Plan.Applied), so it is given up
+// like any object prune keeps.
+func TestAnObjectNowASkipHookStaysInTheClusterAndIsGivenUp(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := ctxFor(t)
+	m := newManager(t)
+	a := createApplication(t, ctx, ns, "a")
+	objs := ownedSet(t, a, sharedConfigMap)
+	applyAll(t, ctx, m, ns, objs)
+
+	skipped := ownedSet(t, a, sharedConfigMap)
+	skipped[0].SetAnnotations(map[string]string{"argocd.argoproj.io/hook": "Skip"})
+	if err := m.Normalize(ctx, skipped, ns); err != nil {
+		t.Fatal(err)
+	}
+	changes, err := m.Prune(ctx, a, refs(objs), skipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if want := "ConfigMap " + ns + "/shared skipped: " + skipHookReason; changes.Skips(1) != want {
+		t.Errorf("Prune = %v (%q), want %q", changes, changes.Skips(1), want)
+	}
+	kept := live(t, ctx, m, Ref(objs[0]))
+	if kept == nil {
+		t.Fatal("the Skip hook was deleted")
+	}
+	if owner := kept.GetAnnotations()[v1alpha1.OwnerAnnotation]; owner != "" {
+		t.Errorf("a Skip hook out of the inventory still names its owner %q", owner)
+	}
+}

@@ -40,7 +40,9 @@ import (
 //     Objects with an owner, and what Kubernetes puts in every namespace
 //     (the "default" ServiceAccount, the "kube-root-ca.crt" ConfigMap,
 //     Events and Endpoints), do not count;
-//   - it is already gone or being deleted.
+//   - it is already gone or being deleted;
+//   - desired holds it as a Skip hook: a sync no longer applies it, and,
+//     as Argo CD does, leaves it in the cluster.
 //
 // An object left alone loses owner's mark (see SetOwner), since it leaves
 // owner's inventory: another Application may declare it then.
@@ -56,10 +58,10 @@ func (m *Manager) Prune(ctx context.Context, owner Owner, previous []v1alpha1.Ob
 		changes ChangeSet
 		errs    []*ObjectError
 	)
-	for _, ref := range candidates {
-		change, err := m.pruneOne(ctx, owner, ref)
+	for _, c := range candidates {
+		change, err := m.pruneOne(ctx, owner, c)
 		if err != nil {
-			errs = append(errs, &ObjectError{Object: ref, Err: err})
+			errs = append(errs, &ObjectError{Object: c.ref, Err: err})
 			continue
 		}
 		changes = append(changes, change)
@@ -67,22 +69,44 @@ func (m *Manager) Prune(ctx context.Context, owner Owner, previous []v1alpha1.Ob
 	return changes, setError("prune", len(candidates), errs)
 }
 
+// candidate is an object of the inventory that leaves it.
+type candidate struct {
+	ref v1alpha1.ObjectRef
+	// kept says why it stays in the cluster whatever it is like; "" when
+	// only its live state can tell (see keepReason).
+	kept string
+}
+
+// skipHookReason is why Prune keeps an object that desired holds as a
+// Skip hook.
+const skipHookReason = "a Skip hook: no longer applied, left in the cluster"
+
 // pruneCandidates returns the refs of previous whose objects desired does
-// not hold, once each, in the order they are deleted.
-func pruneCandidates(previous []v1alpha1.ObjectRef, desired []*unstructured.Unstructured) []v1alpha1.ObjectRef {
-	seen := map[v1alpha1.ObjectRef]bool{}
+// not hold, or holds as Skip hooks, once each, in the order they are
+// deleted.
+func pruneCandidates(previous []v1alpha1.ObjectRef, desired []*unstructured.Unstructured) []candidate {
+	held, skipHooks := map[v1alpha1.ObjectRef]bool{}, map[v1alpha1.ObjectRef]bool{}
 	for _, obj := range desired {
-		seen[Ref(obj).Key()] = true
-	}
-	var candidates []v1alpha1.ObjectRef
-	for _, ref := range previous {
-		if !seen[ref.Key()] {
-			seen[ref.Key()] = true
-			candidates = append(candidates, ref)
+		if d, _ := ReadDirectives(obj); d.Hook == Skip {
+			skipHooks[Ref(obj).Key()] = true
+		} else {
+			held[Ref(obj).Key()] = true
 		}
 	}
-	slices.SortStableFunc(candidates, func(a, b v1alpha1.ObjectRef) int {
-		return cmp.Compare(pruneRank(a), pruneRank(b))
+	var candidates []candidate
+	for _, ref := range previous {
+		if held[ref.Key()] {
+			continue
+		}
+		held[ref.Key()] = true // once each
+		c := candidate{ref: ref}
+		if skipHooks[ref.Key()] {
+			c.kept = skipHookReason
+		}
+		candidates = append(candidates, c)
+	}
+	slices.SortStableFunc(candidates, func(a, b candidate) int {
+		return cmp.Compare(pruneRank(a.ref), pruneRank(b.ref))
 	})
 	return candidates
 }
@@ -100,7 +124,8 @@ func pruneRank(ref v1alpha1.ObjectRef) int {
 	}
 }
 
-func (m *Manager) pruneOne(ctx context.Context, owner Owner, ref v1alpha1.ObjectRef) (Change, error) {
+func (m *Manager) pruneOne(ctx context.Context, owner Owner, c candidate) (Change, error) {
+	ref := c.ref
 	skip := func(reason string) (Change, error) {
 		return Change{Object: ref, Action: Skipped, Reason: reason}, nil
 	}
@@ -120,7 +145,10 @@ func (m *Manager) pruneOne(ctx context.Context, owner Owner, ref v1alpha1.Object
 	if live == nil {
 		return skip("already gone")
 	}
-	reason, err := m.keepReason(ctx, owner, live)
+	reason, err := c.kept, error(nil)
+	if reason == "" {
+		reason, err = m.keepReason(ctx, owner, live)
+	}
 	if err == nil && reason != "" {
 		err = m.release(ctx, res, live, owner)
 	}
