@@ -351,6 +351,10 @@ func (r *ApplicationReconciler) plan(ctx context.Context, app *weirv1.Applicatio
 	if err := r.Applier.Normalize(ctx, applicable, namespace); err != nil {
 		return order, err
 	}
+	// Skip hooks are never applied, but Prune must know one by its
+	// namespace to keep it when a sync applied it before. One that does not
+	// normalize (of a kind the cluster does not serve) fails no sync.
+	_ = r.Applier.Normalize(ctx, order.Skipped, namespace)
 	if err := r.Applier.Validate(ctx, applicable); err != nil {
 		return order, err
 	}
