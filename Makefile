@@ -3,12 +3,18 @@
 GO ?= go
 BIN := bin/weir
 
-.PHONY: all build controlplane quickstart test vet bench fuzz clean generate
+.PHONY: all build image controlplane quickstart test vet bench fuzz clean generate
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/weir
+
+# Builds weir's image for linux/amd64 and linux/arm64 from Go, without a
+# container engine: an OCI image layout in bin/weir-image and its tarball
+# bin/weir-image.tar, the same digest for the same commit.
+image: build
+	$(BIN) dev image build
 
 # Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 # kubectl and kwok from Go modules into .cache/controlplane (minutes the

@@ -8,6 +8,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	// TLS roots for when the system has none, as in weir's image.
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"weir.dev/weir/internal/cli"
 	"weir.dev/weir/internal/isolate"
 )

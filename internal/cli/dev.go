@@ -15,7 +15,7 @@ func newDevCommand() *cobra.Command {
 		Use:   "dev",
 		Short: "Tools for trying weir on a laptop",
 	}
-	dev.AddCommand(newDevClusterCommand())
+	dev.AddCommand(newDevClusterCommand(), newDevImageCommand())
 	return dev
 }
 

@@ -62,6 +62,9 @@ func NewOCIRegistry(t testing.TB, user, password string) *OCIRegistry {
 	return r
 }
 
+// Addr is the registry's host:port.
+func (r *OCIRegistry) Addr() string { return r.addr }
+
 // URL is the oci:// URL of the registry's "charts" path, as a chart
 // reference names it.
 func (r *OCIRegistry) URL() string { return "oci://" + r.addr + "/charts" }
