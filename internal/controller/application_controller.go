@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
@@ -30,6 +31,7 @@ import (
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/metrics"
+	"weir.dev/weir/internal/sourcepolicy"
 )
 
 // Loader reads an Application's desired state from Git.
@@ -64,6 +66,15 @@ type DriftWatcher interface {
 type Delivery interface {
 	Hold(ctx context.Context, app types.NamespacedName, objs []*unstructured.Unstructured, revision, previous string) (delivery.Plan, error)
 	Release(ctx context.Context, plan delivery.Plan) error
+}
+
+// SourcePolicies say which repositories and namespaces Applications may
+// use (package sourcepolicy).
+type SourcePolicies interface {
+	// For returns the rules that bind app.
+	For(ctx context.Context, app *weirv1.Application) (sourcepolicy.Rules, error)
+	// Applications returns the Applications that policy binds.
+	Applications(ctx context.Context, policy *weirv1.SourcePolicy) ([]types.NamespacedName, error)
 }
 
 // HealthChecker reports and awaits the health of applied objects.
@@ -108,6 +119,9 @@ type ApplicationReconciler struct {
 	Delivery     Delivery
 	Released     chan<- event.GenericEvent
 	SyncRequests <-chan event.GenericEvent
+	// Policies, when set, restrict the repositories and namespaces of
+	// Applications; a change to a SourcePolicy re-checks those it binds.
+	Policies SourcePolicies
 }
 
 // SetupWithManager registers the reconciler. Status updates do not trigger
@@ -122,7 +136,24 @@ func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency i
 			b = b.WatchesRawSource(source.Channel(ch, &handler.EnqueueRequestForObject{}))
 		}
 	}
+	if r.Policies != nil {
+		b = b.Watches(&weirv1.SourcePolicy{}, handler.EnqueueRequestsFromMapFunc(r.boundApplications))
+	}
 	return b.Complete(r)
+}
+
+// boundApplications are the Applications a SourcePolicy binds, to check
+// again when it changes (before and after the change).
+func (r *ApplicationReconciler) boundApplications(ctx context.Context, obj client.Object) []reconcile.Request {
+	apps, err := r.Policies.Applications(ctx, obj.(*weirv1.SourcePolicy))
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot find the Applications a SourcePolicy binds; they are checked at their next interval", "sourcePolicy", obj.GetName())
+	}
+	reqs := make([]reconcile.Request, len(apps))
+	for i, app := range apps {
+		reqs[i] = reconcile.Request{NamespacedName: app}
+	}
+	return reqs
 }
 
 // Reconcile syncs one Application when Git, its spec or a sync request
@@ -184,7 +215,17 @@ func (r *ApplicationReconciler) reconcileWithin(ctx context.Context, app *weirv1
 
 // reconcile decides whether a sync is due and runs it.
 func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Application) error {
+	rules, err := r.rules(ctx, app)
+	if err != nil {
+		return err
+	}
+	if err := rules.Spec(app); err != nil {
+		return r.fail(ctx, app, desired.State{}, syncTrigger(app, desired.State{}), time.Now(), stalled(ReasonSourceNotAllowed, err))
+	}
 	state, err := r.Loader.Load(ctx, app)
+	if err == nil {
+		err = r.admitObjects(ctx, app, state, rules)
+	}
 	if err != nil {
 		return r.fail(ctx, app, state, syncTrigger(app, state), time.Now(), err)
 	}
@@ -212,6 +253,29 @@ func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Appli
 	err = r.sync(ctx, app, state, plan, trigger)
 	r.track(ctx, app)
 	return err
+}
+
+// rules are the SourcePolicies that bind app; none without Policies.
+func (r *ApplicationReconciler) rules(ctx context.Context, app *weirv1.Application) (sourcepolicy.Rules, error) {
+	if r.Policies == nil {
+		return sourcepolicy.Rules{}, nil
+	}
+	return r.Policies.For(ctx, app)
+}
+
+// admitObjects checks the namespaces of the rendered objects against
+// rules, before anything of the revision is planned or applied. The
+// objects are normalized for it; those that do not normalize are left for
+// the sync to report.
+func (r *ApplicationReconciler) admitObjects(ctx context.Context, app *weirv1.Application, state desired.State, rules sourcepolicy.Rules) error {
+	if rules.Empty() {
+		return nil
+	}
+	_ = r.Applier.Normalize(ctx, state.Objects, state.Namespace)
+	if err := rules.Objects(app, state.Objects); err != nil {
+		return stalled(ReasonSourceNotAllowed, err)
+	}
+	return nil
 }
 
 // hold decides which pod templates of the revision the Application's

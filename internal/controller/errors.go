@@ -25,7 +25,8 @@ const (
 	// or released.
 	ReasonDeliveryFailed = "DeliveryFailed"
 	// ReasonSourceNotAllowed: the source is a repository on the
-	// controller's disk, which it was not started to allow.
+	// controller's disk, which it was not started to allow, or a
+	// SourcePolicy refuses a repository or a namespace of the Application.
 	ReasonSourceNotAllowed = "SourceNotAllowed"
 	// ReasonOwnershipConflict: an object of the set belongs to another
 	// Application; nothing was applied.

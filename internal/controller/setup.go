@@ -22,6 +22,7 @@ import (
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/source/helmrepo"
+	"weir.dev/weir/internal/sourcepolicy"
 )
 
 // Options configure the controllers.
@@ -100,6 +101,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Delivery:     &delivery.Holder{Reader: mgr.GetAPIReader(), Writer: direct, DryRun: applier},
 		Released:     released,
 		SyncRequests: syncRequests,
+		Policies:     &sourcepolicy.Reader{Cache: mgr.GetClient(), Namespaces: mgr.GetAPIReader()},
 	}
 	if err := r.SetupWithManager(mgr, opts.Concurrency); err != nil {
 		return err

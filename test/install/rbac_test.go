@@ -176,6 +176,9 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Group: "batch", Resource: "jobs", Verb: "create", Namespace: granted}, true},
 		{authorizationv1.ResourceAttributes{Group: "batch", Resource: "jobs", Verb: "create", Namespace: other}, false},
 		{authorizationv1.ResourceAttributes{Resource: "namespaces", Verb: "delete", Name: granted}, false},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "sourcepolicies", Verb: "watch"}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "sourcepolicies", Verb: "create"}, false},
+		{authorizationv1.ResourceAttributes{Resource: "namespaces", Verb: "list"}, true}, // the labels SourcePolicies select by
 	}
 	for _, tt := range tests {
 		a := tt.attrs
