@@ -95,6 +95,17 @@ type ApplicationSpec struct {
 	// Suspend stops syncing; the cluster is left as it is.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+
+	// ServiceAccountName is a ServiceAccount of the Application's namespace
+	// that weir impersonates for every request it makes for the
+	// Application: the dry run, apply, prune, the reads that decide health
+	// and drift, and its Rollouts' copies, Services, router objects and
+	// analysis Jobs. The default is the controller's
+	// --default-service-account, and without it weir's own identity.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	// +optional
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 }
 
 // GitSource names a Git repository, a ref in it and a path.

@@ -73,29 +73,51 @@ type Manager struct {
 	client   dynamic.Interface
 	metadata metadata.Interface
 	mapper   *Mapper
+	// owners reads the Applications that own objects, as weir: who
+	// Manager acts as (As) may not read them.
+	owners metadata.Interface
 }
 
-// NewManager returns a Manager for the cluster cfg points at. A config
-// without rate limits gets generous ones, since a sync sends a few requests
-// per object.
+// NewManager returns a Manager for the cluster cfg points at.
 func NewManager(cfg *rest.Config, opts Options) (*Manager, error) {
-	cfg = rest.CopyConfig(cfg)
-	if cfg.QPS == 0 && cfg.RateLimiter == nil {
-		cfg.QPS, cfg.Burst = 50, 300
-	}
-	client, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("dynamic client: %w", err)
-	}
-	metaClient, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("metadata client: %w", err)
-	}
 	mapper, err := NewMapper(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{opts: opts.withDefaults(), client: client, metadata: metaClient, mapper: mapper}, nil
+	m := &Manager{opts: opts.withDefaults(), mapper: mapper}
+	if err := m.connect(cfg); err != nil {
+		return nil, err
+	}
+	m.owners = m.metadata
+	return m, nil
+}
+
+// As returns a Manager that sends every request for the objects it applies
+// with cfg (one that impersonates, say), and shares m's options, mapper and
+// reads of the Applications that own objects.
+func (m *Manager) As(cfg *rest.Config) (*Manager, error) {
+	as := &Manager{opts: m.opts, mapper: m.mapper, owners: m.owners}
+	return as, as.connect(cfg)
+}
+
+// connect makes m's clients for cfg. A config without rate limits gets
+// generous ones, since a sync sends a few requests per object.
+func (m *Manager) connect(cfg *rest.Config) error {
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 && cfg.RateLimiter == nil {
+		cfg.QPS, cfg.Burst = 50, 300
+	}
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return fmt.Errorf("HTTP client: %w", err)
+	}
+	if m.client, err = dynamic.NewForConfigAndClient(cfg, httpClient); err != nil {
+		return fmt.Errorf("dynamic client: %w", err)
+	}
+	if m.metadata, err = metadata.NewForConfigAndClient(cfg, httpClient); err != nil {
+		return fmt.Errorf("metadata client: %w", err)
+	}
+	return nil
 }
 
 // Client is the dynamic client the Manager uses, for stages that read the

@@ -95,7 +95,7 @@ func (m *Manager) applicationExists(ctx context.Context, name string, uid types.
 	if !ok || ns == "" || n == "" {
 		return false, nil // not an Application's name: nobody holds the object
 	}
-	app, err := m.metadata.Resource(applicationResource).Namespace(ns).Get(ctx, n, metav1.GetOptions{})
+	app, err := m.owners.Resource(applicationResource).Namespace(ns).Get(ctx, n, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return false, nil
 	}

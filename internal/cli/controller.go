@@ -19,6 +19,7 @@ import (
 
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/server"
 	"weir.dev/weir/internal/source"
@@ -49,6 +50,7 @@ type controllerFlags struct {
 	renderMemoryBytes      int64
 	analysisAllowedHosts   []string
 	takeOverManagers       []string
+	tenancy                identity.Policy
 }
 
 func newControllerCommand(cluster *clusterFlags) *cobra.Command {
@@ -74,6 +76,8 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.StringSliceVar(&f.analysisAllowedHosts, "analysis-allowed-hosts", nil, "hosts that Prometheus and web analysis metrics may reach, as names, addresses or *.domain (default: any host)")
 	flags.StringSliceVar(&f.takeOverManagers, "take-over-managers", nil, "field managers whose fields weir takes over when it applies an object they wrote, besides "+strings.Join(apply.DefaultTakeOverManagers, ", "))
 	flags.StringVar(&f.webhookSecret, "webhook-secret", "", "namespace/name of the Secret whose \"token\" key webhooks must be signed with; without it the receiver is off")
+	flags.StringVar(&f.tenancy.DefaultServiceAccount, "default-service-account", "", "ServiceAccount, of each Application's namespace, that weir impersonates for Applications that name none (default: weir's own identity)")
+	flags.BoolVar(&f.tenancy.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse Applications and Rollouts that name another namespace than their own")
 	addSourceFlags(flags, &f.sources)
 	f.renderMemoryBytes = isolate.DefaultMaxMemoryBytes
 	flags.Var(byteSize{&f.renderMemoryBytes}, "render-memory-limit", "memory each render may use in its child process, Go heap and added address space (a Kubernetes quantity); a render that needs more fails")
@@ -146,6 +150,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 		RenderMemoryBytes: f.renderMemoryBytes}
 	opts.AnalysisAllowedHosts = f.analysisAllowedHosts
 	opts.TakeOverManagers = f.takeOverManagers
+	opts.Tenancy = f.tenancy
 	if err := setupWebhook(mgr, f, &opts); err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ import (
 	"weir.dev/weir/internal/delivery"
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/health"
+	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/sourcepolicy"
 )
@@ -83,6 +84,20 @@ type HealthChecker interface {
 	Wait(ctx context.Context, refs []weirv1.ObjectRef, timeout time.Duration) (health.Report, error)
 }
 
+// Stages are the stages that act on the cluster for an Application or a
+// Rollout, all as one identity.
+type Stages struct {
+	Applier  Applier
+	Health   HealthChecker
+	Delivery Delivery
+	Driver   RolloutDriver
+}
+
+// Identities give the Stages that act as an identity (identity.Cache).
+type Identities interface {
+	Get(id identity.Identity) (Stages, error)
+}
+
 // The reconciler's own permissions, generated into config/rbac. What it
 // applies is authorized by what the cluster's administrator grants weir
 // besides (the weir-apply ClusterRole, RoleBindings per namespace).
@@ -97,10 +112,19 @@ type ApplicationReconciler struct {
 	// reconcile that follows the previous one at once (a drift or refresh
 	// event during a sync) could read a status older than its own last
 	// patch, and sync the same revision twice.
-	Reader   client.Reader
-	Loader   Loader
-	Applier  Applier
-	Health   HealthChecker
+	Reader client.Reader
+	Loader Loader
+	// Applier, Health and Delivery act on the cluster. Reconcile sets
+	// them, in a copy of the reconciler, to the Stages of the identity
+	// that Tenancy says the Application runs as, from Identities; without
+	// Identities they are used as they are.
+	Applier    Applier
+	Health     HealthChecker
+	Delivery   Delivery
+	Identities Identities
+	// Tenancy says whom weir acts as for an Application and refuses its
+	// references to other namespaces when it must.
+	Tenancy  identity.Policy
 	Recorder record.EventRecorder
 	// Drift reports the objects changed outside weir; Drifted carries the
 	// Applications to check because of such a change.
@@ -112,11 +136,9 @@ type ApplicationReconciler struct {
 	Refresh <-chan event.GenericEvent
 	// Metrics, when set, records each sync's result and duration.
 	Metrics *metrics.Recorder
-	// Delivery holds back the templates that Rollouts release. Released
-	// receives the Rollouts of each sync, for the Rollout reconciler;
-	// SyncRequests carries the Applications a Rollout needs synced (to
-	// promote, or to apply a revert).
-	Delivery     Delivery
+	// Released receives the Rollouts of each sync, for the Rollout
+	// reconciler; SyncRequests carries the Applications a Rollout needs
+	// synced (to promote, or to apply a revert).
 	Released     chan<- event.GenericEvent
 	SyncRequests <-chan event.GenericEvent
 	// Policies, when set, restrict the repositories and namespaces of
@@ -213,7 +235,8 @@ func (r *ApplicationReconciler) reconcileWithin(ctx context.Context, app *weirv1
 	return r.reconcile(ctx, app)
 }
 
-// reconcile decides whether a sync is due and runs it.
+// reconcile decides whether a sync is due and runs it, as the identity
+// the Application runs as.
 func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Application) error {
 	rules, err := r.rules(ctx, app)
 	if err != nil {
@@ -222,6 +245,34 @@ func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Appli
 	if err := rules.Spec(app); err != nil {
 		return r.fail(ctx, app, desired.State{}, syncTrigger(app, desired.State{}), time.Now(), stalled(ReasonSourceNotAllowed, err))
 	}
+	acting, err := r.actingFor(app)
+	if err != nil {
+		return r.fail(ctx, app, desired.State{}, syncTrigger(app, desired.State{}), time.Now(), err)
+	}
+	return acting.reconcileAs(ctx, app, rules)
+}
+
+// actingFor returns a copy of r whose stages act as the identity app runs
+// as, once app's references pass the tenancy policy.
+func (r *ApplicationReconciler) actingFor(app *weirv1.Application) (*ApplicationReconciler, error) {
+	if err := r.Tenancy.CheckApplication(app); err != nil {
+		return nil, stalled(ReasonCrossNamespaceRef, err)
+	}
+	acting := *r
+	if r.Identities == nil {
+		return &acting, nil
+	}
+	stages, err := r.Identities.Get(r.Tenancy.For(app))
+	if err != nil {
+		return nil, reason(ReasonImpersonationFailed, err)
+	}
+	acting.Applier, acting.Health, acting.Delivery = stages.Applier, stages.Health, stages.Delivery
+	return &acting, nil
+}
+
+// reconcileAs is reconcile, with r's stages acting for app, which rules
+// bind.
+func (r *ApplicationReconciler) reconcileAs(ctx context.Context, app *weirv1.Application, rules sourcepolicy.Rules) error {
 	state, err := r.Loader.Load(ctx, app)
 	if err == nil {
 		err = r.admitObjects(ctx, app, state, rules)

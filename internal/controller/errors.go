@@ -31,6 +31,13 @@ const (
 	// ReasonOwnershipConflict: an object of the set belongs to another
 	// Application; nothing was applied.
 	ReasonOwnershipConflict = "OwnershipConflict"
+	// ReasonCrossNamespaceRef: a field names another namespace than the
+	// object's own, which the controller's --no-cross-namespace-refs
+	// refuses.
+	ReasonCrossNamespaceRef = "CrossNamespaceRef"
+	// ReasonImpersonationFailed: the clients that impersonate the
+	// Application's ServiceAccount could not be made.
+	ReasonImpersonationFailed = "ImpersonationFailed"
 )
 
 // syncError is a failed sync with the reason to report and whether retrying

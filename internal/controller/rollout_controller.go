@@ -6,6 +6,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,6 +20,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/delivery"
+	"weir.dev/weir/internal/identity"
 )
 
 // RolloutDriver takes the next step of a Rollout (delivery.Driver).
@@ -32,7 +35,12 @@ type RolloutReconciler struct {
 	// Reader reads each Rollout from the API server, so that a step
 	// follows the status the last one patched.
 	Reader client.Reader
-	Driver RolloutDriver
+	// Identities give the Driver of the identity that each Rollout's
+	// Application runs as (see identity.Policy.ForRollout).
+	Identities Identities
+	// Tenancy says whom weir acts as for a Rollout and refuses its
+	// references to other namespaces when it must.
+	Tenancy identity.Policy
 	// Released carries the Rollouts a sync released a template to, or
 	// retired one from.
 	Released <-chan event.GenericEvent
@@ -60,14 +68,22 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.Reader.Get(ctx, req.NamespacedName, ro); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	driver, err := r.driverFor(ctx, ro)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	if !ro.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalize(ctx, ro)
+		return ctrl.Result{}, r.finalize(ctx, driver, ro)
 	}
 	if err := r.holdOnDeletion(ctx, ro); err != nil {
 		return ctrl.Result{}, err
 	}
 	before := ro.DeepCopy()
-	res, err := r.Driver.Advance(ctx, ro)
+	if err := r.Tenancy.CheckRollout(ro); err != nil {
+		refuse(ro, ReasonCrossNamespaceRef, err)
+		return ctrl.Result{}, client.IgnoreNotFound(r.Client.Status().Patch(ctx, ro, client.MergeFrom(before)))
+	}
+	res, err := driver.Advance(ctx, ro)
 	if err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "rollout step failed", "phase", ro.Status.Phase, "step", ro.Status.CurrentStep)
 	}
@@ -102,11 +118,11 @@ func (r *RolloutReconciler) holdOnDeletion(ctx context.Context, ro *weirv1.Rollo
 // weir's finalizer. A cleanup that weir may not make (its grant went
 // first) or that keeps failing past finalizeGrace is logged and given up,
 // so that a deletion is never held for ever.
-func (r *RolloutReconciler) finalize(ctx context.Context, ro *weirv1.Rollout) error {
+func (r *RolloutReconciler) finalize(ctx context.Context, driver RolloutDriver, ro *weirv1.Rollout) error {
 	if !controllerutil.ContainsFinalizer(ro, weirv1.RolloutFinalizer) {
 		return nil
 	}
-	if err := r.Driver.Finalize(ctx, ro); err != nil {
+	if err := driver.Finalize(ctx, ro); err != nil {
 		if !apierrors.IsForbidden(err) && time.Since(ro.DeletionTimestamp.Time) < finalizeGrace {
 			return err
 		}
@@ -115,6 +131,38 @@ func (r *RolloutReconciler) finalize(ctx context.Context, ro *weirv1.Rollout) er
 	before := ro.DeepCopy()
 	controllerutil.RemoveFinalizer(ro, weirv1.RolloutFinalizer)
 	return client.IgnoreNotFound(r.Client.Patch(ctx, ro, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})))
+}
+
+// driverFor returns the Driver that acts as the identity ro's Application
+// runs as: the Application that applied ro, when the one ro names did; the
+// default ServiceAccount of ro's namespace, or weir, otherwise.
+func (r *RolloutReconciler) driverFor(ctx context.Context, ro *weirv1.Rollout) (RolloutDriver, error) {
+	var applying *weirv1.Application
+	if key, ok := delivery.ApplicationOf(ro); ok {
+		app := &weirv1.Application{}
+		err := r.Client.Get(ctx, key, app)
+		if client.IgnoreNotFound(err) != nil {
+			return nil, err
+		}
+		if err == nil && delivery.AppliedBy(app, ro) {
+			applying = app
+		}
+	}
+	stages, err := r.Identities.Get(r.Tenancy.ForRollout(ro, applying))
+	return stages.Driver, err
+}
+
+// refuse marks ro Stalled, and not Ready, for why.
+func refuse(ro *weirv1.Rollout, why string, err error) {
+	for _, c := range []metav1.Condition{
+		{Type: weirv1.StalledCondition, Status: metav1.ConditionTrue},
+		{Type: weirv1.ReadyCondition, Status: metav1.ConditionFalse},
+	} {
+		c.Reason, c.Message, c.ObservedGeneration = why, err.Error(), ro.Generation
+		apimeta.SetStatusCondition(&ro.Status.Conditions, c)
+	}
+	ro.Status.Message = err.Error()
+	ro.Status.ObservedGeneration = ro.Generation
 }
 
 // progressMoved reports whether what the Application shows of a Rollout

@@ -6,6 +6,8 @@ import (
 
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -18,6 +20,7 @@ import (
 	"weir.dev/weir/internal/drift"
 	"weir.dev/weir/internal/gitwrite"
 	"weir.dev/weir/internal/health"
+	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/source"
@@ -54,6 +57,9 @@ type Options struct {
 	// addition to apply.DefaultTakeOverManagers (see
 	// apply.Options.TakeOverManagers).
 	TakeOverManagers []string
+	// Tenancy says whom weir impersonates for Applications that name no
+	// ServiceAccount, and whether references may leave a namespace.
+	Tenancy identity.Policy
 }
 
 // Setup builds the stages and registers weir's reconcilers with mgr.
@@ -80,9 +86,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
-	// Delivery reads and writes Deployments, Services and routers one at a
-	// time, uncached: weir watches only what it manages.
-	direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	stages := &stageBuilder{mgr: mgr, applier: applier, loader: loader, opts: opts,
+		reverter: gitwrite.NewReverter(filepath.Join(opts.CacheDir, "revert"), source.RemoteOptions{
+			Timeout:          opts.Sources.Timeout,
+			AllowFileSources: opts.Sources.AllowFileSources,
+		}),
+		recorder: mgr.GetEventRecorderFor("weir"),
+	}
+	identities, err := identity.NewCache(mgr.GetConfig(), identity.DefaultCacheSize, stages.build)
 	if err != nil {
 		return err
 	}
@@ -91,14 +102,13 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Client:       mgr.GetClient(),
 		Reader:       mgr.GetAPIReader(),
 		Loader:       loader,
-		Applier:      applier,
-		Health:       health.NewChecker(applier.Client(), applier.RESTMapper()),
-		Recorder:     mgr.GetEventRecorderFor("weir"),
+		Identities:   identities,
+		Tenancy:      opts.Tenancy,
+		Recorder:     stages.recorder,
 		Drift:        watcher,
 		Drifted:      watcher.Events(),
 		Refresh:      opts.Refresh,
 		Metrics:      rec,
-		Delivery:     &delivery.Holder{Reader: mgr.GetAPIReader(), Writer: direct, DryRun: applier},
 		Released:     released,
 		SyncRequests: syncRequests,
 		Policies:     &sourcepolicy.Reader{Cache: mgr.GetClient(), Namespaces: mgr.GetAPIReader()},
@@ -107,22 +117,53 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	rollouts := &RolloutReconciler{
-		Client: mgr.GetClient(),
-		Reader: mgr.GetAPIReader(),
-		Driver: &delivery.Driver{
-			Client:   direct,
-			Analyzer: analysis.NewAnalyzer(direct, analysis.WithAllowedHosts(opts.AnalysisAllowedHosts...)),
-			Reverter: gitwrite.NewReverter(filepath.Join(opts.CacheDir, "revert"), source.RemoteOptions{
-				Timeout:          opts.Sources.Timeout,
-				AllowFileSources: opts.Sources.AllowFileSources,
-			}),
-			Credentials: loader,
-			Recorder:    mgr.GetEventRecorderFor("weir"),
-		},
+		Client:       mgr.GetClient(),
+		Reader:       mgr.GetAPIReader(),
+		Identities:   identities,
+		Tenancy:      opts.Tenancy,
 		Released:     released,
 		SyncRequests: syncRequests,
 	}
 	return rollouts.SetupWithManager(mgr, opts.Concurrency)
+}
+
+// stageBuilder builds the stages that act on the cluster as one identity.
+type stageBuilder struct {
+	mgr      ctrl.Manager
+	applier  *apply.Manager
+	loader   *desired.Loader
+	opts     Options
+	reverter *gitwrite.Reverter
+	recorder record.EventRecorder
+}
+
+// build returns the stages that send their requests with cfg: the apply
+// manager (sharing weir's mapper), health, and delivery's holder and
+// driver.
+func (b *stageBuilder) build(cfg *rest.Config) (Stages, error) {
+	applier, err := b.applier.As(cfg)
+	if err != nil {
+		return Stages{}, err
+	}
+	// Delivery reads and writes Deployments, Services and routers one at a
+	// time, uncached: weir watches only what it manages.
+	direct, err := client.New(cfg, client.Options{Scheme: b.mgr.GetScheme(), Mapper: b.mgr.GetRESTMapper()})
+	if err != nil {
+		return Stages{}, err
+	}
+	return Stages{
+		Applier:  applier,
+		Health:   health.NewChecker(applier.Client(), applier.RESTMapper()),
+		Delivery: &delivery.Holder{Reader: direct, Writer: direct, DryRun: applier},
+		Driver: &delivery.Driver{
+			Client:       direct,
+			Applications: b.mgr.GetClient(),
+			Analyzer:     analysis.NewAnalyzer(direct, analysis.WithAllowedHosts(b.opts.AnalysisAllowedHosts...)),
+			Reverter:     b.reverter,
+			Credentials:  b.loader,
+			Recorder:     b.recorder,
+		},
+	}, nil
 }
 
 // eventBuffer is how many requests between the reconcilers may wait; more

@@ -62,7 +62,7 @@ func TestARolloutActsOnlyForTheApplicationThatAppliedIt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ro := failedRollout(t, ctx, c, tt.namespace, shop)
 			git := &gitSpy{}
-			d := &Driver{Client: c, Reverter: git, Credentials: git, Recorder: record.NewFakeRecorder(10)}
+			d := &Driver{Client: c, Applications: c, Reverter: git, Credentials: git, Recorder: record.NewFakeRecorder(10)}
 
 			if _, err := d.Advance(ctx, ro); err != nil {
 				t.Fatal(err)

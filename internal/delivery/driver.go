@@ -48,6 +48,9 @@ type Driver struct {
 	// routers' objects; it should not cache, so that weir watches only
 	// what it manages.
 	Client client.Client
+	// Applications reads the Application that applied a Rollout, as weir:
+	// Client may act as an identity that cannot.
+	Applications client.Reader
 	// Analyzer judges analysis steps.
 	Analyzer Analyzer
 	// Reverter and Credentials push revert commits for Rollouts that ask.

@@ -216,7 +216,7 @@ var errNotApplied = errors.New("not applied by the Application it names")
 // application reads the Application that applied ro (see
 // ApplyingApplication).
 func (d *Driver) application(ctx context.Context, ro *v1alpha1.Rollout) (*v1alpha1.Application, error) {
-	return ApplyingApplication(ctx, d.Client, ro)
+	return ApplyingApplication(ctx, d.Applications, ro)
 }
 
 // ApplyingApplication reads with c the Application that applied ro: the one

@@ -18,7 +18,7 @@ import (
 // the controller's disk, for good and saying why.
 func TestFileSourcesAreRefusedInACluster(t *testing.T) {
 	install(t)
-	startController(t, asServiceAccount(testenv.Config(t), systemNamespace, "weir"))
+	startController(t, asServiceAccount(testenv.Config(t), systemNamespace, "weir"), controller.Options{})
 	c := testenv.Client(t, weirv1.AddToScheme)
 	ns := testenv.Namespace(t)
 	grantNamespace(t, ns)

@@ -64,7 +64,14 @@ func install(t testing.TB) {
 // overlay of config/grant/namespace that sets the namespace.
 func grantNamespace(t testing.TB, ns string) {
 	t.Helper()
-	base, err := filepath.Abs(filepath.Join(configDir, "grant", "namespace"))
+	applyOverlay(t, filepath.Join(configDir, "grant", "namespace"), ns)
+}
+
+// applyOverlay applies, with kubectl, an overlay of the kustomization in
+// dir that sets the namespace ns.
+func applyOverlay(t testing.TB, dir, ns string) {
+	t.Helper()
+	base, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ import (
 // it reports the refusal on the Application instead of waiting.
 func TestLeastPrivilege(t *testing.T) {
 	install(t)
-	startController(t, asServiceAccount(testenv.Config(t), systemNamespace, "weir"))
+	startController(t, asServiceAccount(testenv.Config(t), systemNamespace, "weir"), controller.Options{})
 
 	repo := newAppRepo(t)
 	const gitUser, gitPassword = "weir-bot", "pass-5d0c77e1"
@@ -96,10 +96,11 @@ func serviceAccountGroups(namespace string) []string {
 	return append(serviceaccount.MakeGroupNames(namespace), user.AllAuthenticated)
 }
 
-// startController runs weir's controllers in this process with cfg,
-// electing a leader in weir-system as the installed Deployment does, until
-// the test ends. It fails the test unless this process is elected.
-func startController(t *testing.T, cfg *rest.Config) {
+// startController runs weir's controllers in this process with cfg and
+// opts (in a CacheDir of the test's, unless opts name one), electing a
+// leader in weir-system as the installed Deployment does, until the test
+// ends. It fails the test unless this process is elected.
+func startController(t *testing.T, cfg *rest.Config, opts controller.Options) {
 	t.Helper()
 	scheme := testenv.Scheme()
 	if err := weirv1.AddToScheme(scheme); err != nil {
@@ -120,7 +121,10 @@ func startController(t *testing.T, cfg *rest.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := controller.Setup(mgr, controller.Options{CacheDir: t.TempDir()}); err != nil {
+	if opts.CacheDir == "" {
+		opts.CacheDir = t.TempDir()
+	}
+	if err := controller.Setup(mgr, opts); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,9 @@
+package identity
+
+import (
+	"testing"
+
+	"weir.dev/weir/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
