@@ -17,8 +17,9 @@ image: build
 	$(BIN) dev image build
 
 # Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl and kwok from Go modules into .cache/controlplane (minutes the
-# first time, then cached by version).
+# kubectl and kwok, and the real node's kubelet, kube-proxy and CoreDNS, from
+# Go modules into .cache/controlplane (minutes the first time, then cached
+# by version).
 controlplane: build
 	$(BIN) dev cluster build
 

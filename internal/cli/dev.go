@@ -43,26 +43,28 @@ func newDevClusterCommand() *cobra.Command {
 func newDevClusterBuildCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "build",
-		Short: "Build the control-plane binaries from Go modules (cached by version)",
+		Short: "Build the control-plane and real-node binaries from Go modules (cached by version)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := buildControlPlane(cmd)
+			b, err := buildControlPlane(cmd, true)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Kubernetes %s binaries in %s\nkwok in %s\n", b.KubernetesVersion, b.Kubernetes, b.Kwok)
+			fmt.Fprintf(cmd.OutOrStdout(), "Kubernetes %s binaries in %s\nkwok in %s\nkubelet and kube-proxy in %s\nCoreDNS in %s\n",
+				b.KubernetesVersion, b.Kubernetes, b.Kwok, b.Node, b.CoreDNS)
 			return nil
 		},
 	}
 }
 
 // buildControlPlane builds (or finds cached) binaries for the checkout that
-// holds the working directory.
-func buildControlPlane(cmd *cobra.Command) (localcluster.Binaries, error) {
+// holds the working directory; realNode adds those of a real node.
+func buildControlPlane(cmd *cobra.Command, realNode bool) (localcluster.Binaries, error) {
 	opts, err := localcluster.DefaultBuildOptions(".")
 	if err != nil {
 		return localcluster.Binaries{}, err
 	}
+	opts.RealNode = realNode
 	if _, cached, err := localcluster.Locate(opts); err == nil && !cached {
 		fmt.Fprintln(cmd.ErrOrStderr(), "Building the control plane from Go modules; the first build takes several minutes...")
 		opts.Log = cmd.ErrOrStderr()
@@ -72,6 +74,7 @@ func buildControlPlane(cmd *cobra.Command) (localcluster.Binaries, error) {
 
 func newDevClusterUpCommand(flags *devClusterFlags) *cobra.Command {
 	var nodes int
+	var realNode bool
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Start the local cluster in the background and write its kubeconfig",
@@ -81,14 +84,20 @@ func newDevClusterUpCommand(flags *devClusterFlags) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "The local cluster is already running.\nexport KUBECONFIG=%s\n", c.Kubeconfig)
 				return nil
 			}
-			b, err := buildControlPlane(cmd)
+			if realNode {
+				// Before the build, which takes minutes when not cached.
+				if err := localcluster.CheckRealNodeHost(); err != nil {
+					return fmt.Errorf("--real-node: %w", err)
+				}
+			}
+			b, err := buildControlPlane(cmd, realNode)
 			if err != nil {
 				return err
 			}
 			if err := os.RemoveAll(flags.dir); err != nil {
 				return err
 			}
-			c, err := localcluster.Start(cmd.Context(), localcluster.Options{Binaries: b, Dir: flags.dir, Nodes: nodes, Detach: true})
+			c, err := localcluster.Start(cmd.Context(), localcluster.Options{Binaries: b, Dir: flags.dir, Nodes: nodes, Detach: true, RealNode: realNode})
 			if err != nil {
 				return err
 			}
@@ -97,6 +106,7 @@ func newDevClusterUpCommand(flags *devClusterFlags) *cobra.Command {
 		},
 	}
 	up.Flags().IntVar(&nodes, "nodes", 1, "number of kwok nodes")
+	up.Flags().BoolVar(&realNode, "real-node", false, "add a real node (containerd, kubelet, kube-proxy, CoreDNS; needs root and Debian's containerd, runc, containernetworking-plugins, iptables, conntrack, nftables)")
 	return up
 }
 

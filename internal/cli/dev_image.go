@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"weir.dev/weir/internal/image"
+	"weir.dev/weir/internal/localcluster"
 	"weir.dev/weir/internal/version"
 )
 
@@ -21,7 +22,7 @@ func newDevImageCommand() *cobra.Command {
 		Use:   "image",
 		Short: "weir's container image, built from Go without a container engine",
 	}
-	img.AddCommand(newDevImageBuildCommand(), newDevImagePushCommand())
+	img.AddCommand(newDevImageBuildCommand(), newDevImagePushCommand(), newDevImageLoadCommand())
 	return img
 }
 
@@ -81,4 +82,32 @@ pushed is the one the build printed.`,
 	push.Flags().StringVar(&opts.Tag, "tag", version.Version, "tag of the image in the layout")
 	push.Flags().BoolVar(&opts.PlainHTTP, "plain-http", false, "talk to the registry over HTTP")
 	return push
+}
+
+func newDevImageLoadCommand() *cobra.Command {
+	var dir string
+	load := &cobra.Command{
+		Use:   "load IMAGE.tar...",
+		Short: "Import image tarballs into the local cluster's real node",
+		Long: `Import image tarballs into the real node of the local cluster in --dir (see
+weir dev cluster up --real-node), where pods run them without pulling: as
+docker save writes them, or OCI image layouts in a tar that name their
+image, as weir dev image build writes them.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := localcluster.Attach(dir)
+			if err != nil {
+				return err
+			}
+			for _, tarball := range args {
+				if err := c.LoadImage(cmd.Context(), tarball); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Loaded %s into node %s.\n", tarball, localcluster.RealNodeName)
+			}
+			return nil
+		},
+	}
+	load.Flags().StringVar(&dir, "dir", userCacheDir("dev-cluster"), "directory of the local cluster (as given to `weir dev cluster up`)")
+	return load
 }

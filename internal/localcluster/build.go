@@ -20,6 +20,7 @@ import (
 const (
 	kubernetesModule = "k8s.io/kubernetes"
 	kwokModule       = "sigs.k8s.io/kwok"
+	corednsModule    = "github.com/coredns/coredns"
 )
 
 // kubernetesPackages are the control-plane commands built from the
@@ -30,6 +31,15 @@ var kubernetesPackages = []string{
 	"k8s.io/kubernetes/cmd/kube-controller-manager",
 	"k8s.io/kubernetes/cmd/kube-scheduler",
 	"k8s.io/kubernetes/cmd/kubectl",
+}
+
+// nodePackages are the commands of a real node, built from the
+// hack/controlplane module like the control plane; pause is the sandbox
+// image's one binary.
+var nodePackages = []string{
+	"./pause",
+	"k8s.io/kubernetes/cmd/kubelet",
+	"k8s.io/kubernetes/cmd/kube-proxy",
 }
 
 // kwokStageFiles are the kwok stages, inside its module, that make fake nodes
@@ -51,6 +61,9 @@ type BuildOptions struct {
 	Cache string
 	// Log receives the go tool's output; nil discards it.
 	Log io.Writer
+	// RealNode also builds what a real node runs: kubelet, kube-proxy,
+	// the sandbox image's pause binary and CoreDNS.
+	RealNode bool
 }
 
 // Binaries locates a built control plane.
@@ -62,12 +75,21 @@ type Binaries struct {
 	Kubernetes string `json:"kubernetes"`
 	// Kwok holds kwok and its stage configuration.
 	Kwok string `json:"kwok"`
+	// Node holds kubelet, kube-proxy and pause, for a real node.
+	Node string `json:"node"`
+	// CoreDNS holds coredns, the cluster DNS of a real node's pods.
+	CoreDNS string `json:"coredns"`
 }
 
 // Path returns the path of the named binary.
 func (b Binaries) Path(name string) string {
-	if name == "kwok" {
+	switch name {
+	case "kwok":
 		return filepath.Join(b.Kwok, name)
+	case "kubelet", "kube-proxy", "pause":
+		return filepath.Join(b.Node, name)
+	case "coredns":
+		return filepath.Join(b.CoreDNS, name)
 	}
 	return filepath.Join(b.Kubernetes, name)
 }
@@ -88,6 +110,16 @@ func (b Binaries) Check() error {
 	return nil
 }
 
+// CheckNode reports the first binary of a real node that is missing.
+func (b Binaries) CheckNode() error {
+	for _, name := range []string{"kubelet", "kube-proxy", "pause", "coredns"} {
+		if _, err := os.Stat(b.Path(name)); err != nil {
+			return fmt.Errorf("real-node binary %s is missing (build it with `weir dev cluster build`): %w", name, err)
+		}
+	}
+	return nil
+}
+
 // Locate returns the binaries that opts would build, and whether all of
 // them are already in the cache.
 func Locate(opts BuildOptions) (Binaries, bool, error) {
@@ -99,12 +131,22 @@ func Locate(opts BuildOptions) (Binaries, bool, error) {
 	if err != nil {
 		return Binaries{}, false, err
 	}
+	coredns, err := pinnedVersion(filepath.Join(opts.Source, "coredns", "go.mod"), corednsModule)
+	if err != nil {
+		return Binaries{}, false, err
+	}
 	b := Binaries{
 		KubernetesVersion: k8s,
 		Kubernetes:        filepath.Join(opts.Cache, "kubernetes-"+k8s),
 		Kwok:              filepath.Join(opts.Cache, "kwok-"+kwok),
+		Node:              filepath.Join(opts.Cache, "node-"+k8s),
+		CoreDNS:           filepath.Join(opts.Cache, "coredns-"+coredns),
 	}
-	return b, b.Check() == nil, nil
+	cached := b.Check() == nil
+	if opts.RealNode {
+		cached = cached && b.CheckNode() == nil
+	}
+	return b, cached, nil
 }
 
 // Build compiles whatever part of the control plane is not cached yet and
@@ -132,7 +174,32 @@ func Build(ctx context.Context, opts BuildOptions) (Binaries, error) {
 			return b, err
 		}
 	}
+	if opts.RealNode {
+		if err := buildNode(ctx, opts, b); err != nil {
+			return b, err
+		}
+		if err := b.CheckNode(); err != nil {
+			return b, err
+		}
+	}
 	return b, b.Check()
+}
+
+// buildNode compiles the real node's binaries that are not cached yet.
+func buildNode(ctx context.Context, opts BuildOptions, b Binaries) error {
+	if _, err := os.Stat(b.Path("kubelet")); err != nil {
+		if err := buildInto(ctx, b.Node, func(tmp string) error {
+			return goTool(ctx, opts.Source, opts.Log, kubernetesBuildArgs(b.KubernetesVersion, tmp, nodePackages)...)
+		}); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(b.Path("coredns")); err != nil {
+		return buildInto(ctx, b.CoreDNS, func(tmp string) error {
+			return goTool(ctx, filepath.Join(opts.Source, "coredns"), opts.Log, "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(tmp, "coredns"), ".")
+		})
+	}
+	return nil
 }
 
 // buildInto runs build in a temporary directory beside dest and renames it
@@ -159,17 +226,22 @@ func buildInto(ctx context.Context, dest string, build func(tmp string) error) e
 }
 
 func buildKubernetes(ctx context.Context, opts BuildOptions, version, out string) error {
-	major, minor, ok := majorMinor(version)
-	if !ok {
+	if _, _, ok := majorMinor(version); !ok {
 		return fmt.Errorf("%s version %q is not vMAJOR.MINOR.PATCH", kubernetesModule, version)
 	}
+	return goTool(ctx, opts.Source, opts.Log, kubernetesBuildArgs(version, out, kubernetesPackages)...)
+}
+
+// kubernetesBuildArgs are the go tool's arguments that build packages of
+// the hack/controlplane module into out, stamped with version.
+func kubernetesBuildArgs(version, out string, packages []string) []string {
+	major, minor, _ := majorMinor(version)
 	// Without the stamp the server reports v0.0.0-master, which clients
 	// such as kubectl and Helm fail to parse.
 	ldflags := fmt.Sprintf("-s -w -X k8s.io/component-base/version.gitVersion=%s"+
 		" -X k8s.io/component-base/version.gitMajor=%s -X k8s.io/component-base/version.gitMinor=%s"+
 		" -X k8s.io/component-base/version.gitTreeState=clean", version, major, minor)
-	args := append([]string{"build", "-trimpath", "-ldflags", ldflags, "-o", out + string(filepath.Separator)}, kubernetesPackages...)
-	return goTool(ctx, opts.Source, opts.Log, args...)
+	return append([]string{"build", "-trimpath", "-ldflags", ldflags, "-o", out + string(filepath.Separator)}, packages...)
 }
 
 func buildKwok(ctx context.Context, opts BuildOptions, out string) error {

@@ -31,6 +31,10 @@ type Options struct {
 	Detach bool
 	// ReadyTimeout bounds the whole start; zero means two minutes.
 	ReadyTimeout time.Duration
+	// RealNode adds a real node (containerd, kubelet, kube-proxy and
+	// CoreDNS) beside the kwok nodes; see CheckRealNodeHost for what it
+	// needs. One machine runs one real node at a time.
+	RealNode bool
 }
 
 // Cluster is a running local control plane.
@@ -43,6 +47,8 @@ type Cluster struct {
 	Dir string `json:"dir"`
 	// Processes are the running components, in start order.
 	Processes []*process `json:"processes"`
+	// RealNode says whether the cluster has a real node.
+	RealNode bool `json:"realNode,omitempty"`
 
 	removeDir bool
 }
@@ -56,6 +62,14 @@ const stopGrace = 10 * time.Second
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := opts.Binaries.Check(); err != nil {
 		return nil, err
+	}
+	if opts.RealNode {
+		if err := CheckRealNodeHost(); err != nil {
+			return nil, err
+		}
+		if err := opts.Binaries.CheckNode(); err != nil {
+			return nil, err
+		}
 	}
 	opts = withDefaults(opts)
 	c := &Cluster{}
@@ -110,6 +124,13 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	host := "127.0.0.1"
+	if opts.RealNode {
+		c.RealNode, host = true, nodeIP
+		if err := claimNodeHost(ctx, c.Dir); err != nil {
+			return err
+		}
+	}
 	ports, err := freePorts(3)
 	if err != nil {
 		return err
@@ -118,7 +139,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err := c.run(ctx, opts, "etcd", etcdArgs(c.Dir, etcdURL, ports[1]), waitHTTP(etcdURL+"/health")); err != nil {
 		return err
 	}
-	c.Config = adminConfig(certs, ports[2])
+	c.Config = adminConfig(certs, host, ports[2])
 	if c.Kubeconfig, err = writeKubeconfig(c.Config, filepath.Join(c.Dir, "kubeconfig")); err != nil {
 		return err
 	}
@@ -126,7 +147,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := c.run(ctx, opts, "kube-apiserver", apiserverArgs(certs, etcdURL, ports[2]), waitAPIServer(client)); err != nil {
+	if err := c.run(ctx, opts, "kube-apiserver", apiserverArgs(certs, etcdURL, host, ports[2]), waitAPIServer(client)); err != nil {
 		return err
 	}
 	if err := c.run(ctx, opts, "kube-controller-manager", controllerManagerArgs(certs, c.Kubeconfig), waitDefaultServiceAccount(client)); err != nil {
@@ -138,7 +159,13 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err := c.run(ctx, opts, "kwok", kwokArgs(c.Kubeconfig, opts.Binaries.kwokStages()), nil); err != nil {
 		return err
 	}
-	return c.addNodes(ctx, client, opts.Nodes)
+	if err := c.addNodes(ctx, client, opts.Nodes); err != nil {
+		return err
+	}
+	if opts.RealNode {
+		return c.startNode(ctx, opts, certs, client)
+	}
+	return nil
 }
 
 // readiness blocks until a component serves, or returns an error.
@@ -147,7 +174,12 @@ type readiness func(ctx context.Context) error
 // run starts one component and waits until ready reports it serving, while
 // watching that the process does not exit.
 func (c *Cluster) run(ctx context.Context, opts Options, name string, args []string, ready readiness) error {
-	p, err := startProcess(name, opts.Binaries.Path(name), args, filepath.Join(c.Dir, "logs", name+".log"), opts.Detach)
+	return c.runCommand(ctx, opts, name, opts.Binaries.Path(name), args, ready)
+}
+
+// runCommand is run for a component started by the command bin.
+func (c *Cluster) runCommand(ctx context.Context, opts Options, name, bin string, args []string, ready readiness) error {
+	p, err := startProcess(name, bin, args, filepath.Join(c.Dir, "logs", name+".log"), opts.Detach)
 	if err != nil {
 		return err
 	}
@@ -183,9 +215,13 @@ func poll(ctx context.Context, what string, check func(context.Context) (bool, e
 	}
 }
 
-// Stop stops every component and, for a temporary cluster, removes its data.
+// Stop stops every component, removes what a real node left on the
+// machine and, for a temporary cluster, removes its data.
 func (c *Cluster) Stop() error {
 	err := stopAll(c.Processes, stopGrace)
+	if c.RealNode {
+		err = errors.Join(err, releaseNodeHost(context.Background(), c.Dir))
+	}
 	if err == nil && c.removeDir {
 		err = os.RemoveAll(c.Dir)
 	}
@@ -235,6 +271,11 @@ func (c *Cluster) Running() bool {
 
 // freePorts returns n distinct loopback ports that were free a moment ago.
 func freePorts(n int) ([]int, error) {
+	return freePortsOn("127.0.0.1", n)
+}
+
+// freePortsOn returns n distinct ports of host that were free a moment ago.
+func freePortsOn(host string, n int) ([]int, error) {
 	var ports []int
 	var listeners []net.Listener
 	defer func() {
@@ -243,9 +284,9 @@ func freePorts(n int) ([]int, error) {
 		}
 	}()
 	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
-			return nil, fmt.Errorf("find a free loopback port: %w", err)
+			return nil, fmt.Errorf("find a free port on %s: %w", host, err)
 		}
 		listeners = append(listeners, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
@@ -253,9 +294,9 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-func adminConfig(certs pki, port int) *rest.Config {
+func adminConfig(certs pki, host string, port int) *rest.Config {
 	return &rest.Config{
-		Host: "https://127.0.0.1:" + strconv.Itoa(port),
+		Host: "https://" + net.JoinHostPort(host, strconv.Itoa(port)),
 		TLSClientConfig: rest.TLSClientConfig{
 			CAFile:   certs.CACert,
 			CertFile: certs.AdminCert,

@@ -36,26 +36,38 @@ func etcdArgs(dir, clientURL string, peerPort int) []string {
 	}
 }
 
-func apiserverArgs(certs pki, etcdURL string, port int) []string {
-	return []string{
-		"--etcd-servers=" + etcdURL,
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
+// apiserverArgs serves on host: loopback, or the node address for a real
+// node, whose pods reach the API server there through the "kubernetes"
+// Service. The API server reaches the kubelet on the node address with the
+// admin certificate, checking the kubelet's serving certificate.
+func apiserverArgs(certs pki, etcdURL, host string, port int) []string {
+	args := []string{
+		"--bind-address=" + host,
+		"--advertise-address=" + host,
+		"--authorization-mode=Node,RBAC",
+		"--kubelet-client-certificate=" + certs.AdminCert,
+		"--kubelet-client-key=" + certs.AdminKey,
+		"--kubelet-certificate-authority=" + certs.CACert,
+		"--kubelet-preferred-address-types=InternalIP",
+	}
+	if host == "127.0.0.1" {
 		// A loopback address cannot back the "kubernetes" Service's endpoints.
-		"--endpoint-reconciler-type=none",
-		"--secure-port=" + strconv.Itoa(port),
-		"--tls-cert-file=" + certs.ServingCert,
-		"--tls-private-key-file=" + certs.ServingKey,
-		"--client-ca-file=" + certs.CACert,
+		args = []string{"--bind-address=" + host, "--advertise-address=" + host, "--endpoint-reconciler-type=none", "--authorization-mode=RBAC"}
+	}
+	return append(args,
+		"--etcd-servers="+etcdURL,
+		"--secure-port="+strconv.Itoa(port),
+		"--tls-cert-file="+certs.ServingCert,
+		"--tls-private-key-file="+certs.ServingKey,
+		"--client-ca-file="+certs.CACert,
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--service-account-key-file=" + certs.ServiceAccountKey,
-		"--service-account-signing-key-file=" + certs.ServiceAccountKey,
-		"--service-cluster-ip-range=" + serviceCIDR,
-		"--authorization-mode=RBAC",
+		"--service-account-key-file="+certs.ServiceAccountKey,
+		"--service-account-signing-key-file="+certs.ServiceAccountKey,
+		"--service-cluster-ip-range="+serviceCIDR,
 		"--allow-privileged=true",
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
-	}
+	)
 }
 
 func controllerManagerArgs(certs pki, kubeconfig string) []string {

@@ -18,9 +18,12 @@ import (
 
 // pki is the set of files that secure one control plane: a CA, the API
 // server's serving certificate, an admin client certificate in
-// system:masters, and the service-account signing key.
+// system:masters, and the service-account signing key; and for a real
+// node, the kubelet's serving and client certificates and kube-proxy's
+// client certificate.
 type pki struct {
-	CACert, ServingCert, ServingKey, AdminCert, AdminKey, ServiceAccountKey string
+	CACert, ServingCert, ServingKey, AdminCert, AdminKey, ServiceAccountKey             string
+	KubeletServingCert, KubeletServingKey, KubeletCert, KubeletKey, ProxyCert, ProxyKey string
 }
 
 // certValidity is long enough for a laptop cluster left running for a year.
@@ -35,6 +38,13 @@ func writePKI(dir string) (pki, error) {
 		AdminCert:         filepath.Join(dir, "admin.crt"),
 		AdminKey:          filepath.Join(dir, "admin.key"),
 		ServiceAccountKey: filepath.Join(dir, "service-account.key"),
+
+		KubeletServingCert: filepath.Join(dir, "kubelet-serving.crt"),
+		KubeletServingKey:  filepath.Join(dir, "kubelet-serving.key"),
+		KubeletCert:        filepath.Join(dir, "kubelet.crt"),
+		KubeletKey:         filepath.Join(dir, "kubelet.key"),
+		ProxyCert:          filepath.Join(dir, "kube-proxy.crt"),
+		ProxyKey:           filepath.Join(dir, "kube-proxy.key"),
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return p, err
@@ -47,10 +57,26 @@ func writePKI(dir string) (pki, error) {
 		Subject:     pkix.Name{CommonName: "kube-apiserver"},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:    []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback, net.IPv4(10, 96, 0, 1)},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback, net.IPv4(10, 96, 0, 1), net.ParseIP(nodeIP)},
 	}
 	admin := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "weir-admin", Organization: []string{"system:masters"}},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	kubeletServing := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: nodeName},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:    []string{nodeName},
+		IPAddresses: []net.IP{net.ParseIP(nodeIP)},
+	}
+	// The Node authorizer knows a kubelet by this name and group.
+	kubelet := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "system:node:" + nodeName, Organization: []string{"system:nodes"}},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	// RBAC's default system:node-proxier binding names this user.
+	proxy := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "system:kube-proxy"},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
 	steps := []func() error{
@@ -58,6 +84,9 @@ func writePKI(dir string) (pki, error) {
 		func() error { return issue(ca, caKey, serving, p.ServingCert, p.ServingKey) },
 		func() error { return issue(ca, caKey, admin, p.AdminCert, p.AdminKey) },
 		func() error { _, err := newKeyFile(p.ServiceAccountKey); return err },
+		func() error { return issue(ca, caKey, kubeletServing, p.KubeletServingCert, p.KubeletServingKey) },
+		func() error { return issue(ca, caKey, kubelet, p.KubeletCert, p.KubeletKey) },
+		func() error { return issue(ca, caKey, proxy, p.ProxyCert, p.ProxyKey) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

@@ -59,7 +59,22 @@ func (p *process) running() bool {
 			return true
 		}
 	}
-	return syscall.Kill(p.PID, 0) == nil
+	return alive(p.PID)
+}
+
+// alive reports whether pid is a process that has not exited: a zombie,
+// which a detached component becomes until init reaps it, is not.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
 // stop asks the process group to terminate and kills it after grace.

@@ -1,0 +1,253 @@
+// Package realnode tests the local cluster's real node: pods of a locally
+// built image run on it, serve through a Service to the host and to other
+// pods by DNS name, reach the API server, answer `kubectl logs` and
+// `kubectl exec`, and stopping the cluster leaves nothing on the machine.
+package realnode
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"weir.dev/weir/internal/localcluster"
+)
+
+const helloImage = "weir.local/hello:1"
+
+func TestPodsOnTheRealNodeServeAndLeaveNothingBehind(t *testing.T) {
+	c := startRealNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	loadHelloImage(t, ctx, c)
+	client, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := "hello"
+	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := createHello(t, ctx, client, ns)
+	pods := waitAvailable(t, ctx, client, ns)
+
+	body := eventually(t, ctx, "GET the Service from the host", func() (string, error) {
+		return httpGet(ctx, "http://"+svc.Spec.ClusterIP+"/")
+	})
+	if !strings.HasPrefix(body, "hello from hello-") {
+		t.Errorf("the Service's address answers the host %q, want a hello pod's greeting", body)
+	}
+	dnsName := "http://hello." + ns + ".svc.cluster.local/"
+	body = eventually(t, ctx, "GET the Service by name from a pod", func() (string, error) {
+		return kubectl(ctx, c, "-n", ns, "exec", pods[0], "--", "/entrypoint", "get", dnsName)
+	})
+	if !strings.HasPrefix(body, "hello from hello-") {
+		t.Errorf("%s answers a pod %q, want a hello pod's greeting", dnsName, body)
+	}
+	version, err := kubectl(ctx, c, "-n", ns, "exec", pods[1], "--", "/entrypoint", "get", "https://kubernetes.default.svc/version")
+	if err != nil || !strings.Contains(version, `"gitVersion"`) {
+		t.Errorf("a pod cannot reach the API server through the kubernetes Service: %v %s", err, version)
+	}
+	logs, err := kubectl(ctx, c, "-n", ns, "logs", pods[0])
+	if err != nil || !strings.Contains(logs, "serving on :8080") {
+		t.Errorf("kubectl logs %s = %q, %v; want the server's first line", pods[0], logs, err)
+	}
+
+	if len(leftovers(t)) == 0 {
+		t.Fatal("the leftover check sees nothing of a running node")
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatalf("stop the cluster: %v", err)
+	}
+	for _, leftover := range leftovers(t) {
+		t.Errorf("left behind after Stop: %s", leftover)
+	}
+}
+
+// startRealNode starts a cluster with a real node, skipping where the
+// machine cannot run one (unless in CI, which installs what it needs).
+func startRealNode(t *testing.T) realCluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a cluster with a real node")
+	}
+	if err := localcluster.CheckRealNodeHost(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	opts, err := localcluster.DefaultBuildOptions(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.RealNode, opts.Log = true, os.Stderr
+	ctx := context.Background()
+	bins, err := localcluster.Build(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not t.TempDir: containerd's socket paths must stay short.
+	dir, err := os.MkdirTemp("", "weir-node-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := localcluster.Start(ctx, localcluster.Options{Binaries: bins, Dir: dir, RealNode: true})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Errorf("stop the cluster: %v", err)
+		}
+		_ = os.RemoveAll(dir)
+	})
+	return realCluster{c, bins}
+}
+
+// loadHelloImage builds testdata/hello as a static binary, makes it an
+// image and loads it into the node.
+func loadHelloImage(t *testing.T, ctx context.Context, c realCluster) {
+	t.Helper()
+	dir := t.TempDir()
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "hello"), "./testdata/hello")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build testdata/hello: %v\n%s", err, out)
+	}
+	tarball := filepath.Join(dir, "hello.tar")
+	if err := localcluster.WriteBinaryImage(filepath.Join(dir, "hello"), helloImage, tarball); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.LoadImage(ctx, tarball); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createHello creates two hello pods on the real node, by node selector
+// and toleration, and a ClusterIP Service in front of them.
+func createHello(t *testing.T, ctx context.Context, client kubernetes.Interface, ns string) *corev1.Service {
+	t.Helper()
+	labels := map[string]string{"app": "hello"}
+	deploy := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "hello", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					NodeSelector: map[string]string{localcluster.RealNodeLabel: "real"},
+					Tolerations:  []corev1.Toleration{{Key: localcluster.RealNodeLabel, Value: "real", Effect: corev1.TaintEffectNoSchedule}},
+					Containers: []corev1.Container{{
+						Name: "hello", Image: helloImage, ImagePullPolicy: corev1.PullNever,
+						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Port: intstr.FromInt32(8080)}}},
+					}},
+				},
+			},
+		},
+	}
+	if _, err := client.AppsV1().Deployments(ns).Create(ctx, deploy, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "hello", Namespace: ns},
+		Spec:       corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+	}
+	svc, err := client.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// waitAvailable waits for both hello pods to be Ready on the real node and
+// returns their names.
+func waitAvailable(t *testing.T, ctx context.Context, client kubernetes.Interface, ns string) []string {
+	t.Helper()
+	var names []string
+	eventually(t, ctx, "two Ready hello pods on the real node", func() (string, error) {
+		pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=hello"})
+		if err != nil {
+			return "", err
+		}
+		names = nil
+		for _, p := range pods.Items {
+			if p.Spec.NodeName == localcluster.RealNodeName && podReady(&p) {
+				names = append(names, p.Name)
+			}
+		}
+		if len(names) < 2 {
+			return "", errNotYet
+		}
+		return "", nil
+	})
+	return names
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+var errNotYet = errors.New("not yet")
+
+// eventually retries f until it succeeds or ctx ends, and returns its
+// output.
+func eventually(t *testing.T, ctx context.Context, what string, f func() (string, error)) string {
+	t.Helper()
+	for {
+		out, err := f()
+		if err == nil {
+			return out
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: %v %s", what, err, out)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func httpGet(ctx context.Context, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return string(body), err
+}
+
+// realCluster is a running cluster with a real node, and its binaries.
+type realCluster struct {
+	*localcluster.Cluster
+	bins localcluster.Binaries
+}
+
+func kubectl(ctx context.Context, c realCluster, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, c.bins.Path("kubectl"), append([]string{"--kubeconfig", c.Kubeconfig}, args...)...).CombinedOutput()
+	return string(out), err
+}
