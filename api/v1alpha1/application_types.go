@@ -128,6 +128,14 @@ type GitSource struct {
 	// HTTPS; "identity" (a private key) and "known_hosts" for SSH.
 	// +optional
 	SecretRef *LocalObjectReference `json:"secretRef,omitempty"`
+
+	// WebhookSecretRef names a Secret in the Application's namespace whose
+	// "token" key signs push webhooks for the repository, as the
+	// controller's own webhook secret does: a push proven with it refreshes
+	// the Applications that name the same Secret and track the pushed ref,
+	// and no other.
+	// +optional
+	WebhookSecretRef *LocalObjectReference `json:"webhookSecretRef,omitempty"`
 }
 
 // GitRef selects a commit. At most one field is set; with none, the branch

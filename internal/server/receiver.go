@@ -52,11 +52,13 @@ type Config struct {
 	// Applications lists Applications; it must have the index that
 	// IndexApplications adds (the manager's cached client has).
 	Applications client.Reader
-	// Secrets reads the webhook Secret (weir does not cache Secrets).
+	// Secrets reads the webhook Secrets (weir does not cache Secrets).
 	Secrets client.Reader
 	// Secret names the Secret whose "token" key is the shared secret.
 	Secret client.ObjectKey
-	// SecretTTL is how long the token is cached; zero means ten seconds.
+	// SecretTTL is how long a token (the shared one, and each of those
+	// Applications name in spec.source.webhookSecretRef) is cached; zero
+	// means ten seconds.
 	SecretTTL time.Duration
 	// Refresher refreshes the Applications a push matches.
 	Refresher Refresher
@@ -76,7 +78,9 @@ type Config struct {
 type Receiver struct {
 	cfg    Config
 	secret *secretCache
-	mux    *http.ServeMux
+	// tenants reads the Secrets of Applications' webhookSecretRef.
+	tenants *tenantSecrets
+	mux     *http.ServeMux
 	// slots holds a token per request being served.
 	slots chan struct{}
 }
@@ -96,8 +100,10 @@ func NewReceiver(cfg Config) *Receiver {
 	rc := &Receiver{
 		cfg:    cfg,
 		secret: &secretCache{reader: cfg.Secrets, key: cfg.Secret, ttl: ttl, now: time.Now},
-		mux:    http.NewServeMux(),
-		slots:  make(chan struct{}, cfg.MaxConcurrent),
+		tenants: &tenantSecrets{reader: cfg.Secrets, ttl: ttl, now: time.Now,
+			caches: map[client.ObjectKey]*secretCache{}},
+		mux:   http.NewServeMux(),
+		slots: make(chan struct{}, cfg.MaxConcurrent),
 	}
 	for _, p := range providers() {
 		rc.mux.Handle("/hooks/"+p.name, rc.handler(p))
@@ -106,7 +112,8 @@ func NewReceiver(cfg Config) *Receiver {
 }
 
 // ServeHTTP answers a webhook: 202 with the refreshed Applications, 200
-// for an event that is no push, 401 when the secret is not proven (without
+// for an event that is no push, 401 when neither the shared secret nor the
+// webhookSecretRef of an Application tracking the push is proven (without
 // reading the body when no signature or token header is present), 400 for
 // a malformed payload, 413 for a body over MaxPayloadBytes, 408 for a body
 // that does not arrive in time, and 503 when MaxConcurrent requests were
@@ -166,33 +173,79 @@ func (rc *Receiver) receive(w http.ResponseWriter, req *http.Request, p provider
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), rc.cfg.Timeout)
 	defer cancel()
-	secret, err := rc.secret.get(ctx)
-	if err != nil {
-		rc.cfg.Log.Error(err, "cannot verify webhooks", "provider", p.name)
-		return http.StatusInternalServerError, reject(metrics.OutcomeError, "the webhook secret cannot be read")
-	}
 	body, status, err := rc.readBody(w, req)
 	if err != nil {
 		return status, reject(metrics.OutcomeBadRequest, err.Error())
 	}
-	if err := p.verify(req.Header, body, secret); err != nil {
-		rc.cfg.Log.V(1).Info("webhook refused", "provider", p.name, "remote", req.RemoteAddr, "reason", err.Error())
-		return http.StatusUnauthorized, reject(metrics.OutcomeUnauthorized, err.Error())
+	push, apps, status, resp := rc.authorize(ctx, p, req, body)
+	if status != 0 {
+		return status, resp
 	}
-	push, err := p.parse(req.Header, body)
-	switch {
-	case errors.Is(err, errNotPush):
-		return http.StatusOK, reject(metrics.OutcomeIgnored, err.Error())
-	case err != nil:
-		return http.StatusBadRequest, reject(metrics.OutcomeBadRequest, err.Error())
-	}
-	refreshed, err := rc.refresh(ctx, push)
+	refreshed, err := rc.refresh(ctx, apps)
 	rc.cfg.Log.Info("push received", "provider", p.name, "repository", push.keys(), "ref", push.Ref, "refreshed", refreshed)
 	if err != nil {
 		rc.cfg.Log.Error(err, "refresh failed", "provider", p.name, "ref", push.Ref)
 		return http.StatusInternalServerError, Response{Outcome: metrics.OutcomeError, Message: err.Error(), Refreshed: refreshed}
 	}
 	return http.StatusAccepted, Response{Outcome: metrics.OutcomeAccepted, Refreshed: refreshed}
+}
+
+// authorize reads the push of a request and the Applications it may
+// refresh: proven with the controller's secret, every Application of the
+// pushed repository that tracks the pushed ref; otherwise those of them
+// whose webhookSecretRef names a Secret that proves it. A request that
+// proves neither gets a status (401) and refreshes nothing, and nothing of
+// its payload is told. A zero status lets the push through.
+func (rc *Receiver) authorize(ctx context.Context, p provider, req *http.Request, body []byte) (Push, []*weirv1.Application, int, Response) {
+	global, globalErr := rc.secret.get(ctx)
+	verifyErr := globalErr
+	if globalErr != nil {
+		rc.cfg.Log.Error(globalErr, "cannot verify webhooks with the controller's secret", "provider", p.name)
+	} else {
+		verifyErr = p.verify(req.Header, body, global)
+	}
+	push, err := p.parse(req.Header, body)
+	switch {
+	case verifyErr == nil && errors.Is(err, errNotPush):
+		return push, nil, http.StatusOK, reject(metrics.OutcomeIgnored, err.Error())
+	case verifyErr == nil && err != nil:
+		return push, nil, http.StatusBadRequest, reject(metrics.OutcomeBadRequest, err.Error())
+	case err != nil:
+		status, resp := rc.refused(p, req, verifyErr, globalErr, nil)
+		return push, nil, status, resp
+	}
+	apps, err := rc.matching(ctx, push)
+	if err != nil {
+		rc.cfg.Log.Error(err, "cannot find the Applications of a push", "provider", p.name)
+		return push, nil, http.StatusInternalServerError, reject(metrics.OutcomeError, err.Error())
+	}
+	if verifyErr == nil {
+		return push, apps, 0, Response{}
+	}
+	trusted, tried := rc.trusting(ctx, p, req.Header, body, apps)
+	if len(trusted) == 0 {
+		status, resp := rc.refused(p, req, verifyErr, globalErr, tried)
+		return push, nil, status, resp
+	}
+	return push, trusted, 0, Response{}
+}
+
+// refused answers a request that no secret proved and logs why, naming the
+// Secrets tried, never their values. When the controller's secret could
+// not be read and no Application's was tried, the fault is weir's: 500.
+func (rc *Receiver) refused(p provider, req *http.Request, verifyErr, globalErr error, tried []string) (int, Response) {
+	if globalErr != nil && len(tried) == 0 {
+		return http.StatusInternalServerError, reject(metrics.OutcomeError, "the webhook secret cannot be read")
+	}
+	msg := verifyErr.Error()
+	if globalErr != nil {
+		msg = errUnauthorized.Error() + ": the webhook secret cannot be read"
+	}
+	if len(tried) > 0 {
+		msg += ", and no webhookSecretRef of an Application tracking the pushed ref proves the request"
+	}
+	rc.cfg.Log.Info("webhook refused", "provider", p.name, "remote", req.RemoteAddr, "reason", msg, "secretsTried", tried)
+	return http.StatusUnauthorized, reject(metrics.OutcomeUnauthorized, msg)
 }
 
 func reject(outcome, msg string) Response { return Response{Outcome: outcome, Message: msg} }
@@ -220,13 +273,8 @@ func (rc *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, 
 	return body, 0, nil
 }
 
-// refresh refreshes the Applications that track the pushed ref and returns
-// their names, sorted.
-func (rc *Receiver) refresh(ctx context.Context, push Push) ([]string, error) {
-	apps, err := rc.matching(ctx, push)
-	if err != nil {
-		return nil, err
-	}
+// refresh refreshes apps and returns their names, sorted.
+func (rc *Receiver) refresh(ctx context.Context, apps []*weirv1.Application) ([]string, error) {
 	refreshed := []string{}
 	var errs []error
 	for _, app := range apps {
