@@ -180,6 +180,13 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Group: "batch", Resource: "jobs", Verb: "create", Namespace: granted}, true},
 		{authorizationv1.ResourceAttributes{Group: "batch", Resource: "jobs", Verb: "create", Namespace: other}, false},
 		{authorizationv1.ResourceAttributes{Resource: "namespaces", Verb: "delete", Name: granted}, false},
+		// Impersonation: a tenant's ServiceAccount, with the extra that
+		// names the Application; no user or group.
+		{authorizationv1.ResourceAttributes{Resource: "serviceaccounts", Verb: "impersonate", Namespace: other, Name: "weir-tenant"}, true},
+		{authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "userextras", Subresource: "application.weir.dev", Verb: "impersonate"}, true},
+		{authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "userextras", Subresource: "scopes", Verb: "impersonate"}, false},
+		{authorizationv1.ResourceAttributes{Resource: "users", Verb: "impersonate", Name: "system:admin"}, false},
+		{authorizationv1.ResourceAttributes{Resource: "groups", Verb: "impersonate", Name: "system:masters"}, false},
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "sourcepolicies", Verb: "watch"}, true},
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "sourcepolicies", Verb: "create"}, false},
 		{authorizationv1.ResourceAttributes{Resource: "namespaces", Verb: "list"}, true}, // the labels SourcePolicies select by

@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,6 +21,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/delivery"
 	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/testenv"
 )
@@ -117,11 +120,223 @@ func stalledSaying(reason string, parts ...string) func(weirv1.ApplicationStatus
 		case s.LastAppliedRevision != "":
 			return fmt.Errorf("applied %s", s.LastAppliedRevision)
 		}
-		for _, part := range parts {
-			if !strings.Contains(stalled.Message, part) {
-				return fmt.Errorf("the message does not say %s: %s", part, stalled.Message)
-			}
+		return saying(stalled.Message, parts)
+	}
+}
+
+// TestTwoTenantsShareOneWeir runs one controller as the README's Tenancy
+// section sets it up, for two tenants. Each syncs its own namespace; every
+// way for tenant a to reach beyond its namespace is refused, says why, and
+// changes nothing of b's or of the cluster.
+func TestTwoTenantsShareOneWeir(t *testing.T) {
+	installTenancy(t)
+	startController(t, serviceAccountConfig(t, systemNamespace, "weir"), tenancyOptions())
+	c := testenv.Client(t, weirv1.AddToScheme)
+	a, b := newTenant(t), newTenant(t)
+	sa := fmt.Sprintf("%q", "system:serviceaccount:"+a+":"+tenantServiceAccount)
+
+	appA := tenantApplication(t, c, a, "shop", map[string]string{"cm.yaml": configMapIn("", "shop", "team a")}, nil)
+	appB := tenantApplication(t, c, b, "shop", map[string]string{"cm.yaml": configMapIn("", "shop", "team b")}, nil)
+	awaitApplication(t, c, appA, readyAt(""))
+	awaitApplication(t, c, appB, readyAt(""))
+	bKeys := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: b, Name: "b-keys"}, StringData: map[string]string{"username": "b", "password": "b"}}
+	bTemplate := &weirv1.AnalysisTemplate{ObjectMeta: metav1.ObjectMeta{Namespace: b, Name: "b-template"}, Spec: weirv1.AnalysisTemplateSpec{
+		Metrics: []weirv1.Metric{{Name: "ok", Provider: weirv1.MetricProvider{Web: &weirv1.WebMetric{URL: "http://127.0.0.1:1/"}}}},
+	}}
+	for _, obj := range []client.Object{bKeys, bTemplate} {
+		if err := c.Create(context.Background(), obj); err != nil {
+			t.Fatal(err)
 		}
-		return nil
+	}
+
+	t.Run("an object in the other tenant's namespace", func(t *testing.T) {
+		app := tenantApplication(t, c, a, "into-b", map[string]string{
+			"mine.yaml":  configMapIn("", "into-b", "a"),
+			"their.yaml": configMapIn(b, "shop", "taken by a"),
+		}, nil)
+		awaitApplication(t, c, app, stalledSaying(controller.ReasonValidationFailed, sa, `configmaps "shop"`, `namespace "`+b+`"`))
+		notApplied(t, c, &corev1.ConfigMap{}, client.ObjectKey{Namespace: a, Name: "into-b"})
+	})
+	t.Run("a cluster-scoped object", func(t *testing.T) {
+		app := tenantApplication(t, c, a, "cluster", map[string]string{
+			"mine.yaml": configMapIn("", "cluster", "a"),
+			"role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: " + a + "-everything\nrules:\n- apiGroups: ['*']\n  resources: ['*']\n  verbs: ['*']\n",
+		}, nil)
+		awaitApplication(t, c, app, stalledSaying(controller.ReasonValidationFailed, sa, `clusterroles.rbac.authorization.k8s.io "`+a+`-everything"`))
+		notApplied(t, c, &corev1.ConfigMap{}, client.ObjectKey{Namespace: a, Name: "cluster"})
+		notApplied(t, c, &rbacv1.ClusterRole{}, client.ObjectKey{Name: a + "-everything"})
+	})
+	t.Run("another namespace as destination", func(t *testing.T) {
+		app := tenantApplication(t, c, a, "destination", map[string]string{"mine.yaml": configMapIn("", "destination", "a")},
+			func(app *weirv1.Application) { app.Spec.Destination.Namespace = b })
+		awaitApplication(t, c, app, stalledSaying(controller.ReasonCrossNamespaceRef, "spec.destination.namespace", `"`+b+`"`))
+		notApplied(t, c, &corev1.ConfigMap{}, client.ObjectKey{Namespace: b, Name: "destination"})
+	})
+	t.Run("the other tenant's Secret", func(t *testing.T) {
+		for field, set := range map[string]func(*weirv1.Application){
+			"source": func(app *weirv1.Application) {
+				app.Spec.Source.SecretRef = &weirv1.LocalObjectReference{Name: bKeys.Name}
+			},
+			"decryption": func(app *weirv1.Application) {
+				app.Spec.Decryption = &weirv1.Decryption{Provider: weirv1.DecryptionProviderSOPS, SecretRef: weirv1.LocalObjectReference{Name: bKeys.Name}}
+			},
+		} {
+			app := tenantApplication(t, c, a, field+"-secret", map[string]string{"mine.yaml": configMapIn("", field+"-secret", "a")}, set)
+			awaitApplication(t, c, app, notReadySaying(a+"/"+bKeys.Name, "not found"))
+			notApplied(t, c, &corev1.ConfigMap{}, client.ObjectKey{Namespace: a, Name: field + "-secret"})
+		}
+	})
+	t.Run("the other tenant's AnalysisTemplate", func(t *testing.T) {
+		repo := tenantRepo(t, map[string]string{
+			"deployment.yaml": shopDeployment("shop:1"), "service.yaml": restartService,
+			"rollout.yaml": strings.Replace(restartRollout, "      steps:\n", "      steps:\n      - analysis: {templates: [{name: "+bTemplate.Name+"}]}\n", 1),
+		})
+		app := newTenantApplication(t, c, a, "release", repo.URL(), nil)
+		awaitApplication(t, c, app, readyAt(repo.Head()))
+		repo.Write("deployment.yaml", shopDeployment("shop:2"))
+		repo.Commit("shop 2")
+		awaitRollout(t, c, client.ObjectKey{Namespace: a, Name: "shop"}, stalledRollout(delivery.ReasonAnalysisNotReady, `"`+bTemplate.Name+`" not found in namespace "`+a+`"`))
+	})
+	t.Run("a Rollout naming the other tenant's Application", func(t *testing.T) {
+		ro := &weirv1.Rollout{
+			ObjectMeta: metav1.ObjectMeta{Namespace: a, Name: "borrower", Annotations: map[string]string{weirv1.ApplicationAnnotation: b + "/shop"}},
+			Spec: weirv1.RolloutSpec{TargetRef: weirv1.LocalObjectReference{Name: "shop"},
+				Strategy: weirv1.RolloutStrategy{Canary: &weirv1.CanaryStrategy{Service: "shop"}}},
+		}
+		if err := c.Create(context.Background(), ro); err != nil {
+			t.Fatal(err)
+		}
+		awaitRollout(t, c, client.ObjectKeyFromObject(ro), stalledRollout(controller.ReasonCrossNamespaceRef, "metadata.annotations[weir.dev/application]", `"`+b+`"`))
+	})
+	// Last: the policy binds all of a's Applications.
+	t.Run("a refused source URL", func(t *testing.T) {
+		policy := &weirv1.SourcePolicy{ObjectMeta: metav1.ObjectMeta{Name: "tenant-" + a}, Spec: weirv1.SourcePolicySpec{
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: a}},
+			GitRepositories:   []string{"https://git.example.com/team-a/**"},
+		}}
+		if err := c.Create(context.Background(), policy); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Delete(context.Background(), policy) })
+		app := tenantApplication(t, c, a, "elsewhere", map[string]string{"mine.yaml": configMapIn("", "elsewhere", "a")}, nil)
+		awaitApplication(t, c, app, stalledSaying(controller.ReasonSourceNotAllowed, "spec.source.url", "SourcePolicy "+policy.Name))
+		notApplied(t, c, &corev1.ConfigMap{}, client.ObjectKey{Namespace: a, Name: "elsewhere"})
+	})
+
+	// b's objects are as b applied them, whatever a tried.
+	var shop corev1.ConfigMap
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: b, Name: "shop"}, &shop); err != nil {
+		t.Fatal(err)
+	}
+	if shop.Data["owner"] != "team b" || shop.Annotations[weirv1.OwnerAnnotation] != b+"/shop" {
+		t.Errorf("b's ConfigMap: %v %v, want b's", shop.Data, shop.Annotations)
+	}
+	awaitApplication(t, c, appB, readyAt(""))
+}
+
+// configMapIn is a ConfigMap named name, in namespace ns when it is set,
+// whose "owner" is owner.
+func configMapIn(ns, name, owner string) string {
+	meta := "  name: " + name + "\n"
+	if ns != "" {
+		meta += "  namespace: " + ns + "\n"
+	}
+	return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n" + meta + "data:\n  owner: " + owner + "\n"
+}
+
+// tenantRepo is a Git repository whose first commit holds files.
+func tenantRepo(t testing.TB, files map[string]string) *testenv.GitRepo {
+	t.Helper()
+	repo := testenv.NewGitRepo(t)
+	for name, content := range files {
+		repo.Write(name, content)
+	}
+	repo.Commit("tenant's objects")
+	return repo
+}
+
+// tenantApplication creates, in ns, the Application name that syncs a new
+// repository of files, changed by edit when it is set.
+func tenantApplication(t testing.TB, c client.Client, ns, name string, files map[string]string, edit func(*weirv1.Application)) *weirv1.Application {
+	t.Helper()
+	return newTenantApplication(t, c, ns, name, tenantRepo(t, files).URL(), edit)
+}
+
+// newTenantApplication creates, in ns, the Application name that syncs url
+// every second, changed by edit when it is set.
+func newTenantApplication(t testing.TB, c client.Client, ns, name, url string, edit func(*weirv1.Application)) *weirv1.Application {
+	t.Helper()
+	app := &weirv1.Application{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: weirv1.ApplicationSpec{
+			Source: weirv1.GitSource{URL: url},
+			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Second}, Timeout: &metav1.Duration{Duration: 30 * time.Second}},
+		},
+	}
+	if edit != nil {
+		edit(app)
+	}
+	if err := c.Create(context.Background(), app); err != nil {
+		t.Fatalf("create Application %s/%s: %v", ns, name, err)
+	}
+	return app
+}
+
+// notApplied fails the test if the object key names exists, for a while.
+func notApplied(t testing.TB, c client.Client, obj client.Object, key client.ObjectKey) {
+	t.Helper()
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+		if err := c.Get(context.Background(), key, obj); !apierrors.IsNotFound(err) {
+			t.Fatalf("%T %s of a refused Application: %v, want not found", obj, key, err)
+		}
+	}
+}
+
+// notReadySaying passes once the Application is not Ready, with a message
+// holding each of parts, and never applied a revision.
+func notReadySaying(parts ...string) func(weirv1.ApplicationStatus) error {
+	return func(s weirv1.ApplicationStatus) error {
+		ready := apimeta.FindStatusCondition(s.Conditions, weirv1.ReadyCondition)
+		if ready == nil || ready.Status != metav1.ConditionFalse {
+			return fmt.Errorf("want Ready False, got %v", ready)
+		}
+		if s.LastAppliedRevision != "" {
+			return fmt.Errorf("applied %s", s.LastAppliedRevision)
+		}
+		return saying(ready.Message, parts)
+	}
+}
+
+// saying returns what of parts msg does not hold.
+func saying(msg string, parts []string) error {
+	for _, part := range parts {
+		if !strings.Contains(msg, part) {
+			return fmt.Errorf("the message does not say %s: %s", part, msg)
+		}
+	}
+	return nil
+}
+
+// awaitRollout waits until the Rollout's status satisfies check.
+func awaitRollout(t testing.TB, c client.Client, key client.ObjectKey, check func(weirv1.RolloutStatus) error) {
+	t.Helper()
+	testenv.Eventually(t, time.Minute, "Rollout "+key.String(), func(ctx context.Context) error {
+		ro := &weirv1.Rollout{}
+		if err := c.Get(ctx, key, ro); err != nil {
+			return err
+		}
+		return check(ro.Status)
+	})
+}
+
+// stalledRollout passes once the Rollout is Stalled for reason, with a
+// message holding each of parts.
+func stalledRollout(reason string, parts ...string) func(weirv1.RolloutStatus) error {
+	return func(s weirv1.RolloutStatus) error {
+		stalled := apimeta.FindStatusCondition(s.Conditions, weirv1.StalledCondition)
+		if stalled == nil || stalled.Status != metav1.ConditionTrue || stalled.Reason != reason {
+			return fmt.Errorf("want Stalled True for %s, got %v", reason, stalled)
+		}
+		return saying(stalled.Message, parts)
 	}
 }
