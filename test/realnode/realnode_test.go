@@ -41,8 +41,8 @@ func TestPodsOnTheRealNodeServeAndLeaveNothingBehind(t *testing.T) {
 	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	svc := createHello(t, ctx, client, ns)
-	pods := waitAvailable(t, ctx, client, ns)
+	svc := createHello(t, ctx, client, ns, 2)
+	pods := waitAvailable(t, ctx, client, ns, 2)
 
 	body := eventually(t, ctx, "GET the Service from the host", func() (string, error) {
 		return httpGet(ctx, "http://"+svc.Spec.ClusterIP+"/")
@@ -77,9 +77,34 @@ func TestPodsOnTheRealNodeServeAndLeaveNothingBehind(t *testing.T) {
 	}
 }
 
-// startRealNode starts a cluster with a real node, skipping where the
-// machine cannot run one (unless in CI, which installs what it needs).
-func startRealNode(t *testing.T) realCluster {
+// startRealNode starts a cluster with a real node, stopped when the test
+// ends.
+func startRealNode(t testing.TB) realCluster {
+	t.Helper()
+	bins := buildRealNode(t)
+	// Not t.TempDir: containerd's socket paths must stay short.
+	dir, err := os.MkdirTemp("", "weir-node-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := localcluster.Start(context.Background(), localcluster.Options{Binaries: bins, Dir: dir, RealNode: true})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Errorf("stop the cluster: %v", err)
+		}
+		_ = os.RemoveAll(dir)
+	})
+	return realCluster{c, bins}
+}
+
+// buildRealNode builds the binaries of a cluster with a real node,
+// skipping where the machine cannot run one (unless in CI, which installs
+// what it needs).
+func buildRealNode(t testing.TB) localcluster.Binaries {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a cluster with a real node")
@@ -100,28 +125,12 @@ func startRealNode(t *testing.T) realCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Not t.TempDir: containerd's socket paths must stay short.
-	dir, err := os.MkdirTemp("", "weir-node-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := localcluster.Start(ctx, localcluster.Options{Binaries: bins, Dir: dir, RealNode: true})
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Errorf("stop the cluster: %v", err)
-		}
-		_ = os.RemoveAll(dir)
-	})
-	return realCluster{c, bins}
+	return bins
 }
 
 // loadHelloImage builds testdata/hello as a static binary, makes it an
 // image and loads it into the node.
-func loadHelloImage(t *testing.T, ctx context.Context, c realCluster) {
+func loadHelloImage(t testing.TB, ctx context.Context, c realCluster) {
 	t.Helper()
 	dir := t.TempDir()
 	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "hello"), "./testdata/hello")
@@ -140,13 +149,13 @@ func loadHelloImage(t *testing.T, ctx context.Context, c realCluster) {
 
 // createHello creates two hello pods on the real node, by node selector
 // and toleration, and a ClusterIP Service in front of them.
-func createHello(t *testing.T, ctx context.Context, client kubernetes.Interface, ns string) *corev1.Service {
+func createHello(t testing.TB, ctx context.Context, client kubernetes.Interface, ns string, replicas int32) *corev1.Service {
 	t.Helper()
 	labels := map[string]string{"app": "hello"}
 	deploy := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "hello", Namespace: ns},
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](2),
+			Replicas: ptr.To(replicas),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
@@ -175,12 +184,12 @@ func createHello(t *testing.T, ctx context.Context, client kubernetes.Interface,
 	return svc
 }
 
-// waitAvailable waits for both hello pods to be Ready on the real node and
+// waitAvailable waits for n hello pods to be Ready on the real node and
 // returns their names.
-func waitAvailable(t *testing.T, ctx context.Context, client kubernetes.Interface, ns string) []string {
+func waitAvailable(t testing.TB, ctx context.Context, client kubernetes.Interface, ns string, n int) []string {
 	t.Helper()
 	var names []string
-	eventually(t, ctx, "two Ready hello pods on the real node", func() (string, error) {
+	eventually(t, ctx, "Ready hello pods on the real node", func() (string, error) {
 		pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=hello"})
 		if err != nil {
 			return "", err
@@ -191,7 +200,7 @@ func waitAvailable(t *testing.T, ctx context.Context, client kubernetes.Interfac
 				names = append(names, p.Name)
 			}
 		}
-		if len(names) < 2 {
+		if len(names) < n {
 			return "", errNotYet
 		}
 		return "", nil
@@ -212,7 +221,7 @@ var errNotYet = errors.New("not yet")
 
 // eventually retries f until it succeeds or ctx ends, and returns its
 // output.
-func eventually(t *testing.T, ctx context.Context, what string, f func() (string, error)) string {
+func eventually(t testing.TB, ctx context.Context, what string, f func() (string, error)) string {
 	t.Helper()
 	for {
 		out, err := f()
