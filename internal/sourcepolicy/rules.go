@@ -80,11 +80,12 @@ func (r Rules) Spec(app *weirv1.Application) error {
 // checked. The error is a *Refusal.
 func (r Rules) Objects(app *weirv1.Application, objs []*unstructured.Unstructured) error {
 	for _, obj := range objs {
-		if ns := obj.GetNamespace(); ns != "" {
-			field := "metadata.namespace of " + describe(obj)
-			if err := r.namespace(ns, field, app.Namespace); err != nil {
-				return err
-			}
+		ns := obj.GetNamespace()
+		if ns == "" {
+			continue
+		}
+		if p := r.refusing(ns, app.Namespace); p != nil {
+			return &Refusal{Policy: p.Name, Field: "metadata.namespace of " + describe(obj), Value: ns, Allowed: p.Spec.DestinationNamespaces}
 		}
 	}
 	return nil
@@ -111,12 +112,22 @@ func (r Rules) url(raw, field string, list func(*weirv1.SourcePolicySpec) []stri
 	return nil
 }
 
-// namespace checks a namespace against every policy's destinationNamespaces.
+// namespace checks a namespace that field holds against every policy's
+// destinationNamespaces.
 func (r Rules) namespace(ns, field, own string) error {
-	for _, p := range r.policies {
+	if p := r.refusing(ns, own); p != nil {
+		return &Refusal{Policy: p.Name, Field: field, Value: ns, Allowed: p.Spec.DestinationNamespaces}
+	}
+	return nil
+}
+
+// refusing is the first policy whose destinationNamespaces do not allow
+// ns; nil when all do.
+func (r Rules) refusing(ns, own string) *weirv1.SourcePolicy {
+	for i, p := range r.policies {
 		patterns := p.Spec.DestinationNamespaces
 		if len(patterns) > 0 && !slices.ContainsFunc(patterns, func(pat string) bool { return matchNamespace(pat, ns, own) }) {
-			return &Refusal{Policy: p.Name, Field: field, Value: ns, Allowed: patterns}
+			return &r.policies[i]
 		}
 	}
 	return nil
