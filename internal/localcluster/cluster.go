@@ -35,6 +35,10 @@ type Options struct {
 	// CoreDNS) beside the kwok nodes; see CheckRealNodeHost for what it
 	// needs. One machine runs one real node at a time.
 	RealNode bool
+	// WaitForNode makes Start wait, for as long as ctx allows, while
+	// another cluster's real node runs on this machine, rather than
+	// fail; tests in several packages that run at once need it.
+	WaitForNode bool
 }
 
 // Cluster is a running local control plane.
@@ -88,6 +92,14 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		c.Dir, c.removeDir = dir, true
 	}
+	if opts.RealNode {
+		// Before ReadyTimeout runs: the wait for another node is not
+		// part of the start.
+		c.RealNode = true
+		if err := claimNodeHost(ctx, c.Dir, opts.WaitForNode); err != nil {
+			return nil, errors.Join(err, c.Stop())
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, opts.ReadyTimeout)
 	defer cancel()
 	if err := c.start(ctx, opts); err != nil {
@@ -126,10 +138,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	}
 	host := "127.0.0.1"
 	if opts.RealNode {
-		c.RealNode, host = true, nodeIP
-		if err := claimNodeHost(ctx, c.Dir); err != nil {
-			return err
-		}
+		host = nodeIP
 	}
 	ports, err := freePorts(3)
 	if err != nil {

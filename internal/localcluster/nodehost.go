@@ -1,6 +1,7 @@
 package localcluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,14 +18,21 @@ import (
 )
 
 // nodeHostFile records, machine-wide, the real node that runs or last ran
-// on this machine: which cluster owns it and what to restore. /run is
-// emptied at boot, as is everything the node leaves behind.
-var nodeHostFile = "/run/weir/real-node.json"
+// on this machine: which cluster owns it and what to restore; it is
+// changed only under the flock of nodeHostLock. /run is emptied at boot, as
+// is everything the node leaves behind.
+const (
+	nodeHostFile = "/run/weir/real-node.json"
+	nodeHostLock = "/run/weir/real-node.lock"
+)
 
 // nodeHost is the record of nodeHostFile.
 type nodeHost struct {
 	// Dir is the directory of the cluster that owns the node.
 	Dir string `json:"dir"`
+	// Owner is the process that started the cluster, as pid and start
+	// time, so that a reused pid does not pass for it.
+	Owner processID `json:"owner"`
 	// MountNS identifies the node's mount namespace (mnt:[inode]); every
 	// process in it (containerd, its shims, the kubelet) is the node's.
 	MountNS string `json:"mountNS,omitempty"`
@@ -77,10 +85,20 @@ func (h *nodeHost) save() error {
 	if err := os.MkdirAll(filepath.Dir(nodeHostFile), 0o700); err != nil {
 		return err
 	}
-	return os.WriteFile(nodeHostFile, data, 0o600)
+	// Renamed into place: a reader never sees half a record.
+	tmp := nodeHostFile + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, nodeHostFile)
 }
 
 func updateNodeHost(update func(*nodeHost)) error {
+	unlock, err := lockNodeHost()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	h, err := readNodeHost()
 	if err != nil {
 		return err
@@ -90,33 +108,128 @@ func updateNodeHost(update func(*nodeHost)) error {
 }
 
 // claimNodeHost makes the cluster in dir the owner of this machine's real
-// node: it refuses while another cluster's node runs, cleans up what a
-// node that was not stopped left behind, records what to restore, and
-// creates the node's bridge with the node address.
-func claimNodeHost(ctx context.Context, dir string) error {
-	if old, err := readNodeHost(); err == nil {
-		if other, err := Attach(old.Dir); err == nil && other.Running() && old.Dir != dir {
-			return fmt.Errorf("the local cluster in %s runs a real node, and a machine has room for one; stop it with `weir dev cluster down --dir %s`", old.Dir, old.Dir)
+// node: while another cluster's node runs, it waits (if wait is set) or
+// fails; it cleans up what a node that was not stopped left behind,
+// records what to restore, and creates the node's bridge with the node
+// address.
+func claimNodeHost(ctx context.Context, dir string, wait bool) error {
+	for {
+		busy, err := tryClaimNodeHost(ctx, dir)
+		if err != nil || busy == "" {
+			return err
 		}
-		if err := old.cleanup(ctx); err != nil {
-			return fmt.Errorf("clean up the real node the local cluster in %s left behind: %w", old.Dir, err)
+		if !wait {
+			return fmt.Errorf("the local cluster in %s runs a real node, and a machine has room for one; stop it with `weir dev cluster down --dir %s`", busy, busy)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the real node of the local cluster in %s to stop: %w", busy, ctx.Err())
+		case <-time.After(time.Second):
 		}
 	}
-	h := &nodeHost{Dir: dir, Sysctls: map[string]string{}, NFTTables: nftTables(ctx)}
+}
+
+// tryClaimNodeHost claims the node unless another cluster's node runs, and
+// then returns that cluster's directory.
+func tryClaimNodeHost(ctx context.Context, dir string) (busy string, err error) {
+	unlock, err := lockNodeHost()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if old, err := readNodeHost(); err == nil {
+		if old.Dir != dir && old.inUse() {
+			return old.Dir, nil
+		}
+		if err := old.cleanup(ctx); err != nil {
+			return "", fmt.Errorf("clean up the real node the local cluster in %s left behind: %w", old.Dir, err)
+		}
+	}
+	owner, err := thisProcess()
+	if err != nil {
+		return "", err
+	}
+	h := &nodeHost{Dir: dir, Owner: owner, Sysctls: map[string]string{}, NFTTables: nftTables(ctx)}
 	for _, key := range nodeSysctls {
 		if v, err := os.ReadFile(filepath.Join("/proc/sys", key)); err == nil {
 			h.Sysctls[key] = strings.TrimSpace(string(v))
 		}
 	}
 	if err := h.save(); err != nil {
-		return err
+		return "", err
 	}
-	return createBridge(ctx)
+	return "", createBridge(ctx)
+}
+
+// inUse reports whether the node's cluster may still be running: the
+// process that started it lives (a test, or `weir dev cluster up` while it
+// starts it), or all of its components do (a detached cluster).
+func (h *nodeHost) inUse() bool {
+	if h.Owner.alive() {
+		return true
+	}
+	c, err := Attach(h.Dir)
+	return err == nil && c.Running()
+}
+
+// lockNodeHost takes the machine-wide lock under which nodeHostFile and
+// what it records change, and returns its release.
+func lockNodeHost() (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(nodeHostLock), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(nodeHostLock, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("lock %s: %w", nodeHostLock, err)
+	}
+	// Closing the file releases the lock.
+	return func() { _ = f.Close() }, nil
+}
+
+// processID identifies a process across pid reuse.
+type processID struct {
+	PID int `json:"pid"`
+	// Start is the process's start time, in clock ticks after boot.
+	Start string `json:"start"`
+}
+
+func thisProcess() (processID, error) {
+	start, err := processStart(os.Getpid())
+	return processID{PID: os.Getpid(), Start: start}, err
+}
+
+func (p processID) alive() bool {
+	start, err := processStart(p.PID)
+	return err == nil && start == p.Start && alive(p.PID)
+}
+
+// processStart reads the start time of pid from /proc.
+func processStart(pid int) (string, error) {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "", err
+	}
+	// The fields after the command name, which is in parentheses;
+	// starttime is the 20th of them.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(fields) < 20 {
+		return "", fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	return fields[19], nil
 }
 
 // releaseNodeHost removes everything the real node of the cluster in dir
 // left on the machine, if it owns the node.
 func releaseNodeHost(ctx context.Context, dir string) error {
+	unlock, err := lockNodeHost()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	h, err := readNodeHost()
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

@@ -35,7 +35,7 @@ func BenchmarkRealNodeStart(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		c, err := localcluster.Start(ctx, localcluster.Options{Binaries: bins, Dir: dir, RealNode: true})
+		c, err := localcluster.Start(ctx, localcluster.Options{Binaries: bins, Dir: dir, RealNode: true, WaitForNode: true})
 		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)

@@ -87,7 +87,7 @@ func startRealNode(t testing.TB) realCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := localcluster.Start(context.Background(), localcluster.Options{Binaries: bins, Dir: dir, RealNode: true})
+	c, err := localcluster.Start(context.Background(), localcluster.Options{Binaries: bins, Dir: dir, RealNode: true, WaitForNode: true})
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		t.Fatal(err)
