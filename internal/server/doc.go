@@ -4,8 +4,11 @@
 //
 // One path per provider: /hooks/github, /hooks/gitlab, /hooks/gitea (Gitea
 // and Forgejo) and /hooks/generic. Every request must prove that it knows
-// the shared secret (an HMAC-SHA256 signature of the body, or GitLab's
-// token); anything else is refused before its payload is read. The
+// a secret (an HMAC-SHA256 signature of the body, or GitLab's token): the
+// shared one, which refreshes every Application of the push, or the Secret
+// that Applications name in spec.source.webhookSecretRef, which refreshes
+// those Applications only. A request without a signature or token is
+// refused before its payload is read. The
 // receiver runs on every replica: the leader queues the Applications at
 // once, a standby asks the leader through an annotation.
 package server
