@@ -109,6 +109,7 @@ type ApplicationSpec struct {
 }
 
 // GitSource names a Git repository, a ref in it and a path.
+// +kubebuilder:validation:XValidation:rule="!has(self.verify) || !has(self.verify.mode) || self.verify.mode == 'HEAD' || (has(self.ref) && (has(self.ref.tag) || has(self.ref.semver)))",message="verify.mode Tag and TagAndHEAD need ref.tag or ref.semver"
 type GitSource struct {
 	// URL of the repository: https://, ssh://, user@host:path or file://.
 	// +kubebuilder:validation:Pattern=`^(https?://|ssh://|file://|[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:)`
@@ -136,6 +137,51 @@ type GitSource struct {
 	// and no other.
 	// +optional
 	WebhookSecretRef *LocalObjectReference `json:"webhookSecretRef,omitempty"`
+
+	// Verify requires the revision to be signed by a trusted key before
+	// anything of it is rendered or applied.
+	// +optional
+	Verify *GitVerification `json:"verify,omitempty"`
+}
+
+// VerificationMode says which Git objects of a revision must be signed.
+// +kubebuilder:validation:Enum=HEAD;Tag;TagAndHEAD
+type VerificationMode string
+
+// Verification modes, as Flux's GitRepository names them.
+const (
+	// VerifyHEAD verifies the commit.
+	VerifyHEAD VerificationMode = "HEAD"
+	// VerifyTag verifies the annotated tag that the ref names.
+	VerifyTag VerificationMode = "Tag"
+	// VerifyTagAndHEAD verifies both the tag and the commit.
+	VerifyTagAndHEAD VerificationMode = "TagAndHEAD"
+)
+
+// GitVerification names the keys a revision must be signed with.
+type GitVerification struct {
+	// Mode is HEAD (the commit must be signed), Tag (the annotated tag
+	// that ref.tag or ref.semver selects must be signed) or TagAndHEAD
+	// (both); the default is HEAD.
+	// +kubebuilder:default=HEAD
+	// +optional
+	Mode VerificationMode `json:"mode,omitempty"`
+
+	// SecretRef names a Secret in the Application's namespace with the
+	// trusted keys: armored OpenPGP public keys under keys ending in
+	// ".asc", and SSH keys under "allowed_signers", in ssh-keygen's
+	// ALLOWED SIGNERS format. Other keys are ignored.
+	SecretRef LocalObjectReference `json:"secretRef"`
+}
+
+// VerifiesHEAD reports whether the commit must be signed.
+func (v *GitVerification) VerifiesHEAD() bool {
+	return v.Mode == "" || v.Mode == VerifyHEAD || v.Mode == VerifyTagAndHEAD
+}
+
+// VerifiesTag reports whether the annotated tag must be signed.
+func (v *GitVerification) VerifiesTag() bool {
+	return v.Mode == VerifyTag || v.Mode == VerifyTagAndHEAD
 }
 
 // GitRef selects a commit. At most one field is set; with none, the branch

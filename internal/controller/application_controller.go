@@ -35,9 +35,11 @@ import (
 	"weir.dev/weir/internal/sourcepolicy"
 )
 
-// Loader reads an Application's desired state from Git.
+// Loader reads an Application's desired state from Git: at its ref, or
+// at the revision it applied last.
 type Loader interface {
 	Load(ctx context.Context, app *weirv1.Application) (desired.State, error)
+	LoadApplied(ctx context.Context, app *weirv1.Application) (desired.State, error)
 }
 
 // Applier plans, applies and prunes sets of objects.
@@ -274,19 +276,28 @@ func (r *ApplicationReconciler) actingFor(app *weirv1.Application) (*Application
 // bind.
 func (r *ApplicationReconciler) reconcileAs(ctx context.Context, app *weirv1.Application, rules sourcepolicy.Rules) error {
 	state, err := r.Loader.Load(ctx, app)
+	if isRefused(err) {
+		return r.refuse(ctx, app, state, err)
+	}
 	if err == nil {
 		err = r.admitObjects(ctx, app, state, rules)
 	}
 	if err != nil {
 		return r.fail(ctx, app, state, syncTrigger(app, state), time.Now(), err)
 	}
+	return r.converge(ctx, app, state, syncTrigger(app, state))
+}
+
+// converge syncs state when trigger says a sync is due, or a promotion or
+// a drift to heal calls for one, and otherwise re-checks the health of
+// what was applied.
+func (r *ApplicationReconciler) converge(ctx context.Context, app *weirv1.Application, state desired.State, trigger string) error {
 	apply.SetOwner(state.Objects, apply.OwnerOf(app))
 	plan, err := r.hold(ctx, app, state)
 	if err != nil {
-		return r.fail(ctx, app, state, syncTrigger(app, state), time.Now(), reason(ReasonDeliveryFailed, err))
+		return r.fail(ctx, app, state, trigger, time.Now(), reason(ReasonDeliveryFailed, err))
 	}
 	app.Status.Rollouts = plan.Progress
-	trigger := syncTrigger(app, state)
 	if trigger == "" && plan.Promoting {
 		trigger = TriggerPromotion
 	}

@@ -38,6 +38,9 @@ const (
 	// ReasonImpersonationFailed: the clients that impersonate the
 	// Application's ServiceAccount could not be made.
 	ReasonImpersonationFailed = "ImpersonationFailed"
+	// ReasonVerificationFailed: the revision is not signed by a trusted
+	// key, or the trusted keys cannot be read; nothing of it was applied.
+	ReasonVerificationFailed = "VerificationFailed"
 )
 
 // syncError is a failed sync with the reason to report and whether retrying
@@ -76,11 +79,11 @@ func isStalling(err error) bool {
 		return true
 	}
 	if de := (*desired.Error)(nil); errors.As(err, &de) {
-		// A revision that does not render or decrypt is bad input:
-		// retrying does not help until Git or the keys change. A
-		// Secret that cannot be read, or holds malformed keys, is
+		// A revision that does not render, decrypt or verify is bad
+		// input: retrying does not help until Git or the keys change.
+		// A Secret that cannot be read, or holds malformed keys, is
 		// retried.
-		return de.Stage == desired.StageRender || de.Stage == desired.StageDecrypt
+		return de.Stage == desired.StageRender || de.Stage == desired.StageDecrypt || de.Stage == desired.StageVerify
 	}
 	return false
 }
@@ -98,6 +101,8 @@ func reasonOf(err error) string {
 			return ReasonRenderFailed
 		case desired.StageDecrypt, desired.StageDecryptionKeys:
 			return ReasonDecryptionFailed
+		case desired.StageVerify, desired.StageVerificationKeys:
+			return ReasonVerificationFailed
 		}
 	}
 	return ReasonArtifactFailed

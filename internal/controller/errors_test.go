@@ -34,6 +34,8 @@ func TestErrorReasons(t *testing.T) {
 		{"decryption keys", loading(desired.StageDecryptionKeys), ReasonDecryptionFailed, false},
 		{"file not decrypted", loading(desired.StageDecrypt), ReasonDecryptionFailed, true},
 		{"render", loading(desired.StageRender), ReasonRenderFailed, true},
+		{"verification keys", loading(desired.StageVerificationKeys), ReasonVerificationFailed, false},
+		{"signature refused", loading(desired.StageVerify), ReasonVerificationFailed, true},
 		{"validation", stalled(ReasonValidationFailed, errors.New("invalid")), ReasonValidationFailed, true},
 		{"apply", reason(ReasonApplyFailed, errors.New("conflict")), ReasonApplyFailed, false},
 	}

@@ -22,6 +22,10 @@ func (hangingLoader) Load(ctx context.Context, _ *weirv1.Application) (desired.S
 	return desired.State{}, ctx.Err()
 }
 
+func (l hangingLoader) LoadApplied(ctx context.Context, app *weirv1.Application) (desired.State, error) {
+	return l.Load(ctx, app)
+}
+
 func TestReconcileEndsAtItsTimeout(t *testing.T) {
 	r := &ApplicationReconciler{Loader: hangingLoader{}, Recorder: record.NewFakeRecorder(10)}
 	app := &weirv1.Application{}

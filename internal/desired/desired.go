@@ -1,7 +1,8 @@
 // Package desired turns an Application's spec into the objects Git declares
 // for it: credentials from the Application's Secrets, the source stage to
 // resolve and check out the revision (and pull a Helm chart from its
-// repository), the render stage to read the objects, with the target
+// repository), its signatures checked against the keys of the Secret that
+// spec.source.verify names, the render stage to read the objects, with the target
 // cluster's version and APIs for Helm's .Capabilities, decrypting
 // SOPS-encrypted files with the keys of the Secret that spec.decryption
 // names. The controller syncs what it returns; `weir diff` compares it with
@@ -12,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +25,7 @@ import (
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/render"
 	"weir.dev/weir/internal/source"
+	"weir.dev/weir/internal/source/verify"
 )
 
 // Fetcher resolves a ref and checks out its commit.
@@ -86,6 +89,9 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 		return State{}, &Error{Stage: StageFetch, Err: err}
 	}
 	state := State{Artifact: artifact, Namespace: app.DestinationNamespace()}
+	if err := l.verify(ctx, app, artifact); err != nil {
+		return state, err
+	}
 	dec, err := l.decryptor(ctx, app)
 	if err != nil {
 		return state, err
@@ -107,6 +113,64 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 	}
 	state.Objects = objs
 	state.Secrets = secretsOf(dec, objs)
+	return state, nil
+}
+
+// verify checks the signatures of the revision that spec.source.verify
+// asks for, before anything of it is read.
+func (l *Loader) verify(ctx context.Context, app *weirv1.Application, a source.Artifact) error {
+	v := app.Spec.Source.Verify
+	if v == nil {
+		return nil
+	}
+	const field = "spec.source.verify.secretRef"
+	data, err := l.secretData(ctx, app, &v.SecretRef, field)
+	if err != nil {
+		return &Error{Stage: StageVerificationKeys, Err: err}
+	}
+	keys, err := verify.ParseKeys(data)
+	if err != nil {
+		return &Error{Stage: StageVerificationKeys, Err: fmt.Errorf("Secret %s/%s named by %s: %w", app.Namespace, v.SecretRef.Name, field, err)}
+	}
+	if _, err := keys.Verify(a, v); err != nil {
+		return &Error{Stage: StageVerify, Err: fmt.Errorf("revision %s is refused: %w (trusted keys: Secret %s/%s)", a.Revision, err, app.Namespace, v.SecretRef.Name)}
+	}
+	return nil
+}
+
+// revisionPattern reads a Revision: the branch or tag, if any, and the
+// commit.
+var revisionPattern = regexp.MustCompile(`^(?:([^@]+)@)?sha1:([0-9a-f]{40})`)
+
+// LoadApplied loads again the revision the Application applied last
+// (status.lastAppliedRevision), verified and rendered as Load does its ref,
+// so that weir keeps that revision, and heals its drift, while a newer one
+// is refused. A branch's revision is loaded by its commit, a tag's by the
+// tag, as its signature may be the tag's. It fails when the revision names
+// no commit, or when what loads is no longer that revision (a tag moved to
+// another commit, a chart range that now picks another version).
+func (l *Loader) LoadApplied(ctx context.Context, app *weirv1.Application) (State, error) {
+	rev := app.Status.LastAppliedRevision
+	m := revisionPattern.FindStringSubmatch(rev)
+	if m == nil {
+		return State{}, fmt.Errorf("the last applied revision %q names no commit", rev)
+	}
+	name, ref := m[1], weirv1.GitRef{Commit: m[2]}
+	if src := app.Spec.Source.Ref; src.Tag != "" || src.SemVer != "" {
+		ref = weirv1.GitRef{Tag: name}
+	}
+	pinned := app.DeepCopy()
+	pinned.Spec.Source.Ref = ref
+	state, err := l.Load(ctx, pinned)
+	if err != nil {
+		return state, err
+	}
+	if ref.Commit != "" && name != "" {
+		state.Artifact.Revision = name + "@" + state.Artifact.Revision
+	}
+	if state.Artifact.Revision != rev {
+		return state, fmt.Errorf("the last applied revision %s loads as %s now", rev, state.Artifact.Revision)
+	}
 	return state, nil
 }
 
@@ -200,7 +264,11 @@ const (
 	// StageDecrypt is a file of the revision that could not be decrypted.
 	StageDecrypt   Stage = "Decrypt"
 	StageDiscovery Stage = "Discovery"
-	StageRender    Stage = "Render"
+	// StageVerificationKeys is reading the keys of spec.source.verify.
+	StageVerificationKeys Stage = "VerificationKeys"
+	// StageVerify is a revision whose signatures do not verify.
+	StageVerify Stage = "Verify"
+	StageRender Stage = "Render"
 )
 
 // Error is a loading failure and the stage it happened in.

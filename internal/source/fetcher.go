@@ -217,14 +217,14 @@ func (rc *repoCache) fetchWithin(ctx context.Context, r *remote, ref v1alpha1.Gi
 	if err != nil {
 		return Artifact{}, false, err
 	}
-	if a, ok := rc.cached(t.commit); ok {
-		return a.withRevision(t.name), false, nil
+	if a, ok := rc.cached(t.commit); ok && a.hasTag(t.tag) {
+		return a.forTarget(t), false, nil
 	}
 	a, err := rc.checkout(ctx, r, t, limits)
 	if err != nil {
 		return Artifact{}, true, err
 	}
-	return a.withRevision(t.name), true, nil
+	return a.forTarget(t), true, nil
 }
 
 // cached returns the commit h if it is exported, marking it as used.
@@ -279,7 +279,11 @@ func (rc *repoCache) tryCheckout(ctx context.Context, r *remote, s *store, t tar
 	if err := touch(dir); err != nil {
 		return Artifact{}, fmt.Errorf("export %s: %w", c.Hash, err)
 	}
-	return newArtifact(c, dir), nil
+	a := newArtifact(c, dir)
+	if a.Objects, err = s.signedObjects(c.Hash, t.tag); err != nil {
+		return Artifact{}, err
+	}
+	return a, nil
 }
 
 // prune drops old exports. Failing to prune does not fail the Fetch; the
@@ -295,7 +299,7 @@ func (rc *repoCache) prune(current string) {
 // it. When the remote moved the ref since it was listed, the commit fetched
 // is the newer one.
 func (rc *repoCache) obtain(ctx context.Context, r *remote, s *store, t target) (*object.Commit, error) {
-	if s.hasCommit(t.commit) {
+	if s.hasCommit(t.commit) && (t.tag.IsZero() || s.has(t.tag)) {
 		return s.commit(t.commit)
 	}
 	if rc.storeAge >= rc.maxFetches {

@@ -349,3 +349,52 @@ func TestFetchCanceled(t *testing.T) {
 		t.Fatalf("error = %v, want context.Canceled", err)
 	}
 }
+
+// TestFetchKeepsTheSignedObjects: an Artifact holds its commit object and,
+// when its ref names an annotated tag, the tag object, whichever ref
+// brought the commit into the cache first, and the tag anew when it is
+// made again on the same commit.
+func TestFetchKeepsTheSignedObjects(t *testing.T) {
+	t.Parallel()
+	repo := newRefsRepo(t)
+	f := NewFetcher(t.TempDir(), fileSources)
+	steps := []struct {
+		name   string
+		ref    v1alpha1.GitRef
+		commit string
+		tag    string // the tag object's name; empty for none
+	}{
+		{"commit by its hash", v1alpha1.GitRef{Commit: repo.c2}, repo.c2, ""},
+		{"annotated tag of a commit cached already", v1alpha1.GitRef{Tag: "v1.1.0"}, repo.c2, "v1.1.0"},
+		{"branch", v1alpha1.GitRef{}, repo.c3, ""},
+		{"semver picking an annotated tag", v1alpha1.GitRef{SemVer: ">=2.0.0-0"}, repo.c3, "v2.0.0-rc.1"},
+		{"lightweight tag", v1alpha1.GitRef{Tag: "v1.0.0"}, repo.c1, ""},
+	}
+	check := func(t *testing.T, a Artifact, commit, tag string) {
+		t.Helper()
+		if got := plumbing.ComputeHash(plumbing.CommitObject, []byte(a.Objects.Commit)).String(); got != commit {
+			t.Errorf("commit object hashes to %s, want %s", got, commit)
+		}
+		want := ""
+		if tag != "" {
+			want = repo.Git("rev-parse", tag)
+		}
+		if got := a.Objects.Tag; (got == "") != (want == "") || want != "" && plumbing.ComputeHash(plumbing.TagObject, []byte(got)).String() != want {
+			t.Errorf("tag object %q, want the object %q of tag %q", got, want, tag)
+		}
+	}
+	for _, step := range steps {
+		a, err := f.Fetch(context.Background(), repo.URL(), step.ref, Credentials{})
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		t.Run(step.name, func(t *testing.T) { check(t, a, step.commit, step.tag) })
+	}
+
+	repo.Git("tag", "-f", "-a", "v1.1.0", "-m", "Version 1.1.0, tagged again", repo.c2)
+	a, err := f.Fetch(context.Background(), repo.URL(), v1alpha1.GitRef{Tag: "v1.1.0"}, Credentials{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, a, repo.c2, "v1.1.0")
+}

@@ -26,6 +26,9 @@ type target struct {
 	// pinned is set when the commit was asked for by its hash: no other
 	// commit will do, even if ref moves on.
 	pinned bool
+	// tag is the annotated tag that the ref names; zero for a branch, a
+	// commit or a lightweight tag.
+	tag plumbing.Hash
 }
 
 var fullSHA1 = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -68,7 +71,11 @@ func resolveName(full plumbing.ReferenceName, short, kind string, adv advertised
 	if !ok {
 		return target{}, &refNotFoundError{what: kind + " " + short}
 	}
-	return target{name: short, commit: h, ref: full}, nil
+	t := target{name: short, commit: h, ref: full}
+	if obj := adv.refs[full.String()]; obj != h {
+		t.tag = obj
+	}
+	return t, nil
 }
 
 // resolveSemVer picks the highest tag that satisfies the range.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -76,6 +77,47 @@ func (s *store) hasCommit(h plumbing.Hash) bool {
 	}
 	_, err = c.Tree()
 	return err == nil
+}
+
+// has reports whether the store holds the object h.
+func (s *store) has(h plumbing.Hash) bool {
+	return s.storage.HasEncodedObject(h) == nil
+}
+
+// signedObjects reads the commit and, unless tag is zero, the annotated tag
+// that a revision's signatures are on.
+func (s *store) signedObjects(commit, tag plumbing.Hash) (Objects, error) {
+	var objs Objects
+	var err error
+	if objs.Commit, err = s.raw(plumbing.CommitObject, commit); err != nil {
+		return Objects{}, err
+	}
+	if !tag.IsZero() {
+		objs.Tag, err = s.raw(plumbing.TagObject, tag)
+	}
+	return objs, err
+}
+
+// raw reads the object h of type typ as Git encodes it; empty when it is
+// larger than MaxSignedObject.
+func (s *store) raw(typ plumbing.ObjectType, h plumbing.Hash) (string, error) {
+	obj, err := s.storage.EncodedObject(typ, h)
+	if err != nil {
+		return "", fmt.Errorf("read %s %s: %w", typ, h, err)
+	}
+	if obj.Size() > MaxSignedObject {
+		return "", nil
+	}
+	r, err := obj.Reader()
+	if err != nil {
+		return "", fmt.Errorf("read %s %s: %w", typ, h, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return "", fmt.Errorf("read %s %s: %w", typ, h, err)
+	}
+	return string(b), nil
 }
 
 // peel returns the commit that the local ref name points to, through

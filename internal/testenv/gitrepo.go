@@ -30,9 +30,15 @@ func (r *GitRepo) URL() string { return "file://" + r.Dir }
 // trimmed output, failing the test on error.
 func (r *GitRepo) Git(args ...string) string {
 	r.t.Helper()
+	return r.gitEnv(nil, args...)
+}
+
+// gitEnv is Git with env added to the environment.
+func (r *GitRepo) gitEnv(env []string, args ...string) string {
+	r.t.Helper()
 	cmd := exec.Command("git", append([]string{"-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"}, args...)...)
 	cmd.Dir = r.Dir
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(append(os.Environ(), env...),
 		"GIT_AUTHOR_NAME=Ada Author", "GIT_AUTHOR_EMAIL=ada@example.com",
 		"GIT_COMMITTER_NAME=Ada Author", "GIT_COMMITTER_EMAIL=ada@example.com",
 		"GIT_CONFIG_NOSYSTEM=1", "HOME="+r.Dir)
