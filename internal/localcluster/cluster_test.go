@@ -277,7 +277,13 @@ func TestDetachedClusterIsFoundAndStoppedByAnotherProcess(t *testing.T) {
 	if err := attached.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	// Stop returns once the components have exited; this process, which
+	// started them, reaps them a moment later.
+	deadline := time.Now().Add(5 * time.Second)
 	for _, p := range started.Processes {
+		for syscall.Kill(p.PID, 0) == nil && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if err := syscall.Kill(p.PID, 0); !errors.Is(err, syscall.ESRCH) {
 			t.Errorf("%s (pid %d) still exists after Stop", p.Name, p.PID)
 		}
