@@ -85,7 +85,7 @@ evictionHard: {memory.available: 50Mi, nodefs.available: 1%%, imagefs.available:
 registerWithTaints:
 - {key: %s, value: %s, effect: NoSchedule}
 serializeImagePulls: false
-`, nodeIP, certs.KubeletServingCert, certs.KubeletServingKey, certs.CACert, clusterDNSIP, RealNodeLabel, realNodeValue)
+`, nodeIP, certs.KubeletServingCert, certs.KubeletServingKey, certs.CACert, clusterDNSIP, RealNodeLabel, RealNodeValue)
 }
 
 func kubeletArgs(files nodeFiles) []string {
@@ -94,7 +94,7 @@ func kubeletArgs(files nodeFiles) []string {
 		"--kubeconfig=" + files.kubeletKubeconfig,
 		"--hostname-override=" + nodeName,
 		"--node-ip=" + nodeIP,
-		"--node-labels=" + RealNodeLabel + "=" + realNodeValue,
+		"--node-labels=" + RealNodeLabel + "=" + RealNodeValue,
 	}
 }
 

@@ -3,6 +3,7 @@ package localcluster
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -25,5 +26,24 @@ func TestOwnChainsRemoval(t *testing.T) {
 	}
 	if got := ownChainsRemoval("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n", ownChainPrefixes); got != "" {
 		t.Errorf("rules without the node's chains give the script %q, want none", got)
+	}
+}
+
+// TestCheckRealNodeHostNamesWhatIsMissing checks that on a machine without
+// the node's commands the error names them and their Debian packages.
+func TestCheckRealNodeHostNamesWhatIsMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	err := CheckRealNodeHost()
+	if err == nil {
+		t.Fatal("CheckRealNodeHost passes with no command on PATH")
+	}
+	want := []string{"containerd-shim-runc-v2", "runc", "conntrack", "install the Debian packages conntrack containerd iproute2 iptables mount nftables runc util-linux"}
+	if os.Geteuid() != 0 {
+		want = []string{"needs root"}
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not name %q", err, w)
+		}
 	}
 }

@@ -21,14 +21,14 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// RealNodeName is the name of the real node; RealNodeLabel, with the value
-// "real", is both its label and the key of its NoSchedule taint, so that
-// only pods that select it and tolerate it run there, and the kwok node
-// keeps every other pod.
+// RealNodeName is the name of the real node. RealNodeLabel=RealNodeValue
+// is both its label and its NoSchedule taint, so that only pods that
+// select it and tolerate it run there, and the kwok nodes keep every other
+// pod.
 const (
 	RealNodeName  = nodeName
 	RealNodeLabel = "weir.dev/node"
-	realNodeValue = "real"
+	RealNodeValue = "real"
 )
 
 // The real node's network: its pods get addresses of nodeSubnet on the

@@ -84,3 +84,26 @@ func liveNodeProcesses() []string {
 	}
 	return found
 }
+
+// changedSettings are kernel settings the kubelet, kube-proxy and the CNI
+// plugins change.
+var changedSettings = []string{"net/ipv4/ip_forward", "vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops"}
+
+// hostSettings reads changedSettings and the list of nftables tables.
+func hostSettings(t *testing.T) map[string]string {
+	t.Helper()
+	settings := map[string]string{}
+	for _, key := range changedSettings {
+		v, err := os.ReadFile(filepath.Join("/proc/sys", key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		settings["sysctl "+key] = strings.TrimSpace(string(v))
+	}
+	tables, err := exec.Command("nft", "list", "tables").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings["nftables tables"] = strings.TrimSpace(string(tables))
+	return settings
+}

@@ -29,6 +29,7 @@ import (
 const helloImage = "weir.local/hello:1"
 
 func TestPodsOnTheRealNodeServeAndLeaveNothingBehind(t *testing.T) {
+	before := hostSettings(t)
 	c := startRealNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -74,6 +75,12 @@ func TestPodsOnTheRealNodeServeAndLeaveNothingBehind(t *testing.T) {
 	}
 	for _, leftover := range leftovers(t) {
 		t.Errorf("left behind after Stop: %s", leftover)
+	}
+	after := hostSettings(t)
+	for key, was := range before {
+		if after[key] != was {
+			t.Errorf("%s is %q after Stop, was %q", key, after[key], was)
+		}
 	}
 }
 
@@ -160,8 +167,8 @@ func createHello(t testing.TB, ctx context.Context, client kubernetes.Interface,
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
-					NodeSelector: map[string]string{localcluster.RealNodeLabel: "real"},
-					Tolerations:  []corev1.Toleration{{Key: localcluster.RealNodeLabel, Value: "real", Effect: corev1.TaintEffectNoSchedule}},
+					NodeSelector: map[string]string{localcluster.RealNodeLabel: localcluster.RealNodeValue},
+					Tolerations:  []corev1.Toleration{{Key: localcluster.RealNodeLabel, Value: localcluster.RealNodeValue, Effect: corev1.TaintEffectNoSchedule}},
 					Containers: []corev1.Container{{
 						Name: "hello", Image: helloImage, ImagePullPolicy: corev1.PullNever,
 						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Port: intstr.FromInt32(8080)}}},
