@@ -102,6 +102,10 @@ func newDevClusterUpCommand(flags *devClusterFlags) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Kubernetes %s is running (logs in %s).\nexport KUBECONFIG=%s\n", b.KubernetesVersion, filepath.Join(c.Dir, "logs"), c.Kubeconfig)
+			if realNode {
+				fmt.Fprintf(cmd.OutOrStdout(), "Node %s runs containers: load images with `weir dev image load`; pods select it with the node selector %s=%s and tolerate the taint %s=%s:NoSchedule.\n",
+					localcluster.RealNodeName, localcluster.RealNodeLabel, localcluster.RealNodeValue, localcluster.RealNodeLabel, localcluster.RealNodeValue)
+			}
 			return nil
 		},
 	}

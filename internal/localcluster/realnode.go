@@ -290,7 +290,9 @@ func (c *Cluster) process(name string) *process {
 }
 
 // startCoreDNS runs CoreDNS on the host, serving the node address, and the
-// kube-dns Service that sends the kubelet's cluster DNS address there.
+// kube-dns Service that sends the kubelet's cluster DNS address there. A
+// process rather than a pod, it needs no image, serves before the first
+// pod starts, and stops with the other components.
 func (c *Cluster) startCoreDNS(ctx context.Context, opts Options, files nodeFiles, client kubernetes.Interface) error {
 	ports, err := freePorts(2)
 	if err != nil {
