@@ -2,6 +2,8 @@ package identity
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/delivery"
@@ -30,13 +32,13 @@ func (p Policy) CheckApplication(app *weirv1.Application) error {
 	if !p.NoCrossNamespaceRefs {
 		return nil
 	}
-	fields := []struct{ path, namespace string }{{"spec.destination.namespace", app.Spec.Destination.Namespace}}
+	refs := map[string]string{"spec.destination.namespace": app.Spec.Destination.Namespace}
 	if h := app.Spec.Render.Helm; h != nil {
-		fields = append(fields, struct{ path, namespace string }{"spec.render.helm.namespace", h.Namespace})
+		refs["spec.render.helm.namespace"] = h.Namespace
 	}
-	for _, f := range fields {
-		if f.namespace != "" && f.namespace != app.Namespace {
-			return &CrossNamespaceError{Object: "Application " + app.Namespace + "/" + app.Name, Field: f.path, Namespace: f.namespace}
+	for _, field := range slices.Sorted(maps.Keys(refs)) {
+		if ns := refs[field]; ns != "" && ns != app.Namespace {
+			return &CrossNamespaceError{Object: "Application " + app.Namespace + "/" + app.Name, Field: field, Namespace: ns}
 		}
 	}
 	return nil
