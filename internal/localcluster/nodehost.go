@@ -161,15 +161,16 @@ func tryClaimNodeHost(ctx context.Context, dir string) (busy string, err error) 
 	return "", createBridge(ctx)
 }
 
-// inUse reports whether the node's cluster may still be running: the
-// process that started it lives (a test, or `weir dev cluster up` while it
-// starts it), or all of its components do (a detached cluster).
+// inUse reports whether the node's cluster may still be running: one of
+// its components runs, or, before it recorded any, the process that
+// starts it lives. A cluster whose components all died (a test or a
+// machine that crashed, a kill -9) is not.
 func (h *nodeHost) inUse() bool {
-	if h.Owner.alive() {
-		return true
-	}
 	c, err := Attach(h.Dir)
-	return err == nil && c.Running()
+	if err != nil || len(c.Processes) == 0 {
+		return h.Owner.alive()
+	}
+	return slices.ContainsFunc(c.Processes, (*process).running)
 }
 
 // lockNodeHost takes the machine-wide lock under which nodeHostFile and

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -266,4 +267,35 @@ type realCluster struct {
 func kubectl(ctx context.Context, c realCluster, args ...string) (string, error) {
 	out, err := exec.CommandContext(ctx, c.bins.Path("kubectl"), append([]string{"--kubeconfig", c.Kubeconfig}, args...)...).CombinedOutput()
 	return string(out), err
+}
+
+// TestTheNextStartCleansUpANodeThatDied kills every component of a real
+// node that runs a pod, as a crash would, leaving its containers, bridge,
+// rules and cgroups behind; the next start cleans them up, and its stop
+// leaves nothing.
+func TestTheNextStartCleansUpANodeThatDied(t *testing.T) {
+	crashed := startRealNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	loadHelloImage(t, ctx, crashed)
+	client, err := kubernetes.NewForConfig(crashed.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	createHello(t, ctx, client, metav1.NamespaceDefault, 1)
+	waitAvailable(t, ctx, client, metav1.NamespaceDefault, 1)
+	for _, p := range crashed.Processes {
+		_ = syscall.Kill(p.PID, syscall.SIGKILL)
+	}
+	if len(liveNodeProcesses()) == 0 {
+		t.Fatal("no container outlived its node's components; nothing is left to clean up")
+	}
+
+	next := startRealNode(t)
+	if err := next.Stop(); err != nil {
+		t.Fatalf("stop the cluster: %v", err)
+	}
+	for _, leftover := range leftovers(t) {
+		t.Errorf("left behind after Stop: %s", leftover)
+	}
 }
