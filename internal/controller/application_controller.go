@@ -32,6 +32,7 @@ import (
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/metrics"
+	"weir.dev/weir/internal/policy"
 	"weir.dev/weir/internal/sourcepolicy"
 )
 
@@ -50,6 +51,7 @@ type Applier interface {
 	DeleteHooks(ctx context.Context, stage []*unstructured.Unstructured, policy apply.DeletePolicy) (apply.ChangeSet, error)
 	Prune(ctx context.Context, owner apply.Owner, previous []weirv1.ObjectRef, desired []*unstructured.Unstructured) (apply.ChangeSet, error)
 	Drift(ctx context.Context, objs []*unstructured.Unstructured) ([]apply.ObjectDrift, error)
+	Live(ctx context.Context, objs []*unstructured.Unstructured) ([]apply.LiveObject, error)
 }
 
 // DriftWatcher watches the objects Applications applied and says which
@@ -78,6 +80,13 @@ type SourcePolicies interface {
 	For(ctx context.Context, app *weirv1.Application) (sourcepolicy.Rules, error)
 	// Applications returns the Applications that policy binds.
 	Applications(ctx context.Context, policy *weirv1.SourcePolicy) ([]types.NamespacedName, error)
+}
+
+// PolicyChecker evaluates the ClusterSyncPolicies that bind an
+// Application on a planned set, reading the live objects with live when
+// some do (policy.Checker).
+type PolicyChecker interface {
+	Check(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, live policy.LiveReader) (policy.Report, error)
 }
 
 // HealthChecker reports and awaits the health of applied objects.
@@ -126,8 +135,10 @@ type ApplicationReconciler struct {
 	Identities Identities
 	// Tenancy says whom weir acts as for an Application and refuses its
 	// references to other namespaces when it must.
-	Tenancy  identity.Policy
-	Recorder record.EventRecorder
+	Tenancy identity.Policy
+	// SyncPolicies, when set, must pass every set before it is applied.
+	SyncPolicies PolicyChecker
+	Recorder     record.EventRecorder
 	// Drift reports the objects changed outside weir; Drifted carries the
 	// Applications to check because of such a change.
 	Drift   DriftWatcher
@@ -424,7 +435,7 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 		}
 	}
 	app.Status.Drift = nil
-	r.recordSuccess(app, state, trigger, started, summary(changes, plan))
+	r.recordSuccess(app, state, trigger, started, summary(changes, plan)+order.warningSummary())
 	if ignored := order.IgnoredSummary(); ignored != "" {
 		cond := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.SyncedCondition)
 		setCondition(app, weirv1.SyncedCondition, metav1.ConditionTrue, ReasonSucceeded, cond.Message+". "+ignored)
@@ -439,10 +450,13 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 // order the objects were applied in. On failure after some stage was
 // applied, the inventory keeps both what was there and what was applied, so
 // that nothing weir created is forgotten, and the SyncFail hooks run.
-func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (apply.ChangeSet, apply.Plan, error) {
+func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (apply.ChangeSet, planned, error) {
 	order, err := r.plan(ctx, app, objs, namespace)
 	if conflict := (*apply.OwnershipError)(nil); errors.As(err, &conflict) {
 		return nil, order, stalled(ReasonOwnershipConflict, err)
+	}
+	if denied := (*policy.DeniedError)(nil); errors.As(err, &denied) {
+		return nil, order, stalled(ReasonPolicyViolation, err)
 	}
 	if err != nil {
 		return nil, order, stalled(ReasonValidationFailed, err)
@@ -466,11 +480,29 @@ func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Applic
 	return changes, order, nil
 }
 
-// plan orders the objects of a sync, and normalizes and validates those it
-// may apply. The annotations weir ignores are told in an Event.
-func (r *ApplicationReconciler) plan(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (apply.Plan, error) {
-	order, err := apply.NewPlan(objs)
-	if err != nil {
+// planned is the plan of a sync: the order of its objects, and what the
+// policies warned of.
+type planned struct {
+	apply.Plan
+	warnings []policy.Violation
+}
+
+// warningSummary is what the policies warned of, for a sync's summary.
+func (p planned) warningSummary() string {
+	if len(p.warnings) == 0 {
+		return ""
+	}
+	return "; policy warnings: " + policy.Summary(p.warnings)
+}
+
+// plan orders the objects of a sync, normalizes and validates those it may
+// apply, and checks them against the policies that bind the Application.
+// The annotations weir ignores and the policies' warnings are told in
+// Events.
+func (r *ApplicationReconciler) plan(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (planned, error) {
+	var order planned
+	var err error
+	if order.Plan, err = apply.NewPlan(objs); err != nil {
 		return order, err
 	}
 	applicable := slices.Concat(order.Applied(), order.OnFailure)
@@ -484,10 +516,32 @@ func (r *ApplicationReconciler) plan(ctx context.Context, app *weirv1.Applicatio
 	if err := r.Applier.Validate(ctx, applicable); err != nil {
 		return order, err
 	}
+	if order.warnings, err = r.checkPolicies(ctx, app, applicable); err != nil {
+		return order, err
+	}
 	if ignored := order.IgnoredSummary(); ignored != "" {
 		r.Recorder.Event(app, corev1.EventTypeWarning, ReasonAnnotationsIgnored, ignored)
 	}
 	return order, nil
+}
+
+// checkPolicies evaluates the policies that bind app on the set. It
+// returns a *policy.DeniedError when a Deny policy found a violation, and
+// the warnings, told in an Event, otherwise.
+func (r *ApplicationReconciler) checkPolicies(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured) ([]policy.Violation, error) {
+	if r.SyncPolicies == nil {
+		return nil, nil
+	}
+	// The live objects are read as the Application's identity, like
+	// everything else of its sync.
+	report, err := r.SyncPolicies.Check(ctx, app, objs, r.Applier)
+	if err != nil {
+		return nil, reason(ReasonPolicyViolation, fmt.Errorf("check policies: %w", err))
+	}
+	if len(report.Warnings) > 0 {
+		r.Recorder.Event(app, corev1.EventTypeWarning, ReasonPolicyWarning, policy.Summary(report.Warnings))
+	}
+	return report.Warnings, report.Err()
 }
 
 // applyStage applies one stage and waits until it is healthy, then deletes
@@ -513,7 +567,7 @@ func (r *ApplicationReconciler) applyStage(ctx context.Context, app *weirv1.Appl
 
 // failed records what a failed sync applied in the inventory and runs the
 // plan's SyncFail hooks; their failure is added to the sync's.
-func (r *ApplicationReconciler) failed(ctx context.Context, app *weirv1.Application, order apply.Plan, changes apply.ChangeSet, err error) (apply.ChangeSet, apply.Plan, error) {
+func (r *ApplicationReconciler) failed(ctx context.Context, app *weirv1.Application, order planned, changes apply.ChangeSet, err error) (apply.ChangeSet, planned, error) {
 	if len(order.OnFailure) > 0 {
 		hooks, hookErr := r.applyStage(ctx, app, order.OnFailure)
 		changes = append(changes, hooks...)

@@ -41,6 +41,12 @@ const (
 	// ReasonVerificationFailed: the revision is not signed by a trusted
 	// key, or the trusted keys cannot be read; nothing of it was applied.
 	ReasonVerificationFailed = "VerificationFailed"
+	// ReasonPolicyViolation: a Deny ClusterSyncPolicy refused an object of
+	// the set, or the policies could not be checked; nothing was applied.
+	ReasonPolicyViolation = "PolicyViolation"
+	// ReasonPolicyWarning: a Warn ClusterSyncPolicy found violations; the
+	// sync went on.
+	ReasonPolicyWarning = "PolicyWarning"
 )
 
 // syncError is a failed sync with the reason to report and whether retrying

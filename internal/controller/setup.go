@@ -23,6 +23,7 @@ import (
 	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/metrics"
+	"weir.dev/weir/internal/policy"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/source/helmrepo"
 	"weir.dev/weir/internal/sourcepolicy"
@@ -98,6 +99,10 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	released, syncRequests := make(chan event.GenericEvent, eventBuffer), make(chan event.GenericEvent, eventBuffer)
+	// ClusterSyncPolicies, Namespaces and ConfigMaps are read directly at
+	// each sync: weir watches only what it manages, and a policy changed a
+	// moment ago applies at once.
+	engine := policy.NewEngine()
 	r := &ApplicationReconciler{
 		Client:       mgr.GetClient(),
 		Reader:       mgr.GetAPIReader(),
@@ -112,8 +117,12 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Released:     released,
 		SyncRequests: syncRequests,
 		Policies:     &sourcepolicy.Reader{Cache: mgr.GetClient(), Namespaces: mgr.GetAPIReader()},
+		SyncPolicies: &policy.Checker{Reader: mgr.GetAPIReader(), Engine: engine},
 	}
 	if err := r.SetupWithManager(mgr, opts.Concurrency); err != nil {
+		return err
+	}
+	if err := (&SyncPolicyReconciler{Client: mgr.GetClient(), Engine: engine}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	rollouts := &RolloutReconciler{

@@ -1,0 +1,3 @@
+package other
+
+deny contains "never read" if true
