@@ -142,6 +142,13 @@ type GitSource struct {
 	// anything of it is rendered or applied.
 	// +optional
 	Verify *GitVerification `json:"verify,omitempty"`
+
+	// SigningSecretRef names a Secret in the Application's namespace whose
+	// "signing_key" signs the commits weir pushes to the repository (the
+	// reverts of failed releases): an armored OpenPGP private key or an
+	// OpenSSH private key, without a passphrase.
+	// +optional
+	SigningSecretRef *LocalObjectReference `json:"signingSecretRef,omitempty"`
 }
 
 // VerificationMode says which Git objects of a revision must be signed.

@@ -27,6 +27,8 @@ func (g *gitSpy) Credentials(context.Context, *v1alpha1.Application) (source.Cre
 	return source.Credentials{Password: "team-a-token"}, nil
 }
 
+func (g *gitSpy) SigningKey(context.Context, *v1alpha1.Application) ([]byte, error) { return nil, nil }
+
 func (g *gitSpy) Revert(context.Context, gitwrite.RevertRequest) (string, error) {
 	g.reverts++
 	return strings.Repeat("c", 40), nil

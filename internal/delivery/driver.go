@@ -36,9 +36,11 @@ type Reverter interface {
 	Revert(ctx context.Context, req gitwrite.RevertRequest) (string, error)
 }
 
-// CredentialReader reads an Application's Git credentials (desired.Loader).
+// CredentialReader reads an Application's Git credentials and the key
+// that signs weir's commits, nil when it has none (desired.Loader).
 type CredentialReader interface {
 	Credentials(ctx context.Context, app *v1alpha1.Application) (source.Credentials, error)
+	SigningKey(ctx context.Context, app *v1alpha1.Application) ([]byte, error)
 }
 
 // Driver moves Rollouts along their strategies. It keeps no state of its

@@ -197,10 +197,28 @@ func (d *Driver) revert(ctx context.Context, ro *v1alpha1.Rollout, f *v1alpha1.F
 	if err != nil {
 		return "", err
 	}
+	signer, err := d.signer(ctx, app)
+	if err != nil {
+		return "", err
+	}
 	return d.Reverter.Revert(ctx, gitwrite.RevertRequest{
 		URL: app.Spec.Source.URL, Branch: ref.BranchOrDefault(), Credentials: creds, Good: good, Bad: bad,
-		Message: revertMessage(ro, f),
+		Message: revertMessage(ro, f), Signer: signer,
 	})
+}
+
+// signer reads the key that signs app's revert commits; nil when app names
+// none.
+func (d *Driver) signer(ctx context.Context, app *v1alpha1.Application) (gitwrite.Signer, error) {
+	key, err := d.Credentials.SigningKey(ctx, app)
+	if err != nil || key == nil {
+		return nil, err
+	}
+	signer, err := gitwrite.ParseSigningKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("the signing key of Secret %s/%s named by spec.source.signingSecretRef: %w", app.Namespace, app.Spec.Source.SigningSecretRef.Name, err)
+	}
+	return signer, nil
 }
 
 // revertMessage says what is reverted and why.

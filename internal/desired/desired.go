@@ -219,6 +219,27 @@ func (l *Loader) Credentials(ctx context.Context, app *weirv1.Application) (sour
 	}, nil
 }
 
+// SigningKeyName is the key of the Secret named by
+// spec.source.signingSecretRef that holds the private key.
+const SigningKeyName = "signing_key"
+
+// SigningKey reads the private key that signs the commits weir pushes for
+// the Application: the signing_key of the Secret that
+// spec.source.signingSecretRef names; nil when it names none.
+func (l *Loader) SigningKey(ctx context.Context, app *weirv1.Application) ([]byte, error) {
+	const field = "spec.source.signingSecretRef"
+	ref := app.Spec.Source.SigningSecretRef
+	data, err := l.secretData(ctx, app, ref, field)
+	if err != nil || ref == nil {
+		return nil, err
+	}
+	key, ok := data[SigningKeyName]
+	if !ok {
+		return nil, fmt.Errorf("Secret %s/%s named by %s has no %s", app.Namespace, ref.Name, field, SigningKeyName)
+	}
+	return key, nil
+}
+
 // decryptor returns the Decryptor of the Application: with the keys of the
 // Secret named by spec.decryption, or without keys, so that an encrypted
 // file fails the render rather than reach the cluster encrypted.

@@ -161,9 +161,9 @@ func (c *clone) hasCommit(h plumbing.Hash) bool {
 	return err == nil
 }
 
-// writeCommit stores a commit of tree on top of parent and points the local
-// branch at it.
-func (c *clone) writeCommit(branch string, tree, parent plumbing.Hash, message string, author Signature, when time.Time) (plumbing.Hash, error) {
+// writeCommit stores a commit of tree on top of parent, signed by signer
+// unless it is nil, and points the local branch at it.
+func (c *clone) writeCommit(branch string, tree, parent plumbing.Hash, message string, author Signature, when time.Time, signer Signer) (plumbing.Hash, error) {
 	sig := object.Signature{Name: author.Name, Email: author.Email, When: when}
 	commit := &object.Commit{
 		Author:       sig,
@@ -171,6 +171,11 @@ func (c *clone) writeCommit(branch string, tree, parent plumbing.Hash, message s
 		Message:      message,
 		TreeHash:     tree,
 		ParentHashes: []plumbing.Hash{parent},
+	}
+	if signer != nil {
+		if err := sign(commit, signer); err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("sign the revert commit: %w", err)
+		}
 	}
 	obj := c.storage.NewEncodedObject()
 	if err := commit.Encode(obj); err != nil {
@@ -185,6 +190,24 @@ func (c *clone) writeCommit(branch string, tree, parent plumbing.Hash, message s
 		return plumbing.ZeroHash, fmt.Errorf("write the revert commit: %w", err)
 	}
 	return h, nil
+}
+
+// sign puts signer's signature of commit in it.
+func sign(commit *object.Commit, signer Signer) error {
+	unsigned := &plumbing.MemoryObject{}
+	if err := commit.EncodeWithoutSignature(unsigned); err != nil {
+		return err
+	}
+	r, err := unsigned.Reader()
+	if err != nil {
+		return err
+	}
+	sig, err := signer.Sign(r)
+	if err != nil {
+		return err
+	}
+	commit.PGPSignature = string(sig)
+	return nil
 }
 
 // push updates the remote branch to the local one, provided the remote

@@ -44,6 +44,9 @@ type RevertRequest struct {
 	// Author of the commit, also its committer; the zero value is
 	// "weir <weir@weir.dev>".
 	Author Signature
+	// Signer, when set, signs the commit (see ParseSigningKey), so that
+	// an Application that verifies signatures applies it.
+	Signer Signer
 }
 
 // Reverter pushes commits that undo failed releases. It is safe for
@@ -146,7 +149,7 @@ func (r *Reverter) attempt(ctx context.Context, remote *source.Remote, req Rever
 	case tree == head.TreeHash:
 		return plumbing.ZeroHash, fmt.Errorf("%w: branch head %s has none of the changes to undo", ErrAlreadyReverted, short(head.Hash.String()))
 	}
-	h, err := c.writeCommit(req.Branch, tree, head.Hash, req.message(), req.author(), r.now())
+	h, err := c.writeCommit(req.Branch, tree, head.Hash, req.message(), req.author(), r.now(), req.Signer)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}

@@ -19,10 +19,11 @@ type SigningKey struct {
 	// SecretKey is the key of a Secret to hold Trusted under:
 	// "<name>.asc" or "allowed_signers".
 	SecretKey string
+	// Env is what git needs in its environment to sign, or verify, with
+	// the key: the GnuPG home that holds an OpenPGP key.
+	Env []string
 	// config are git's settings to sign with the key.
 	config []string
-	// env is the environment gpg needs.
-	env []string
 }
 
 // NewGPGKey makes an ed25519 OpenPGP key for email in a GnuPG home of its
@@ -51,7 +52,7 @@ func NewGPGKey(t testing.TB, email string) *SigningKey {
 		Private:   runTool(t, env, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--armor", "--export-secret-keys", email),
 		SecretKey: strings.NewReplacer("@", "-", ".", "-").Replace(email) + ".asc",
 		config:    []string{"gpg.format=openpgp", "user.signingkey=" + email},
-		env:       []string{"GNUPGHOME=" + home},
+		Env:       []string{"GNUPGHOME=" + home},
 	}
 }
 
@@ -115,5 +116,5 @@ func (r *GitRepo) signing(key *SigningKey, args ...string) {
 	for _, c := range key.config {
 		full = append(full, "-c", c)
 	}
-	r.gitEnv(key.env, append(full, args...)...)
+	r.gitEnv(key.Env, append(full, args...)...)
 }

@@ -161,3 +161,37 @@ func TestTagModeNeedsATagRef(t *testing.T) {
 		t.Fatalf("create with mode TagAndHEAD on a tag: %v", err)
 	}
 }
+
+// TestAVerifyingApplicationAppliesWeirsSignedRevert: weir signs the revert
+// of a failed release with the key of spec.source.signingSecretRef, which
+// the Application trusts beside its people's keys, so the revert is
+// applied like any signed commit.
+func TestAVerifyingApplicationAppliesWeirsSignedRevert(t *testing.T) {
+	ada, weir := testenv.NewSSHSigningKey(t, "ada@example.com"), testenv.NewGPGKey(t, "weir@example.com")
+	s := given(t, map[string]string{
+		"web.yaml":     deployment("web", 2, "shop:v1"),
+		"svc.yaml":     service("web"),
+		"rollout.yaml": canaryRollout("      - setWeight: 50\n      - pause: {}\n", "", true),
+	})
+	signed := s.repo.CommitSigned("sign the first release", ada)
+	s.allowPush()
+	s.secret(trustedKeys, map[string][]byte{ada.SecretKey: ada.Trusted, weir.SecretKey: weir.Trusted})
+	s.secret("weir-signing-key", map[string][]byte{"signing_key": weir.Private})
+	s.whenApplication(func(spec *weirv1.ApplicationSpec) {
+		spec.Source.Verify = &weirv1.GitVerification{SecretRef: weirv1.LocalObjectReference{Name: trustedKeys}}
+		spec.Source.SigningSecretRef = &weirv1.LocalObjectReference{Name: "weir-signing-key"}
+	})
+	s.thenApplied(signed)
+	s.thenRunning("shop:v1")
+
+	s.repo.Write("web.yaml", deployment("web", 2, "shop:v2"))
+	s.repo.CommitSigned("release v2", ada)
+	s.thenPausedAt(1, 50)
+	s.weir("rollout", "abort", "shop")
+	ro := s.thenRollout("reverted", func(ro *weirv1.Rollout) bool {
+		f := ro.Status.FailedRevisions
+		return len(f) == 1 && f[0].RevertCommit != ""
+	})
+	s.thenApplied(ro.Status.FailedRevisions[0].RevertCommit)
+	s.thenIdle("shop:v1")
+}
