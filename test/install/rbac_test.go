@@ -174,7 +174,8 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "rollouts", Verb: "patch", Namespace: other}, true}, // its finalizer
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "rollouts", Verb: "delete", Namespace: other}, false},
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "rollouts", Subresource: "status", Verb: "patch", Namespace: other}, true},
-		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "analysistemplates", Verb: "list", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "analysistemplates", Verb: "get", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "analysistemplates", Verb: "list", Namespace: other}, false},
 		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "deployments", Verb: "create", Namespace: granted}, true}, // a canary copy
 		{authorizationv1.ResourceAttributes{Group: "apps", Resource: "replicasets", Verb: "list", Namespace: granted}, true},
 		{authorizationv1.ResourceAttributes{Group: "batch", Resource: "jobs", Verb: "create", Namespace: granted}, true},

@@ -16,9 +16,11 @@ import (
 	"weir.dev/weir/api/v1alpha1"
 )
 
-// weir's own permissions for analysis; Jobs (get, list, create, delete) are
-// granted with what an Application applies in its namespace.
-// +kubebuilder:rbac:groups=weir.dev,resources=analysistemplates,verbs=get;list;watch
+// weir's own permissions for analysis, for Applications that run as weir:
+// AnalysisTemplates are read one at a time, never listed or watched. Jobs
+// (get, list, create, delete) are granted with what an Application applies
+// in its namespace.
+// +kubebuilder:rbac:groups=weir.dev,resources=analysistemplates,verbs=get
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
 // Analyzer runs the analysis of Rollouts: it resolves templates and
