@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -315,19 +316,36 @@ func majorMinor(version string) (major, minor string, ok bool) {
 
 // DefaultBuildOptions walks up from dir to the weir checkout that holds the
 // control-plane build modules (hack/controlplane) and caches the binaries
-// in that checkout's git-ignored .cache/controlplane.
+// in that checkout's git-ignored .cache/controlplane. Outside a checkout,
+// it uses the checkout this binary was built from, if it is still there
+// (not for a binary built with -trimpath), so that `weir dev cluster up`
+// runs from any directory.
 func DefaultBuildOptions(dir string) (BuildOptions, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return BuildOptions{}, err
 	}
-	for root := abs; ; root = filepath.Dir(root) {
+	if opts, ok := checkoutAbove(abs); ok {
+		return opts, nil
+	}
+	// This file's path as compiled: <checkout>/internal/localcluster/build.go.
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		if opts, ok := checkoutAbove(filepath.Dir(file)); ok {
+			return opts, nil
+		}
+	}
+	return BuildOptions{}, errors.New("hack/controlplane not found above " + abs + " nor in the checkout weir was built from: run inside a weir checkout")
+}
+
+// checkoutAbove finds the weir checkout that holds dir.
+func checkoutAbove(dir string) (BuildOptions, bool) {
+	for root := dir; ; root = filepath.Dir(root) {
 		src := filepath.Join(root, "hack", "controlplane")
 		if _, err := os.Stat(filepath.Join(src, "go.mod")); err == nil {
-			return BuildOptions{Source: src, Cache: filepath.Join(root, ".cache", "controlplane")}, nil
+			return BuildOptions{Source: src, Cache: filepath.Join(root, ".cache", "controlplane")}, true
 		}
 		if filepath.Dir(root) == root {
-			return BuildOptions{}, errors.New("hack/controlplane not found above " + abs + ": run inside a weir checkout")
+			return BuildOptions{}, false
 		}
 	}
 }
