@@ -38,6 +38,7 @@ func newRootCommand() *cobra.Command {
 		newHistoryCommand(cluster),
 		newRolloutCommand(cluster),
 		newDevCommand(),
+		newBootstrapCommand(cluster),
 		newVersionCommand(),
 	)
 	return root

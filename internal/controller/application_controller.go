@@ -551,7 +551,7 @@ func (r *ApplicationReconciler) applyStage(ctx context.Context, app *weirv1.Appl
 	changes, err := r.Applier.Apply(ctx, stage)
 	if err != nil {
 		err = reason(ReasonApplyFailed, err)
-	} else if _, err = r.Health.Wait(ctx, inventoryOf(stage), app.Spec.Sync.TimeoutOrDefault()); err != nil {
+	} else if _, err = r.Health.Wait(ctx, healthRefs(app, inventoryOf(stage)), app.Spec.Sync.TimeoutOrDefault()); err != nil {
 		err = reason(ReasonHealthCheckFailed, err)
 	}
 	policy := apply.HookSucceeded
@@ -581,7 +581,7 @@ func (r *ApplicationReconciler) failed(ctx context.Context, app *weirv1.Applicat
 
 // refreshHealth re-checks the applied objects when no sync is due.
 func (r *ApplicationReconciler) refreshHealth(ctx context.Context, app *weirv1.Application) error {
-	report, err := r.Health.Check(ctx, app.Status.Inventory)
+	report, err := r.Health.Check(ctx, healthRefs(app, app.Status.Inventory))
 	if err != nil {
 		return err
 	}

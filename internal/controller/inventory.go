@@ -20,6 +20,19 @@ func inventoryOf(objs []*unstructured.Unstructured) []weirv1.ObjectRef {
 	return refs
 }
 
+// healthRefs are the objects of refs whose health a sync of app waits for
+// and reports: all but app itself. An Application that applies itself, as
+// the one `weir bootstrap` makes does, is in progress until its sync ends,
+// so that waiting for it would never end; Flux leaves a Kustomization that
+// applies itself out of its health checks too.
+func healthRefs(app *weirv1.Application, refs []weirv1.ObjectRef) []weirv1.ObjectRef {
+	self := weirv1.ObjectRef{Group: weirv1.GroupVersion.Group, Kind: "Application", Namespace: app.Namespace, Name: app.Name}
+	return slices.DeleteFunc(slices.Clone(refs), func(r weirv1.ObjectRef) bool {
+		r.Version = ""
+		return r == self
+	})
+}
+
 // mergeInventory adds the objects a partial sync created or configured to
 // the inventory and drops those it deleted.
 func mergeInventory(inv []weirv1.ObjectRef, changes apply.ChangeSet) []weirv1.ObjectRef {

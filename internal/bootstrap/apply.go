@@ -1,0 +1,117 @@
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+)
+
+// fieldManager is bootstrap's field manager: weir's own ("weir") takes
+// the fields over when its Application syncs the same values.
+const fieldManager = "weir-bootstrap"
+
+// crdTimeout bounds the wait for weir's CRDs to be served.
+const crdTimeout = time.Minute
+
+// applyAll server-side applies objs, Namespaces and CRDs first and weir's
+// own kinds once their CRDs are served, and returns how many it created or
+// changed.
+func applyAll(ctx context.Context, c client.Client, objs []*unstructured.Unstructured) (int, error) {
+	var custom, crds []*unstructured.Unstructured
+	changed := 0
+	objs = slices.Clone(objs)
+	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int { return stage(a) - stage(b) })
+	for _, o := range objs {
+		if o.GroupVersionKind().Group == weirv1.GroupVersion.Group {
+			custom = append(custom, o)
+			continue
+		}
+		if o.GetKind() == "CustomResourceDefinition" {
+			crds = append(crds, o)
+		}
+		n, err := applyOne(ctx, c, o)
+		if err != nil {
+			return changed, err
+		}
+		changed += n
+	}
+	for _, crd := range crds {
+		if err := awaitEstablished(ctx, c, crd.GetName()); err != nil {
+			return changed, err
+		}
+	}
+	for _, o := range custom {
+		n, err := applyOne(ctx, c, o)
+		if err != nil {
+			return changed, err
+		}
+		changed += n
+	}
+	return changed, nil
+}
+
+// stage orders objects for applyAll: what others need first.
+func stage(o *unstructured.Unstructured) int {
+	switch o.GetKind() {
+	case "Namespace", "CustomResourceDefinition":
+		return 0
+	}
+	return 1
+}
+
+// applyOne applies o and returns 1 when that created or changed it. A
+// role that aggregates others is left as it is when it exists.
+func applyOne(ctx context.Context, c client.Client, o *unstructured.Unstructured) (int, error) {
+	id := fmt.Sprintf("%s %s", o.GetKind(), client.ObjectKeyFromObject(o))
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(o.GroupVersionKind())
+	before := ""
+	switch err := c.Get(ctx, client.ObjectKeyFromObject(o), live); {
+	case err == nil && aggregates(o):
+		return 0, nil
+	case err == nil:
+		before = live.GetResourceVersion()
+	case !apierrors.IsNotFound(err):
+		return 0, fmt.Errorf("read %s: %w", id, err)
+	}
+	applied := o.DeepCopy()
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied), client.FieldOwner(fieldManager), client.ForceOwnership); err != nil {
+		return 0, fmt.Errorf("apply %s: %w", id, err)
+	}
+	if applied.GetResourceVersion() == before {
+		return 0, nil
+	}
+	return 1, nil
+}
+
+// awaitEstablished waits until the API server serves the CRD name.
+func awaitEstablished(ctx context.Context, c client.Client, name string) error {
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, crdTimeout, true, func(ctx context.Context) (bool, error) {
+		crd := &unstructured.Unstructured{}
+		crd.SetGroupVersionKind(apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"))
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+		for _, cond := range conditions {
+			m, _ := cond.(map[string]any)
+			if m["type"] == string(apiextensionsv1.Established) && m["status"] == string(apiextensionsv1.ConditionTrue) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("CustomResourceDefinition %s is not served: %w", name, err)
+	}
+	return nil
+}
