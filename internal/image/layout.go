@@ -56,6 +56,10 @@ func (l *layout) putStream(mediaType string, write func(io.Writer) (digest.Diges
 		return ocispec.Descriptor{}, "", err
 	}
 	defer os.Remove(f.Name())
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return ocispec.Descriptor{}, "", err
+	}
 	h := sha256.New()
 	counter := &countingWriter{w: io.MultiWriter(f, h)}
 	result, err := write(counter)
