@@ -17,6 +17,7 @@ kubectl() { "$(ls -d "$root"/.cache/controlplane/kubernetes-*/ | head -1)kubectl
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 cleanup() {
   if [ -n "${controller:-}" ]; then kill "$controller" 2>/dev/null; wait "$controller" 2>/dev/null || true; fi
+  if [ -n "${ui:-}" ]; then kill "$ui" 2>/dev/null; wait "$ui" 2>/dev/null || true; fi
   if [ -n "${health:-}" ]; then kill "$health" 2>/dev/null; wait "$health" 2>/dev/null || true; fi
   weir dev cluster down --dir "$work/cluster" >/dev/null 2>&1 || true
 }
@@ -87,6 +88,11 @@ say "weir: install the CRD, start the controller, create the Application"
 kubectl apply -f config/crd/bases/ >/dev/null
 "$weir_bin" controller --metrics-bind-address=0 --health-probe-bind-address=0 --allow-file-sources --cache-dir "$work/sources" >"$work/controller.log" 2>&1 &
 controller=$!
+# The web UI, as you (this kubeconfig): watch the steps below happen there.
+"$weir_bin" ui --port "${WEIR_UI_PORT:-0}" >"$work/ui.log" 2>&1 &
+ui=$!
+wait_for grep -q "weir UI:" "$work/ui.log"
+echo "Open the web UI: $(sed -n 's/^weir UI: //p' "$work/ui.log")"
 sed "s|REPO|$repo|" examples/quickstart/application.yaml | kubectl apply -f -
 wait_for revision_is "$(git -C "$repo" rev-parse HEAD)"
 weir get apps

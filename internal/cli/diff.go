@@ -6,13 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/discovery"
 
-	"weir.dev/weir/internal/apply"
-	"weir.dev/weir/internal/desired"
-	"weir.dev/weir/internal/isolate"
-	"weir.dev/weir/internal/source"
-	"weir.dev/weir/internal/source/helmrepo"
+	"weir.dev/weir/internal/livediff"
 )
 
 func newDiffCommand(cluster *clusterFlags) *cobra.Command {
@@ -33,60 +28,30 @@ func newDiffCommand(cluster *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+			// The user's own disk: file:// sources read nothing
+			// the user could not read anyway.
+			res, err := livediff.Diff(cmd.Context(), cfg, c, app, livediff.Options{
+				SourceDir: userCacheDir("sources"), ChartDir: userCacheDir("charts"), AllowFileSources: true,
+			})
 			if err != nil {
 				return err
 			}
-			loader := &desired.Loader{
-				Reader: c,
-				// The user's own disk: file:// sources read nothing
-				// the user could not read anyway.
-				Fetcher:   source.NewFetcher(userCacheDir("sources"), source.Options{AllowFileSources: true}),
-				Renderer:  &isolate.Renderer{},
-				Charts:    helmrepo.NewPuller(userCacheDir("charts"), helmrepo.Options{}),
-				Discovery: dc,
-			}
-			state, err := loader.Load(cmd.Context(), app)
-			if err != nil {
-				return err
-			}
-			m, err := apply.NewManager(cfg, apply.Options{})
-			if err != nil {
-				return err
-			}
-			apply.SetOwner(state.Objects, apply.OwnerOf(app)) // as the controller applies them
-			plan, err := apply.NewPlan(state.Objects)
-			if err != nil {
-				return err
-			}
-			objs := plan.Applied() // not the hooks a sync skips, nor those run only when it fails
-			if err := m.Normalize(cmd.Context(), objs, state.Namespace); err != nil {
-				return err
-			}
-			diffs, err := m.Diff(cmd.Context(), objs)
-			if err != nil {
-				return err
-			}
-			return printDiffs(cmd, state.Artifact.Revision, diffs)
+			return printDiffs(cmd, res)
 		},
 	}
 }
 
-func printDiffs(cmd *cobra.Command, revision string, diffs []apply.ObjectDiff) error {
+func printDiffs(cmd *cobra.Command, res livediff.Result) error {
 	out := cmd.OutOrStdout()
-	changed := 0
-	for _, d := range diffs {
-		if d.Diff == "" {
-			continue
-		}
-		changed++
+	for _, d := range res.Diffs {
 		fmt.Fprint(out, d.Diff)
 	}
+	changed := res.Changed()
 	if changed == 0 {
-		fmt.Fprintf(out, "The cluster matches %s.\n", revision)
+		fmt.Fprintf(out, "The cluster matches %s.\n", res.Revision)
 		return nil
 	}
-	fmt.Fprintf(out, "%d of %d objects differ from %s.\n", changed, len(diffs), revision)
+	fmt.Fprintf(out, "%d of %d objects differ from %s.\n", changed, len(res.Diffs), res.Revision)
 	return nil
 }
 

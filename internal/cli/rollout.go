@@ -9,19 +9,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/steer"
 )
-
-// rolloutActions are the actions by hand, each written as an annotation
-// on the Rollout for the controller to act on.
-var rolloutActions = []struct {
-	verb, annotation, short string
-}{
-	{"promote", weirv1.PromoteAnnotation, "End the current pause, or switch a blue/green rollout waiting for promotion"},
-	{"abort", weirv1.AbortAnnotation, "Abort: all traffic back to stable, the canary scaled to zero, the revision marked failed"},
-	{"retry", weirv1.RetryAnnotation, "Release an aborted revision again"},
-	{"pause", weirv1.PauseAnnotation, "Pause at the current step until resumed"},
-	{"resume", weirv1.ResumeAnnotation, "Resume a rollout paused by hand"},
-}
 
 func newRolloutCommand(cluster *clusterFlags) *cobra.Command {
 	cmd := &cobra.Command{
@@ -30,32 +19,27 @@ func newRolloutCommand(cluster *clusterFlags) *cobra.Command {
 	}
 	var name string
 	cmd.PersistentFlags().StringVar(&name, "rollout", "", "the Rollout, when the Application has several")
-	for _, a := range rolloutActions {
-		cmd.AddCommand(newRolloutActionCommand(cluster, &name, a.verb, a.annotation, a.short))
+	for _, a := range steer.RolloutActions {
+		cmd.AddCommand(newRolloutActionCommand(cluster, &name, a))
 	}
 	cmd.AddCommand(newRolloutStatusCommand(cluster, &name))
 	return cmd
 }
 
-func newRolloutActionCommand(cluster *clusterFlags, name *string, verb, annotation, short string) *cobra.Command {
+func newRolloutActionCommand(cluster *clusterFlags, name *string, a steer.RolloutAction) *cobra.Command {
 	return &cobra.Command{
-		Use:   verb + " APP",
-		Short: short,
+		Use:   a.Verb + " APP",
+		Short: a.Short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, ro, err := findRollout(cmd, cluster, args[0], *name)
 			if err != nil {
 				return err
 			}
-			before := ro.DeepCopy()
-			if ro.Annotations == nil {
-				ro.Annotations = map[string]string{}
+			if err := steer.Rollout(cmd.Context(), c, ro, a, steer.Token()); err != nil {
+				return err
 			}
-			ro.Annotations[annotation] = time.Now().UTC().Format(time.RFC3339Nano)
-			if err := c.Patch(cmd.Context(), ro, client.MergeFrom(before)); err != nil {
-				return fmt.Errorf("%s Rollout %s/%s: %w", verb, ro.Namespace, ro.Name, err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Rollout %s/%s: %s requested.\n", ro.Namespace, ro.Name, verb)
+			fmt.Fprintf(cmd.OutOrStdout(), "Rollout %s/%s: %s requested.\n", ro.Namespace, ro.Name, a.Verb)
 			return nil
 		},
 	}

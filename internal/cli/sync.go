@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/steer"
 )
 
 func newSyncCommand(cluster *clusterFlags) *cobra.Command {
@@ -29,8 +30,8 @@ func newSyncCommand(cluster *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			token := time.Now().UTC().Format(time.RFC3339Nano)
-			if err := requestSync(cmd.Context(), c, app, token); err != nil {
+			token := steer.Token()
+			if err := steer.RequestSync(cmd.Context(), c, app, token); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Sync of %s/%s requested.\n", app.Namespace, app.Name)
@@ -43,15 +44,6 @@ func newSyncCommand(cluster *clusterFlags) *cobra.Command {
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the sync")
 	cmd.Flags().BoolVar(&noWait, "no-wait", false, "return once the sync is requested")
 	return cmd
-}
-
-func requestSync(ctx context.Context, c client.Client, app *weirv1.Application, token string) error {
-	before := app.DeepCopy()
-	if app.Annotations == nil {
-		app.Annotations = map[string]string{}
-	}
-	app.Annotations[weirv1.RequestedSyncAnnotation] = token
-	return c.Patch(ctx, app, client.MergeFrom(before))
 }
 
 // waitForSync waits until the controller handled the request and reports

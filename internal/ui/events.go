@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+)
+
+const (
+	// settle gathers a burst of changes into one update.
+	settle = 100 * time.Millisecond
+	// keepAlive is how often an idle stream sends a comment, so that
+	// proxies keep it open.
+	keepAlive = 25 * time.Second
+)
+
+// watched is one kind of object a page shows, narrowed to a namespace and
+// maybe a name.
+type watched struct {
+	list      client.ObjectList
+	namespace string
+	name      string
+}
+
+// events streams a "change" event whenever an object the page shows
+// changes: the page's script then fetches the page's live part again. The
+// watches are made as the user, so a user sees only what RBAC lets them.
+func (s *Server) events(w http.ResponseWriter, r *http.Request, sess *session) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	q := r.URL.Query()
+	targets, err := s.watchedFor(r.Context(), sess, q.Get("watch"), q.Get("namespace"), q.Get("name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	changes := make(chan struct{}, 1)
+	for _, t := range targets {
+		wi, err := s.watch(ctx, sess, t)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		go forward(ctx, cancel, wi, changes)
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprint(w, ": watching\n\n")
+	flusher.Flush()
+	stream(ctx, w, flusher, changes)
+}
+
+// stream writes one event per settled burst of changes until ctx ends.
+func stream(ctx context.Context, w http.ResponseWriter, flusher http.Flusher, changes <-chan struct{}) {
+	tick := time.NewTicker(keepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			fmt.Fprint(w, ": alive\n\n")
+		case <-changes:
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(settle):
+			}
+			fmt.Fprint(w, "event: change\ndata: {}\n\n")
+		}
+		flusher.Flush()
+	}
+}
+
+// watch lists t once for its resource version and watches from there, so
+// that only changes after the page was rendered count.
+func (s *Server) watch(ctx context.Context, sess *session, t watched) (watch.Interface, error) {
+	opts := []client.ListOption{}
+	if t.namespace != "" {
+		opts = append(opts, client.InNamespace(t.namespace))
+	}
+	if t.name != "" {
+		opts = append(opts, client.MatchingFields{"metadata.name": t.name})
+	}
+	if err := sess.c.List(ctx, t.list, append(opts, client.Limit(1))...); err != nil {
+		return nil, err
+	}
+	rv := t.list.GetResourceVersion()
+	return sess.c.Watch(ctx, t.list, append(opts, &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: false}})...)
+}
+
+// forward passes wi's events on as changes; when the API server ends the
+// watch it ends the stream, and the browser reconnects.
+func forward(ctx context.Context, cancel context.CancelFunc, wi watch.Interface, changes chan<- struct{}) {
+	defer cancel()
+	defer wi.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-wi.ResultChan():
+			if !ok {
+				return
+			}
+			select {
+			case changes <- struct{}{}:
+			default: // a change is pending already
+			}
+		}
+	}
+}
+
+// watchedFor are the objects a page shows.
+func (s *Server) watchedFor(ctx context.Context, sess *session, page, namespace, name string) ([]watched, error) {
+	switch page {
+	case "applications":
+		return []watched{{list: &weirv1.ApplicationList{}, namespace: namespace}}, nil
+	}
+	return nil, fmt.Errorf("no page %q to watch", page)
+}

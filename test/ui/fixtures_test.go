@@ -1,0 +1,96 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/testenv"
+)
+
+// app is one user's Application: a Git repository, a namespace and the
+// Application that syncs one into the other.
+type app struct {
+	t    *testing.T
+	repo *testenv.GitRepo
+	ns   string
+	c    client.Client
+	obj  *weirv1.Application
+}
+
+// newApp commits files and creates the Application "shop" syncing them
+// every second, and waits until it is Ready at that commit.
+func newApp(t *testing.T, files map[string]string) *app {
+	t.Helper()
+	a := &app{t: t, repo: testenv.NewGitRepo(t), ns: testenv.Namespace(t), c: testenv.Client(t, weirv1.AddToScheme)}
+	sha := a.commit("initial", files)
+	a.obj = &weirv1.Application{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: a.ns},
+		Spec: weirv1.ApplicationSpec{
+			Source: weirv1.GitSource{URL: a.repo.URL()},
+			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Second}, Timeout: &metav1.Duration{Duration: 30 * time.Second}},
+		},
+	}
+	if err := a.c.Create(context.Background(), a.obj); err != nil {
+		t.Fatalf("create Application: %v", err)
+	}
+	a.readyAt(sha)
+	return a
+}
+
+// commit writes files and commits them with message.
+func (a *app) commit(message string, files map[string]string) string {
+	a.t.Helper()
+	for path, content := range files {
+		a.repo.Write(path, content)
+	}
+	return a.repo.Commit(message)
+}
+
+// readyAt waits until the Application is Ready at commit sha.
+func (a *app) readyAt(sha string) *weirv1.Application {
+	a.t.Helper()
+	got := &weirv1.Application{}
+	testenv.Eventually(a.t, time.Minute, "Application Ready at "+sha, func(ctx context.Context) error {
+		if err := a.c.Get(ctx, client.ObjectKeyFromObject(a.obj), got); err != nil {
+			return err
+		}
+		if !strings.HasSuffix(got.Status.LastAppliedRevision, sha) || !apimeta.IsStatusConditionTrue(got.Status.Conditions, weirv1.ReadyCondition) {
+			return fmt.Errorf("revision %q, conditions %v", got.Status.LastAppliedRevision, got.Status.Conditions)
+		}
+		return nil
+	})
+	return got
+}
+
+// configMap is a ConfigMap manifest with one key.
+func configMap(name, key, value string) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  %s: %q\n", name, key, value)
+}
+
+// deployment is a Deployment manifest with a replica count and image.
+func deployment(name string, replicas int, image string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %[1]s
+spec:
+  replicas: %[2]d
+  selector:
+    matchLabels: {app: %[1]s}
+  template:
+    metadata:
+      labels: {app: %[1]s}
+    spec:
+      containers:
+      - name: app
+        image: %[3]s
+`, name, replicas, image)
+}
