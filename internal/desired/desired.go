@@ -2,8 +2,8 @@
 // for it: credentials from the Application's Secrets, the source stage to
 // resolve and check out the revision (and pull a Helm chart from its
 // repository), its signatures checked against the keys of the Secret that
-// spec.source.verify names, the render stage to read the objects, with the target
-// cluster's version and APIs for Helm's .Capabilities, decrypting
+// spec.source.verify names, the render stage to read the objects, with the
+// target cluster's version and APIs for Helm's .Capabilities, decrypting
 // SOPS-encrypted files with the keys of the Secret that spec.decryption
 // names. The controller syncs what it returns; `weir diff` compares it with
 // the cluster.

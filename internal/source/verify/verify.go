@@ -148,7 +148,7 @@ func (k *Keys) checkSSH(what string, obj signed, armored string) (string, error)
 		return "", fmt.Errorf("%s has an SSH signature that does not parse: %w", what, err)
 	}
 	fingerprint := ssh.FingerprintSHA256(sig.PublicKey)
-	signer, ok := k.sshSigner(sig.PublicKey)
+	signer, ok := k.sshSigner(sig.PublicKey, gitNamespace)
 	switch {
 	case !ok:
 		return "", fmt.Errorf("%s is signed by SSH key %s, which is not trusted", what, fingerprint)
@@ -169,12 +169,21 @@ func (k *Keys) checkSSH(what string, obj signed, armored string) (string, error)
 	return fmt.Sprintf("%s by SSH key %s of %s", what, fingerprint, signer.principals), nil
 }
 
-// sshSigner finds the allowed signer of key.
-func (k *Keys) sshSigner(key ssh.PublicKey) (allowedSigner, bool) {
+// sshSigner finds the allowed signer of key: the first line that lists
+// key for namespace, else the first that lists key.
+func (k *Keys) sshSigner(key ssh.PublicKey, namespace string) (allowedSigner, bool) {
+	var found allowedSigner
+	ok := false
 	for _, s := range k.ssh {
-		if bytes.Equal(s.key.Marshal(), key.Marshal()) {
+		if !bytes.Equal(s.key.Marshal(), key.Marshal()) {
+			continue
+		}
+		if s.allows(namespace) {
 			return s, true
 		}
+		if !ok {
+			found, ok = s, true
+		}
 	}
-	return allowedSigner{}, false
+	return found, ok
 }

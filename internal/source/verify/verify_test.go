@@ -72,6 +72,8 @@ func TestVerify(t *testing.T) {
 		{name: "OpenPGP-signed commit changed after signing", a: tampered(commitArtifact(t, "commit-pgp-trusted")), mode: head, wantErr: "that does not verify"},
 		{name: "SSH-signed commit changed after signing", a: tampered(commitArtifact(t, "commit-ssh-trusted")), mode: head, wantErr: "that does not verify"},
 		{name: "OpenPGP signature and only SSH keys", keys: sshOnly, a: commitArtifact(t, "commit-pgp-trusted"), mode: head, wantErr: "no OpenPGP key is trusted"},
+		{name: "SSH key listed for another namespace, then for git", keys: map[string][]byte{AllowedSignersKey: []byte(fixture(t, "allowed_signers-file-only") + fixture(t, "allowed_signers"))},
+			a: commitArtifact(t, "commit-ssh-trusted"), mode: head, signer: "of trusted@example.com"},
 		{name: "SSH key allowed in another namespace", keys: fileOnly, a: commitArtifact(t, "commit-ssh-trusted"), mode: head, wantErr: `allow to sign in namespace "git"`},
 		{name: "commit too large to keep", a: func() source.Artifact { a := commitArtifact(t, "commit-pgp-trusted"); a.Objects.Commit = ""; return a }(), mode: head, wantErr: "is not verified"},
 		{name: "tag signed by a trusted OpenPGP key", a: tagArtifact(t, "tag-pgp-trusted", "commit-pgp-trusted"), mode: tag, signer: "tag pgp-trusted by OpenPGP key"},
