@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"weir.dev/weir/internal/localcluster"
+	"weir.dev/weir/internal/testenv"
 )
 
 // nodeComponents are the node's processes whose memory node-RSS-MiB adds up.
@@ -25,7 +26,7 @@ var nodeComponents = []string{"containerd", "kubelet", "kube-proxy", "coredns"}
 // kube-proxy and CoreDNS with that pod running, pod-RSS-MiB the pod's
 // processes (its server and the sandbox's pause).
 func BenchmarkRealNodeStart(b *testing.B) {
-	bins := buildRealNode(b)
+	bins := testenv.RealNodeTurn(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	b.StopTimer()

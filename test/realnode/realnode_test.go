@@ -25,6 +25,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"weir.dev/weir/internal/localcluster"
+	"weir.dev/weir/internal/testenv"
 )
 
 const helloImage = "weir.local/hello:1"
@@ -89,51 +90,8 @@ func TestPodsOnTheRealNodeServeAndLeaveNothingBehind(t *testing.T) {
 // ends.
 func startRealNode(t testing.TB) realCluster {
 	t.Helper()
-	bins := buildRealNode(t)
-	// Not t.TempDir: containerd's socket paths must stay short.
-	dir, err := os.MkdirTemp("", "weir-node-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := localcluster.Start(context.Background(), localcluster.Options{Binaries: bins, Dir: dir, RealNode: true, WaitForNode: true})
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Errorf("stop the cluster: %v", err)
-		}
-		_ = os.RemoveAll(dir)
-	})
+	c, bins := testenv.RealNode(t)
 	return realCluster{c, bins}
-}
-
-// buildRealNode builds the binaries of a cluster with a real node,
-// skipping where the machine cannot run one (unless in CI, which installs
-// what it needs).
-func buildRealNode(t testing.TB) localcluster.Binaries {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a cluster with a real node")
-	}
-	if err := localcluster.CheckRealNodeHost(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	opts, err := localcluster.DefaultBuildOptions(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.RealNode, opts.Log = true, os.Stderr
-	ctx := context.Background()
-	bins, err := localcluster.Build(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bins
 }
 
 // loadHelloImage builds testdata/hello as a static binary, makes it an
