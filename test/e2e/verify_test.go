@@ -21,20 +21,34 @@ import (
 // spec.source.verify.
 const trustedKeys = "trusted-keys"
 
+// TestOnlyCommitsSignedByATrustedKeyAreApplied tells the story with
+// OpenPGP signatures on a repository reached by file://, and with SSH
+// signatures on one served over SSH.
 func TestOnlyCommitsSignedByATrustedKeyAreApplied(t *testing.T) {
 	for _, kind := range []struct {
-		name string
-		key  func(testing.TB, string) *testenv.SigningKey
+		name  string
+		key   func(testing.TB, string) *testenv.SigningKey
+		serve func(*story) privateHost // nil for file://
 	}{
-		{"OpenPGP", testenv.NewGPGKey},
-		{"SSH", testenv.NewSSHSigningKey},
+		{"OpenPGP", testenv.NewGPGKey, nil},
+		{"SSH", testenv.NewSSHSigningKey, overSSH},
 	} {
 		t.Run(kind.name, func(t *testing.T) {
 			ada, mallory := kind.key(t, "ada@example.com"), kind.key(t, "mallory@example.com")
 			s := given(t, map[string]string{"settings.yaml": configMap("settings", "mode", "safe")})
 			signed := s.repo.CommitSigned("sign the initial settings", ada)
 			s.secret(trustedKeys, map[string][]byte{ada.SecretKey: ada.Trusted})
+			url := s.repo.URL()
+			if kind.serve != nil {
+				host := kind.serve(s)
+				s.secret(credentialsSecret, host.good)
+				url = host.url
+			}
 			s.whenApplication(func(spec *weirv1.ApplicationSpec) {
+				spec.Source.URL = url
+				if kind.serve != nil {
+					spec.Source.SecretRef = &weirv1.LocalObjectReference{Name: credentialsSecret}
+				}
 				spec.Source.Verify = &weirv1.GitVerification{SecretRef: weirv1.LocalObjectReference{Name: trustedKeys}}
 				spec.Sync.SelfHeal = true
 			})
