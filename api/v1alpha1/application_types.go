@@ -367,6 +367,15 @@ type SyncPolicy struct {
 	// in status.drift, the Synced condition and an Event.
 	// +optional
 	SelfHeal bool `json:"selfHeal,omitempty"`
+
+	// PreventDrift has the API server refuse changes to the Application's
+	// objects (create, update, delete, scale) by anyone but weir and the
+	// controller's break-glass groups, with a ValidatingAdmissionPolicy
+	// binding that weir keeps. Unset, the controller's default applies
+	// (`weir controller --prevent-drift`); false turns it off whatever the
+	// default.
+	// +optional
+	PreventDrift *bool `json:"preventDrift,omitempty"`
 }
 
 // ObjectRef identifies an applied object.
@@ -553,6 +562,15 @@ func init() {
 
 // PruneEnabled reports whether objects that left Git are deleted.
 func (s SyncPolicy) PruneEnabled() bool { return s.Prune == nil || *s.Prune }
+
+// PreventDriftOr reports whether the API server is to refuse changes to the
+// Application's objects by others, given the controller's default.
+func (s SyncPolicy) PreventDriftOr(byDefault bool) bool {
+	if s.PreventDrift == nil {
+		return byDefault
+	}
+	return *s.PreventDrift
+}
 
 // String returns the ref as a user writes it: "branch main", "tag v1", ...
 func (r GitRef) String() string {

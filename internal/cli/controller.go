@@ -19,6 +19,7 @@ import (
 
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/driftguard"
 	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/server"
@@ -51,6 +52,7 @@ type controllerFlags struct {
 	analysisAllowedHosts   []string
 	takeOverManagers       []string
 	tenancy                identity.Policy
+	driftPrevention        driftguard.Options
 }
 
 func newControllerCommand(cluster *clusterFlags) *cobra.Command {
@@ -75,6 +77,8 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.StringVar(&f.webhookAddr, "webhook-bind-address", ":9292", "address of the push webhook receiver (/hooks/github, /hooks/gitlab, /hooks/gitea, /hooks/generic); 0 disables it")
 	flags.StringSliceVar(&f.analysisAllowedHosts, "analysis-allowed-hosts", nil, "hosts that Prometheus and web analysis metrics may reach, as names, addresses or *.domain (default: any host)")
 	flags.StringSliceVar(&f.takeOverManagers, "take-over-managers", nil, "field managers whose fields weir takes over when it applies an object they wrote, besides "+strings.Join(apply.DefaultTakeOverManagers, ", "))
+	flags.BoolVar(&f.driftPrevention.PreventByDefault, "prevent-drift", false, "have the API server refuse changes to the objects of Applications that leave spec.sync.preventDrift unset, by anyone but weir and the break-glass groups")
+	flags.StringSliceVar(&f.driftPrevention.BreakGlassGroups, "break-glass-group", []string{driftguard.DefaultBreakGlassGroup}, "groups whose members may change the objects of Applications that prevent drift (repeat, or separate with commas)")
 	flags.StringVar(&f.webhookSecret, "webhook-secret", "", "namespace/name of the Secret whose \"token\" key webhooks must be signed with; without it the receiver is off")
 	flags.StringVar(&f.tenancy.DefaultServiceAccount, "default-service-account", "", "ServiceAccount, of each Application's namespace, that weir impersonates for Applications that name none (default: weir's own identity)")
 	flags.BoolVar(&f.tenancy.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse Applications and Rollouts that name another namespace than their own")
@@ -151,6 +155,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	opts.AnalysisAllowedHosts = f.analysisAllowedHosts
 	opts.TakeOverManagers = f.takeOverManagers
 	opts.Tenancy = f.tenancy
+	opts.DriftPrevention = f.driftPrevention
 	if err := setupWebhook(mgr, f, &opts); err != nil {
 		return err
 	}

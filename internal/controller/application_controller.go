@@ -89,6 +89,17 @@ type PolicyChecker interface {
 	Check(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, live policy.LiveReader) (policy.Report, error)
 }
 
+// DriftGuard has the API server refuse changes to an Application's objects
+// by anyone but weir, while the Application prevents drift
+// (driftguard.Guard).
+type DriftGuard interface {
+	// Guard protects app's objects, or stops protecting them, as its spec
+	// and the controller's default say.
+	Guard(ctx context.Context, app *weirv1.Application) error
+	// Forget stops protecting the objects of an Application that is gone.
+	Forget(ctx context.Context, app types.NamespacedName) error
+}
+
 // HealthChecker reports and awaits the health of applied objects.
 type HealthChecker interface {
 	Check(ctx context.Context, refs []weirv1.ObjectRef) (health.Report, error)
@@ -143,6 +154,9 @@ type ApplicationReconciler struct {
 	// Applications to check because of such a change.
 	Drift   DriftWatcher
 	Drifted <-chan event.GenericEvent
+	// Guard keeps others off the objects of Applications that prevent
+	// drift.
+	Guard DriftGuard
 	// Refresh, when set, receives Applications to reconcile now (a push
 	// webhook); requests for one Application that arrive while it waits in
 	// the queue coalesce into one reconcile.
@@ -193,15 +207,18 @@ func (r *ApplicationReconciler) boundApplications(ctx context.Context, obj clien
 
 // Reconcile syncs one Application when Git, its spec or a sync request
 // moved on, and otherwise re-checks the health of what it applied. Status
-// is patched once, at the end.
+// is patched once, at the end, and then the objects it lists are guarded
+// against drift or not, as the spec says (suspended or not).
 func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	app := &weirv1.Application{}
 	if err := r.Reader.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Drift.Forget(req.NamespacedName)
+			return ctrl.Result{}, r.Guard.Forget(ctx, req.NamespacedName)
 		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return ctrl.Result{}, err
 	}
+	defer func() { retErr = errors.Join(retErr, r.guard(ctx, app)) }()
 	if app.Spec.Suspend {
 		r.Drift.Forget(req.NamespacedName)
 		return ctrl.Result{}, nil
@@ -225,6 +242,16 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{RequeueAfter: retryDelay(app.Status.History, interval)}, nil
 	}
 	return ctrl.Result{RequeueAfter: interval}, err
+}
+
+// guard protects app's objects from others' changes, or stops, and tells
+// the Application's readers when it cannot.
+func (r *ApplicationReconciler) guard(ctx context.Context, app *weirv1.Application) error {
+	err := r.Guard.Guard(ctx, app)
+	if err != nil {
+		r.Recorder.Event(app, corev1.EventTypeWarning, ReasonDriftPreventionFailed, "Cannot keep the drift prevention policy: "+err.Error())
+	}
+	return err
 }
 
 // reconcileOverhead is what a reconcile is given beyond its waits for

@@ -26,6 +26,10 @@ const (
 	ReasonDriftDetected = "DriftDetected"
 	// ReasonDriftCorrected is the Event recorded when self-heal re-applied.
 	ReasonDriftCorrected = "DriftCorrected"
+	// ReasonDriftPreventionFailed is the Event recorded when the binding
+	// that keeps others off an Application's objects cannot be written or
+	// removed.
+	ReasonDriftPreventionFailed = "DriftPreventionFailed"
 )
 
 // selectObjects returns the objects of objs that refs name, by group,

@@ -18,6 +18,7 @@ import (
 	"weir.dev/weir/internal/delivery/analysis"
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/drift"
+	"weir.dev/weir/internal/driftguard"
 	"weir.dev/weir/internal/gitwrite"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/identity"
@@ -61,6 +62,9 @@ type Options struct {
 	// Tenancy says whom weir impersonates for Applications that name no
 	// ServiceAccount, and whether references may leave a namespace.
 	Tenancy identity.Policy
+	// DriftPrevention is the default of spec.sync.preventDrift and who
+	// may change protected objects by hand.
+	DriftPrevention driftguard.Options
 }
 
 // Setup builds the stages and registers weir's reconcilers with mgr.
@@ -98,6 +102,12 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// The policy and bindings are read from the manager's cache: a
+	// reconcile that changes nothing costs no request.
+	guard := driftguard.NewGuard(mgr.GetClient(), mgr.GetAPIReader(), opts.DriftPrevention)
+	if err := mgr.Add(guard); err != nil {
+		return err
+	}
 	released, syncRequests := make(chan event.GenericEvent, eventBuffer), make(chan event.GenericEvent, eventBuffer)
 	// ClusterSyncPolicies, Namespaces and ConfigMaps are read directly at
 	// each sync: weir watches only what it manages, and a policy changed a
@@ -112,6 +122,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Recorder:     stages.recorder,
 		Drift:        watcher,
 		Drifted:      watcher.Events(),
+		Guard:        guard,
 		Refresh:      opts.Refresh,
 		Metrics:      rec,
 		Released:     released,

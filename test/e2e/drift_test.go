@@ -122,15 +122,23 @@ func TestUnrelatedObjectNeverTriggersASync(t *testing.T) {
 }
 
 // kubectl runs the cluster's kubectl in the story's namespace, with env
-// added to the environment.
+// added to the environment, and fails the test if it fails.
 func (s *story) kubectl(env []string, args ...string) {
+	s.t.Helper()
+	if out, err := s.tryKubectl(env, args...); err != nil {
+		s.t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// tryKubectl runs kubectl in the story's namespace, with env added to the
+// environment, and returns what it printed.
+func (s *story) tryKubectl(env []string, args ...string) (string, error) {
 	s.t.Helper()
 	bin := filepath.Join(testenv.Binaries(s.t).Kubernetes, "kubectl")
 	cmd := exec.Command(bin, append([]string{"--kubeconfig", testenv.Cluster(s.t).Kubeconfig, "--namespace", s.ns}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		s.t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // thenEvent waits for an Event on the Application with reason whose

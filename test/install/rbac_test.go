@@ -9,20 +9,24 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/driftguard"
 	"weir.dev/weir/internal/testenv"
 )
 
@@ -64,6 +68,29 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 			app := newApplication(t, c, ns, url, secret.Name)
 			awaitApplication(t, c, app, tt.want)
+			if tt.grant {
+				awaitDriftPrevention(t, c, app)
+			}
+		})
+	}
+}
+
+// awaitDriftPrevention turns drift prevention on for app and waits until
+// weir has bound the policy to it; it turns it off again when the test
+// ends.
+func awaitDriftPrevention(t *testing.T, c client.Client, app *weirv1.Application) {
+	t.Helper()
+	ctx := context.Background()
+	set := func(on bool) error {
+		return c.Patch(ctx, app, client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"sync":{"preventDrift":%t}}}`, on)))
+	}
+	if err := set(true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = set(false) })
+	for _, name := range driftguard.BindingNames(client.ObjectKeyFromObject(app)) {
+		testenv.Eventually(t, 30*time.Second, "the drift prevention binding "+name, func(ctx context.Context) error {
+			return c.Get(ctx, client.ObjectKey{Name: name}, &admissionv1.ValidatingAdmissionPolicyBinding{})
 		})
 	}
 }
@@ -191,6 +218,11 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "sourcepolicies", Verb: "watch"}, true},
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "sourcepolicies", Verb: "create"}, false},
 		{authorizationv1.ResourceAttributes{Resource: "namespaces", Verb: "list"}, true}, // the labels SourcePolicies select by
+		// Drift prevention: the policy and its bindings, cluster-wide.
+		{authorizationv1.ResourceAttributes{Group: "admissionregistration.k8s.io", Resource: "validatingadmissionpolicybindings", Verb: "create"}, true},
+		{authorizationv1.ResourceAttributes{Group: "admissionregistration.k8s.io", Resource: "validatingadmissionpolicies", Verb: "delete"}, true},
+		{authorizationv1.ResourceAttributes{Group: "admissionregistration.k8s.io", Resource: "validatingwebhookconfigurations", Verb: "create"}, false},
+		{authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "selfsubjectreviews", Verb: "create"}, true},
 	}
 	for _, tt := range tests {
 		a := tt.attrs

@@ -1,0 +1,17 @@
+package driftguard
+
+import (
+	"testing"
+
+	"k8s.io/client-go/rest"
+
+	"weir.dev/weir/internal/testenv"
+)
+
+// TestMain installs the Application CRD: the policy's parameters are
+// Applications.
+func TestMain(m *testing.M) {
+	testenv.Main(m, func(cfg *rest.Config) (func(), error) {
+		return func() {}, testenv.InstallCRDFiles(cfg, "../../config/crd/bases/weir.dev_applications.yaml")
+	})
+}
