@@ -441,6 +441,9 @@ func (r *ApplicationReconciler) track(ctx context.Context, app *weirv1.Applicati
 func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Application, state desired.State, plan delivery.Plan, trigger string) error {
 	started := time.Now()
 	log := ctrl.LoggerFrom(ctx).WithValues("revision", state.Artifact.Revision, "trigger", trigger)
+	if state.Signers != "" {
+		log = log.WithValues("signed", state.Signers)
+	}
 	log.Info("sync started")
 	r.markReconciling(ctx, app, state.Artifact.Revision)
 

@@ -49,6 +49,10 @@ type State struct {
 	// decrypted for them, to keep out of the messages of every later stage
 	// (the API server quotes what it refuses); nil when nothing rendered.
 	Secrets *decrypt.Redactor
+	// Signers says which trusted keys signed the revision, as
+	// "commit <hash> by SSH key SHA256:… of ada@example.com"; empty when
+	// spec.source.verify is not set.
+	Signers string
 }
 
 // Git credentials are read one Secret at a time, never listed or watched.
@@ -89,7 +93,7 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 		return State{}, &Error{Stage: StageFetch, Err: err}
 	}
 	state := State{Artifact: artifact, Namespace: app.DestinationNamespace()}
-	if err := l.verify(ctx, app, artifact); err != nil {
+	if state.Signers, err = l.verify(ctx, app, artifact); err != nil {
 		return state, err
 	}
 	dec, err := l.decryptor(ctx, app)
@@ -117,25 +121,26 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 }
 
 // verify checks the signatures of the revision that spec.source.verify
-// asks for, before anything of it is read.
-func (l *Loader) verify(ctx context.Context, app *weirv1.Application, a source.Artifact) error {
+// asks for, before anything of it is read, and says who signed it.
+func (l *Loader) verify(ctx context.Context, app *weirv1.Application, a source.Artifact) (string, error) {
 	v := app.Spec.Source.Verify
 	if v == nil {
-		return nil
+		return "", nil
 	}
 	const field = "spec.source.verify.secretRef"
 	data, err := l.secretData(ctx, app, &v.SecretRef, field)
 	if err != nil {
-		return &Error{Stage: StageVerificationKeys, Err: err}
+		return "", &Error{Stage: StageVerificationKeys, Err: err}
 	}
 	keys, err := verify.ParseKeys(data)
 	if err != nil {
-		return &Error{Stage: StageVerificationKeys, Err: fmt.Errorf("Secret %s/%s named by %s: %w", app.Namespace, v.SecretRef.Name, field, err)}
+		return "", &Error{Stage: StageVerificationKeys, Err: fmt.Errorf("Secret %s/%s named by %s: %w", app.Namespace, v.SecretRef.Name, field, err)}
 	}
-	if _, err := keys.Verify(a, v); err != nil {
-		return &Error{Stage: StageVerify, Err: fmt.Errorf("revision %s is refused: %w (trusted keys: Secret %s/%s)", a.Revision, err, app.Namespace, v.SecretRef.Name)}
+	signers, err := keys.Verify(a, v)
+	if err != nil {
+		return "", &Error{Stage: StageVerify, Err: fmt.Errorf("revision %s is refused: %w (trusted keys: Secret %s/%s)", a.Revision, err, app.Namespace, v.SecretRef.Name)}
 	}
-	return nil
+	return signers, nil
 }
 
 // revisionPattern reads a Revision: the branch or tag, if any, and the

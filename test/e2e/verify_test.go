@@ -76,6 +76,9 @@ func TestOnlyCommitsSignedByATrustedKeyAreApplied(t *testing.T) {
 			fixed := s.repo.CommitSigned("be careful", ada)
 			s.thenApplied(fixed)
 			s.thenSetting("mode", "careful")
+			if !strings.Contains(controllerLog.String(), "commit "+fixed+" by "+kind.name+" key") {
+				t.Errorf("the controller's log does not say which key signed %s", fixed)
+			}
 		})
 	}
 }
