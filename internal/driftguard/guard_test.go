@@ -303,9 +303,10 @@ func TestWhoMayChangeAProtectedObject(t *testing.T) {
 }
 
 // TestBindingsFollowTheApplications protects Applications as their spec
-// and the default say, and removes each binding when its Application stops
-// preventing drift or is gone (also while weir was not running), and the
-// policy with the last binding.
+// and the default say, puts back what was removed by hand, and removes
+// each binding when its Application stops preventing drift or is gone
+// (also while weir was not running), and the policy with the last
+// binding.
 func TestBindingsFollowTheApplications(t *testing.T) {
 	ctx := testenv.Context(t, time.Minute)
 	ns, c := testenv.Namespace(t), testenv.Client(t, weirv1.AddToScheme)
@@ -319,6 +320,19 @@ func TestBindingsFollowTheApplications(t *testing.T) {
 		}
 	}
 	checkBound(t, c, ns, map[string]bool{"by-default": true, "opted-out": false, "opted-in": true})
+
+	// Removed by hand, the policy and a binding are put back.
+	policy := &admissionv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: PolicyName}}
+	binding := &admissionv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: BindingNames(client.ObjectKeyFromObject(byDefault))[1]}}
+	for _, obj := range []client.Object{policy, binding} {
+		if err := c.Delete(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := guard.Guard(ctx, byDefault); err != nil {
+		t.Fatal(err)
+	}
+	checkBound(t, c, ns, map[string]bool{"by-default": true, "opted-in": true})
 
 	optedIn.Spec.Sync.PreventDrift = ptr.To(false)
 	if err := guard.Guard(ctx, optedIn); err != nil {
