@@ -17,14 +17,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/apply"
 )
 
 // weir keeps the policy and its bindings, and learns its own user.
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingadmissionpolicies;validatingadmissionpolicybindings,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=selfsubjectreviews,verbs=create
-
-// fieldOwner is the field manager of weir's writes of the policy and bindings.
-const fieldOwner = "weir"
 
 // Options configure a Guard.
 type Options struct {
@@ -36,7 +34,7 @@ type Options struct {
 	BreakGlassGroups []string
 }
 
-// Guard keeps the policy, and a binding of it for each Application that
+// Guard keeps the policy, and its bindings for each Application that
 // prevents drift. Every method is safe for concurrent use.
 type Guard struct {
 	// client writes, and reads from a cache, so that a reconcile that
@@ -182,7 +180,7 @@ func (g *Guard) apply(ctx context.Context, obj client.Object) error {
 		return err
 	}
 	cfg := client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: u})
-	if err := g.client.Apply(ctx, cfg, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+	if err := g.client.Apply(ctx, cfg, client.FieldOwner(apply.DefaultFieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("write %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
 	}
 	return nil
