@@ -173,3 +173,30 @@ func TestAnApplicationAuthorCannotRemoveAClusterPolicy(t *testing.T) {
 		t.Errorf("a revision was applied: %s", app.Status.LastAppliedRevision)
 	}
 }
+
+func TestAPolicyThatDoesNotCompileSaysSoAndRefusesTheSetsItBinds(t *testing.T) {
+	s := given(t, map[string]string{"settings.yaml": configMap("settings", "mode", "fast")})
+	p := s.givenClusterPolicy("broken", weirv1.ClusterSyncPolicySpec{
+		Rego: &weirv1.RegoPolicy{Modules: map[string]string{"broken.rego": "package main\n\ndeny contains msg if {\n"}},
+	})
+	testenv.Eventually(t, time.Minute, "the policy's status says it does not compile", func(ctx context.Context) error {
+		if err := s.c.Get(ctx, client.ObjectKeyFromObject(p), p); err != nil {
+			return err
+		}
+		c := apimeta.FindStatusCondition(p.Status.Conditions, weirv1.ReadyCondition)
+		if c == nil || c.Reason != "CompileFailed" || !strings.Contains(c.Message, "broken.rego:") {
+			return fmt.Errorf("conditions: %v", p.Status.Conditions)
+		}
+		return nil
+	})
+	s.whenApplication(nil)
+
+	app := s.thenCondition(weirv1.StalledCondition, metav1.ConditionTrue, "PolicyViolation")
+	want := "policy " + p.Name + ": the policy does not compile: "
+	if msg := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.ReadyCondition).Message; !strings.Contains(msg, want) {
+		t.Errorf("Ready says %q, want it to say %q", msg, want)
+	}
+	if err := s.c.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: "settings"}, &corev1.ConfigMap{}); !apierrors.IsNotFound(err) {
+		t.Errorf("a set bound by a policy that does not compile was applied (get: %v)", err)
+	}
+}
