@@ -225,17 +225,24 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Resource: "selfsubjectreviews", Verb: "create"}, true},
 	}
 	for _, tt := range tests {
-		a := tt.attrs
-		review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User:               serviceaccount.MakeUsername(systemNamespace, "weir"),
-			Groups:             serviceAccountGroups(systemNamespace),
-			ResourceAttributes: &a,
-		}}
-		if err := c.Create(context.Background(), review); err != nil {
-			t.Fatal(err)
-		}
-		if review.Status.Allowed != tt.want {
-			t.Errorf("%s %s/%s in %q: allowed %v, want %v", a.Verb, a.Resource, a.Subresource, a.Namespace, review.Status.Allowed, tt.want)
+		if got := allowed(context.Background(), t, c, systemNamespace, "weir", tt.attrs); got != tt.want {
+			a := tt.attrs
+			t.Errorf("%s %s/%s in %q: allowed %v, want %v", a.Verb, a.Resource, a.Subresource, a.Namespace, got, tt.want)
 		}
 	}
+}
+
+// allowed asks the API server's authorizer whether the ServiceAccount
+// namespace/name may do what attrs say.
+func allowed(ctx context.Context, t testing.TB, c client.Client, namespace, name string, attrs authorizationv1.ResourceAttributes) bool {
+	t.Helper()
+	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:               serviceaccount.MakeUsername(namespace, name),
+		Groups:             serviceAccountGroups(namespace),
+		ResourceAttributes: &attrs,
+	}}
+	if err := c.Create(ctx, review); err != nil {
+		t.Fatal(err)
+	}
+	return review.Status.Allowed
 }

@@ -2,6 +2,7 @@ package install
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -53,6 +55,44 @@ func newTenant(t testing.TB) string {
 	ns := testenv.Namespace(t)
 	applyOverlay(t, filepath.Join(configDir, "tenancy", "tenant"), ns)
 	return ns
+}
+
+// TestATenantsSetupGrants asks the API server's authorizer what
+// config/tenancy gives a tenant's ServiceAccount and weir: the one admin in
+// its namespace and nothing elsewhere, the other a view of it for drift.
+func TestATenantsSetupGrants(t *testing.T) {
+	installTenancy(t)
+	tenant, other := newTenant(t), newTenant(t)
+	c := testenv.Client(t)
+	type attrs = authorizationv1.ResourceAttributes
+	tests := []struct {
+		serviceAccount client.ObjectKey
+		attrs          attrs
+		want           bool
+	}{
+		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Group: "apps", Resource: "deployments", Verb: "patch", Namespace: tenant}, true},
+		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Resource: "secrets", Verb: "get", Namespace: tenant}, true},
+		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Group: "weir.dev", Resource: "rollouts", Verb: "patch", Namespace: tenant}, true},
+		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Group: "weir.dev", Resource: "analysistemplates", Verb: "get", Namespace: tenant}, true},
+		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Group: "weir.dev", Resource: "applications", Verb: "create", Namespace: tenant}, false},
+		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Group: "apps", Resource: "deployments", Verb: "get", Namespace: other}, false},
+		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Resource: "namespaces", Verb: "create"}, false},
+		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Verb: "create"}, false},
+		{client.ObjectKey{Namespace: systemNamespace, Name: "weir"}, attrs{Group: "apps", Resource: "deployments", Verb: "watch", Namespace: tenant}, true},
+		{client.ObjectKey{Namespace: systemNamespace, Name: "weir"}, attrs{Group: "apps", Resource: "deployments", Verb: "patch", Namespace: tenant}, false},
+		{client.ObjectKey{Namespace: systemNamespace, Name: "weir"}, attrs{Resource: "secrets", Verb: "list", Namespace: tenant}, false},
+	}
+	// The aggregated role takes a moment to reach admin.
+	testenv.Eventually(t, 30*time.Second, "the tenant's grants", func(ctx context.Context) error {
+		var errs []error
+		for _, tt := range tests {
+			if got := allowed(ctx, t, c, tt.serviceAccount.Namespace, tt.serviceAccount.Name, tt.attrs); got != tt.want {
+				a := tt.attrs
+				errs = append(errs, fmt.Errorf("%s: %s %s in %q: allowed %v, want %v", tt.serviceAccount, a.Verb, a.Resource, a.Namespace, got, tt.want))
+			}
+		}
+		return errors.Join(errs...)
+	})
 }
 
 // serviceAccountConfig is a configuration for the cluster that
