@@ -53,6 +53,8 @@ toolchain give the same digest.`,
 		},
 	}
 	build.Flags().StringVar(&opts.SourceDir, "source", ".", "root of weir's source checkout")
+	build.Flags().StringVar(&opts.Package, "package", opts.Package, "main package to build, relative to --source (./examples/demo builds the demo workload)")
+	build.Flags().StringVar(&opts.Name, "name", opts.Name, "name of the OCI layout directory under --out (and of its tarball, with .tar)")
 	build.Flags().StringVar(&opts.OutDir, "out", "bin", "directory for the OCI layout and its tarball")
 	build.Flags().StringVar(&opts.Repository, "repository", imageRepository, "repository the image is named in")
 	build.Flags().StringVar(&opts.Tag, "tag", version.Version, "tag of the image")
