@@ -189,6 +189,30 @@ func TestTwoTenantsShareOneWeir(t *testing.T) {
 		}
 	}
 
+	t.Run("drift seen by weir and healed as the tenant", func(t *testing.T) {
+		app := tenantApplication(t, c, a, "healed", map[string]string{"cm.yaml": configMapIn("", "healed", "a")},
+			func(app *weirv1.Application) { app.Spec.Sync.SelfHeal = true })
+		awaitApplication(t, c, app, readyAt(""))
+		cm := &corev1.ConfigMap{}
+		key := client.ObjectKey{Namespace: a, Name: "healed"}
+		if err := c.Get(context.Background(), key, cm); err != nil {
+			t.Fatal(err)
+		}
+		before := cm.DeepCopy()
+		cm.Data["owner"] = "someone else"
+		if err := c.Patch(context.Background(), cm, client.MergeFrom(before), client.FieldOwner("kubectl-edit")); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 30*time.Second, "ConfigMap "+key.String()+" healed", func(ctx context.Context) error {
+			if err := c.Get(ctx, key, cm); err != nil {
+				return err
+			}
+			if cm.Data["owner"] != "a" {
+				return fmt.Errorf("owner is %q", cm.Data["owner"])
+			}
+			return nil
+		})
+	})
 	t.Run("an object in the other tenant's namespace", func(t *testing.T) {
 		app := tenantApplication(t, c, a, "into-b", map[string]string{
 			"mine.yaml":  configMapIn("", "into-b", "a"),
