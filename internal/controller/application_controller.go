@@ -448,6 +448,7 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 	r.markReconciling(ctx, app, state.Artifact.Revision)
 
 	changes, order, err := r.applyAll(ctx, app, state.Objects, state.Namespace)
+	warned := r.reportWarnings(app, state, order)
 	if err == nil {
 		err = r.release(ctx, plan)
 	}
@@ -465,7 +466,7 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 		}
 	}
 	app.Status.Drift = nil
-	r.recordSuccess(app, state, trigger, started, summary(changes, plan)+order.warningSummary())
+	r.recordSuccess(app, state, trigger, started, summary(changes, plan)+warned)
 	if ignored := order.IgnoredSummary(); ignored != "" {
 		cond := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.SyncedCondition)
 		setCondition(app, weirv1.SyncedCondition, metav1.ConditionTrue, ReasonSucceeded, cond.Message+". "+ignored)
@@ -517,18 +518,21 @@ type planned struct {
 	warnings []policy.Violation
 }
 
-// warningSummary is what the policies warned of, for a sync's summary.
-func (p planned) warningSummary() string {
-	if len(p.warnings) == 0 {
+// reportWarnings tells what the policies warned of in an Event, and
+// returns it for the summary of the sync, bounded and with the values of
+// secrets redacted (a policy's message may quote the object).
+func (r *ApplicationReconciler) reportWarnings(app *weirv1.Application, state desired.State, order planned) string {
+	if len(order.warnings) == 0 {
 		return ""
 	}
-	return "; policy warnings: " + policy.Summary(p.warnings)
+	msg := truncate(state.Secrets.String(policy.Summary(order.warnings)), maxMessage)
+	r.Recorder.Event(app, corev1.EventTypeWarning, ReasonPolicyWarning, msg)
+	return "; policy warnings: " + msg
 }
 
 // plan orders the objects of a sync, normalizes and validates those it may
 // apply, and checks them against the policies that bind the Application.
-// The annotations weir ignores and the policies' warnings are told in
-// Events.
+// The annotations weir ignores are told in an Event.
 func (r *ApplicationReconciler) plan(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (planned, error) {
 	var order planned
 	var err error
@@ -557,7 +561,7 @@ func (r *ApplicationReconciler) plan(ctx context.Context, app *weirv1.Applicatio
 
 // checkPolicies evaluates the policies that bind app on the set. It
 // returns a *policy.DeniedError when a Deny policy found a violation, and
-// the warnings, told in an Event, otherwise.
+// the warnings otherwise.
 func (r *ApplicationReconciler) checkPolicies(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured) ([]policy.Violation, error) {
 	if r.SyncPolicies == nil {
 		return nil, nil
@@ -567,9 +571,6 @@ func (r *ApplicationReconciler) checkPolicies(ctx context.Context, app *weirv1.A
 	report, err := r.SyncPolicies.Check(ctx, app, objs, r.Applier)
 	if err != nil {
 		return nil, reason(ReasonPolicyViolation, fmt.Errorf("check policies: %w", err))
-	}
-	if len(report.Warnings) > 0 {
-		r.Recorder.Event(app, corev1.EventTypeWarning, ReasonPolicyWarning, policy.Summary(report.Warnings))
 	}
 	return report.Warnings, report.Err()
 }
