@@ -31,6 +31,8 @@ import (
 const helloImage = "weir.local/hello:1"
 
 func TestPodsOnTheRealNodeServeAndLeaveNothingBehind(t *testing.T) {
+	// In the turn, when no other test's node has changed them.
+	testenv.RealNodeTurn(t)
 	before := hostSettings(t)
 	c := startRealNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -63,6 +65,11 @@ func TestPodsOnTheRealNodeServeAndLeaveNothingBehind(t *testing.T) {
 	version, err := kubectl(ctx, c, "-n", ns, "exec", pods[1], "--", "/entrypoint", "get", "https://kubernetes.default.svc/version")
 	if err != nil || !strings.Contains(version, `"gitVersion"`) {
 		t.Errorf("a pod cannot reach the API server through the kubernetes Service: %v %s", err, version)
+	}
+	// Refused, but to the pod's service account: its token authenticates.
+	refused, _ := kubectl(ctx, c, "-n", ns, "exec", pods[1], "--", "/entrypoint", "get", "https://kubernetes.default.svc/api/v1/namespaces/"+ns+"/secrets")
+	if want := "system:serviceaccount:" + ns + ":default"; !strings.Contains(refused, want) {
+		t.Errorf("the API server answers a pod's service-account request with %q, want a refusal naming %s", refused, want)
 	}
 	logs, err := kubectl(ctx, c, "-n", ns, "logs", pods[0])
 	if err != nil || !strings.Contains(logs, "serving on :8080") {

@@ -1,7 +1,8 @@
 // Command hello is the real-node test's workload: a static HTTP server
 // that answers with its pod's name, and, run as `hello get URL`, a client
 // that prints what URL answers (containers of its image have no shell),
-// trusting the cluster's CA that the pod's service account carries.
+// trusting the cluster's CA and sending the token that the pod's service
+// account carries.
 package main
 
 import (
@@ -15,8 +16,11 @@ import (
 	"time"
 )
 
-// caFile is where a pod finds its cluster's CA.
-const caFile = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+// Where a pod finds its cluster's CA and its service account's token.
+const (
+	caFile    = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+	tokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+)
 
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == "get" {
@@ -44,7 +48,14 @@ func get(url string) error {
 		Timeout:   5 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}},
 	}
-	resp, err := client.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if token, err := os.ReadFile(tokenFile); err == nil {
+		req.Header.Set("Authorization", "Bearer "+string(token))
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -53,9 +64,11 @@ func get(url string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Stdout.Write(body); err != nil {
+		return err
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	_, err = os.Stdout.Write(body)
-	return err
+	return nil
 }
