@@ -218,6 +218,13 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "sourcepolicies", Verb: "watch"}, true},
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "sourcepolicies", Verb: "create"}, false},
 		{authorizationv1.ResourceAttributes{Resource: "namespaces", Verb: "list"}, true}, // the labels SourcePolicies select by
+		// ClusterSyncPolicies: read and compiled, never written but for
+		// their status; the ConfigMaps they name as params.
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "clustersyncpolicies", Verb: "watch"}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "clustersyncpolicies", Subresource: "status", Verb: "patch"}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "clustersyncpolicies", Verb: "update"}, false},
+		{authorizationv1.ResourceAttributes{Resource: "configmaps", Verb: "get", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Resource: "configmaps", Verb: "list", Namespace: other}, false},
 		// Drift prevention: the policy and its bindings, cluster-wide.
 		{authorizationv1.ResourceAttributes{Group: "admissionregistration.k8s.io", Resource: "validatingadmissionpolicybindings", Verb: "create"}, true},
 		{authorizationv1.ResourceAttributes{Group: "admissionregistration.k8s.io", Resource: "validatingadmissionpolicies", Verb: "delete"}, true},

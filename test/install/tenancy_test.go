@@ -78,6 +78,8 @@ func TestATenantsSetupGrants(t *testing.T) {
 		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Group: "apps", Resource: "deployments", Verb: "get", Namespace: other}, false},
 		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Resource: "namespaces", Verb: "create"}, false},
 		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Verb: "create"}, false},
+		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Group: "weir.dev", Resource: "clustersyncpolicies", Verb: "create"}, false},
+		{client.ObjectKey{Namespace: tenant, Name: tenantServiceAccount}, attrs{Group: "weir.dev", Resource: "clustersyncpolicies", Verb: "delete"}, false},
 		{client.ObjectKey{Namespace: systemNamespace, Name: "weir"}, attrs{Group: "apps", Resource: "deployments", Verb: "watch", Namespace: tenant}, true},
 		{client.ObjectKey{Namespace: systemNamespace, Name: "weir"}, attrs{Group: "apps", Resource: "deployments", Verb: "patch", Namespace: tenant}, false},
 		{client.ObjectKey{Namespace: systemNamespace, Name: "weir"}, attrs{Resource: "secrets", Verb: "list", Namespace: tenant}, false},
