@@ -14,7 +14,7 @@ import (
 func describeRollout(ro *weirv1.Rollout) string {
 	var b strings.Builder
 	st := ro.Status
-	fmt.Fprintf(&b, "Rollout %s/%s: Deployment %s, %s\n", ro.Namespace, ro.Name, ro.Spec.TargetRef.Name, strategyName(ro.Spec.Strategy))
+	fmt.Fprintf(&b, "Rollout %s/%s: Deployment %s, %s\n", ro.Namespace, ro.Name, ro.Spec.TargetRef.Name, ro.Spec.Strategy)
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "Phase:\t%s\n", orDash(string(st.Phase)))
 	if canary := ro.Spec.Strategy.Canary; canary != nil {
@@ -49,80 +49,14 @@ func describeRollout(ro *weirv1.Rollout) string {
 	return b.String()
 }
 
-func strategyName(s weirv1.RolloutStrategy) string {
-	switch {
-	case s.BlueGreen != nil:
-		return fmt.Sprintf("blue/green (active Service %s, preview Service %s)", s.BlueGreen.ActiveService, s.BlueGreen.PreviewService)
-	case s.Canary != nil:
-		return fmt.Sprintf("canary behind Service %s, %s", s.Canary.Service, routerName(s.Canary.TrafficRouting))
-	}
-	return "no strategy"
-}
-
-func routerName(r *weirv1.TrafficRouting) string {
-	switch {
-	case r == nil:
-		return "traffic by replica ratio"
-	case r.GatewayAPI != nil:
-		return "traffic by Gateway API HTTPRoute " + r.GatewayAPI.HTTPRoute
-	case r.Istio != nil:
-		return "traffic by Istio VirtualService " + r.Istio.VirtualService
-	case r.SMI != nil:
-		return "traffic by SMI TrafficSplit"
-	case r.NGINX != nil:
-		return "traffic by NGINX Ingress " + r.NGINX.Ingress
-	}
-	return "an unknown router"
-}
-
 // writeSteps lists the canary steps, marking those done and the current.
 func writeSteps(b *strings.Builder, steps []weirv1.CanaryStep, st weirv1.RolloutStatus) {
 	w := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "STEP\tACTION\tSTATE")
 	for i, s := range steps {
-		fmt.Fprintf(w, "%d\t%s\t%s\n", i, stepAction(s), stepState(int32(i), st))
+		fmt.Fprintf(w, "%d\t%s\t%s\n", i, s, st.StepState(int32(i)))
 	}
 	w.Flush()
-}
-
-func stepState(i int32, st weirv1.RolloutStatus) string {
-	switch {
-	case st.Phase == "" || st.Phase == weirv1.RolloutIdle:
-		return ""
-	case i < st.CurrentStep:
-		return "done"
-	case i == st.CurrentStep && st.Phase == weirv1.RolloutAborted:
-		return "aborted here"
-	case i == st.CurrentStep:
-		return strings.ToLower(string(st.Phase))
-	}
-	return ""
-}
-
-func stepAction(s weirv1.CanaryStep) string {
-	switch {
-	case s.SetWeight != nil:
-		return fmt.Sprintf("setWeight %d", *s.SetWeight)
-	case s.Pause != nil && s.Pause.Duration != nil:
-		return "pause " + s.Pause.Duration.Duration.String()
-	case s.Pause != nil:
-		return "pause until promoted"
-	case s.Analysis != nil:
-		return "analysis " + templateNames(s.Analysis.Templates)
-	case s.SetHeaderRoute != nil:
-		return fmt.Sprintf("setHeaderRoute (%d matches)", len(s.SetHeaderRoute.Matches))
-	case s.SetMirror != nil:
-		return fmt.Sprintf("setMirror %d%%", s.SetMirror.Percent)
-	}
-	return "?"
-}
-
-func templateNames(refs []weirv1.AnalysisTemplateRef) string {
-	names := make([]string, len(refs))
-	for i, r := range refs {
-		names[i] = r.Name
-	}
-	return strings.Join(names, ", ")
 }
 
 // writeAnalyses lists every metric of every run with its counts and its

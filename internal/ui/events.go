@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -127,6 +129,18 @@ func (s *Server) watchedFor(ctx context.Context, sess *session, page, namespace,
 	switch page {
 	case "applications":
 		return []watched{{list: &weirv1.ApplicationList{}, namespace: namespace}}, nil
+	case "rollout":
+		return []watched{{list: &weirv1.RolloutList{}, namespace: namespace, name: name}}, nil
+	case "application":
+		app := &weirv1.Application{}
+		if err := sess.c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, app); err != nil {
+			return nil, err
+		}
+		out := []watched{{list: &weirv1.ApplicationList{}, namespace: namespace, name: name}}
+		for _, ns := range treeNamespaces(app) {
+			out = append(out, watched{list: &appsv1.ReplicaSetList{}, namespace: ns}, watched{list: &corev1.PodList{}, namespace: ns})
+		}
+		return out, nil
 	}
 	return nil, fmt.Errorf("no page %q to watch", page)
 }

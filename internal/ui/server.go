@@ -91,6 +91,11 @@ func (s *Server) routes() {
 	mux.HandleFunc("POST /logout", s.user(s.logout))
 	mux.HandleFunc("GET /{$}", s.user(s.applicationsPage))
 	mux.HandleFunc("GET /events", s.user(s.events))
+	mux.HandleFunc("GET /apps/{namespace}/{name}", s.user(s.applicationPage))
+	mux.HandleFunc("GET /apps/{namespace}/{name}/diff", s.user(s.diffPage))
+	mux.HandleFunc("POST /apps/{namespace}/{name}/{action}", s.user(s.applicationAction))
+	mux.HandleFunc("GET /rollouts/{namespace}/{name}", s.user(s.rolloutPage))
+	mux.HandleFunc("POST /rollouts/{namespace}/{name}/{action}", s.user(s.rolloutAction))
 	s.mux = mux
 }
 

@@ -9,7 +9,7 @@ import (
 
 // pageNames are the pages, each a file in templates/ that defines "main"
 // (the whole page's content) and "live" (the part that updates).
-var pageNames = []string{"applications", "error", "login"}
+var pageNames = []string{"applications", "application", "diff", "rollout", "error", "login"}
 
 var funcs = template.FuncMap{
 	"query": func(base string, kv ...string) string {
@@ -24,9 +24,17 @@ var funcs = template.FuncMap{
 		}
 		return base + "?" + v.Encode()
 	},
-	"lower": strings.ToLower,
-	"add":   func(a, b int) int { return a + b },
-	"sub":   func(a, b int) int { return a - b },
+	"lower":     strings.ToLower,
+	"add":       func(a, b int) int { return a + b },
+	"short":     shortRevision,
+	"firstLine": firstLine,
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + s[1:]
+	},
+	"sub": func(a, b int) int { return a - b },
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
 			return fmt.Sprintf("%d %s", n, one)

@@ -58,8 +58,9 @@ func (a *app) commit(message string, files map[string]string) string {
 func (a *app) readyAt(sha string) *weirv1.Application {
 	a.t.Helper()
 	got := &weirv1.Application{}
-	testenv.Eventually(a.t, time.Minute, "Application Ready at "+sha, func(ctx context.Context) error {
-		if err := a.c.Get(ctx, client.ObjectKeyFromObject(a.obj), got); err != nil {
+	testenv.Eventually(a.t, time.Minute, "Application Ready at "+sha, func(context.Context) error {
+		// Not the deadline's context: the last error should be the status.
+		if err := a.c.Get(context.Background(), client.ObjectKeyFromObject(a.obj), got); err != nil {
 			return err
 		}
 		if !strings.HasSuffix(got.Status.LastAppliedRevision, sha) || !apimeta.IsStatusConditionTrue(got.Status.Conditions, weirv1.ReadyCondition) {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -34,10 +35,13 @@ func TestMain(m *testing.M) {
 	testenv.Main(m, installCRDs, startController)
 }
 
+// installCRDs installs every CRD of weir's.
 func installCRDs(cfg *rest.Config) (func(), error) {
-	return func() {}, testenv.InstallCRDFiles(cfg, "../../config/crd/bases/weir.dev_applications.yaml",
-		"../../config/crd/bases/weir.dev_rollouts.yaml", "../../config/crd/bases/weir.dev_analysistemplates.yaml",
-		"../../config/crd/bases/weir.dev_sourcepolicies.yaml")
+	files, err := filepath.Glob("../../config/crd/bases/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	return func() {}, testenv.InstallCRDFiles(cfg, files...)
 }
 
 // startController runs weir's controller as it runs in production, on the
@@ -158,6 +162,8 @@ func waitText(t *testing.T, ctx context.Context, want string) {
 		t.Fatalf("the page never showed %q: %v; it shows:\n%s", want, err, text)
 	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
