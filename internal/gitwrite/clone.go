@@ -174,20 +174,20 @@ func (c *clone) writeCommit(branch string, tree, parent plumbing.Hash, message s
 	}
 	if signer != nil {
 		if err := sign(commit, signer); err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("sign the revert commit: %w", err)
+			return plumbing.ZeroHash, fmt.Errorf("sign the commit: %w", err)
 		}
 	}
 	obj := c.storage.NewEncodedObject()
 	if err := commit.Encode(obj); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("write the revert commit: %w", err)
+		return plumbing.ZeroHash, fmt.Errorf("write the commit: %w", err)
 	}
 	h, err := c.storage.SetEncodedObject(obj)
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("write the revert commit: %w", err)
+		return plumbing.ZeroHash, fmt.Errorf("write the commit: %w", err)
 	}
 	ref := plumbing.NewHashReference(plumbing.NewBranchReferenceName(branch), h)
 	if err := c.storage.SetReference(ref); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("write the revert commit: %w", err)
+		return plumbing.ZeroHash, fmt.Errorf("write the commit: %w", err)
 	}
 	return h, nil
 }
@@ -213,14 +213,28 @@ func sign(commit *object.Commit, signer Signer) error {
 // push updates the remote branch to the local one, provided the remote
 // branch is still at head: a push never overwrites what someone else pushed.
 func (c *clone) push(ctx context.Context, branch string, head plumbing.Hash) error {
+	return c.pushRef(ctx, branch, head, false)
+}
+
+// pushRef is push; with force, the local branch need not descend from
+// head (a review branch weir rewrites), and a zero head pushes a branch
+// the remote does not have.
+func (c *clone) pushRef(ctx context.Context, branch string, head plumbing.Hash, force bool) error {
 	ref := plumbing.NewBranchReferenceName(branch)
-	return c.origin.PushContext(ctx, &git.PushOptions{
-		RemoteName:        "origin",
-		RefSpecs:          []config.RefSpec{config.RefSpec(ref + ":" + ref)},
-		RequireRemoteRefs: []config.RefSpec{config.RefSpec(head.String() + ":" + ref.String())},
-		Auth:              c.remote.Auth(),
-		ProxyOptions:      c.remote.ProxyOptions(),
-	})
+	spec := config.RefSpec(ref + ":" + ref)
+	if force {
+		spec = "+" + spec
+	}
+	opts := &git.PushOptions{
+		RemoteName:   "origin",
+		RefSpecs:     []config.RefSpec{spec},
+		Auth:         c.remote.Auth(),
+		ProxyOptions: c.remote.ProxyOptions(),
+	}
+	if !head.IsZero() {
+		opts.RequireRemoteRefs = []config.RefSpec{config.RefSpec(head.String() + ":" + ref.String())}
+	}
+	return c.origin.PushContext(ctx, opts)
 }
 
 // remoteHead asks the remote where the branch is now.

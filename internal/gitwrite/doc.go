@@ -22,6 +22,13 @@
 // and says so with *ConflictError or ErrAlreadyReverted. The clone is
 // removed when the attempt ends.
 //
+// Commit is the same write path for a commit of edited files (image tags
+// that weir's image automation and promotions write): it fetches the
+// branch head alone at depth 1, shows the files under a directory to an
+// Editor, writes one commit of what it changed, and pushes it on the same
+// condition; a push that loses a race is redone on the new head, the files
+// edited afresh.
+//
 // Everything runs in-process with go-git, which has no merge or revert of
 // its own, hence the merge here. The git CLI (git revert -n Good..Bad, or
 // git merge-tree) would merge with rename detection, but weir ships as one

@@ -18,10 +18,10 @@ import (
 // before it gives up on a branch that others keep pushing to.
 const defaultAttempts = 4
 
-// defaultAuthor is who revert commits are by, unless a request says.
+// defaultAuthor is who weir's commits are by, unless a request says.
 var defaultAuthor = Signature{Name: "weir", Email: "weir@weir.dev"}
 
-// Signature is the author and committer of a revert commit.
+// Signature is the author and committer of a commit weir pushes.
 type Signature struct {
 	Name, Email string
 }
@@ -49,8 +49,8 @@ type RevertRequest struct {
 	Signer Signer
 }
 
-// Reverter pushes commits that undo failed releases. It is safe for
-// concurrent use.
+// Reverter pushes commits that undo failed releases (Revert) and commits
+// of edited files (Commit). It is safe for concurrent use.
 type Reverter struct {
 	workDir  string
 	opts     source.RemoteOptions
@@ -101,7 +101,7 @@ func (r *Reverter) Revert(ctx context.Context, req RevertRequest) (string, error
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, r.opts.Timeout, &source.TimeoutError{After: r.opts.Timeout})
 	defer cancel()
-	h, err := r.tryAll(ctx, remote, req)
+	h, err := r.retry(ctx, func(attempt int) (plumbing.Hash, error) { return r.attempt(ctx, remote, req, attempt) })
 	err = source.Deadlined(ctx, err)
 	if err != nil {
 		return "", fail(req, remote, err)
@@ -109,15 +109,17 @@ func (r *Reverter) Revert(ctx context.Context, req RevertRequest) (string, error
 	return h, nil
 }
 
-// tryAll makes attempts until one pushes or fails for good.
-func (r *Reverter) tryAll(ctx context.Context, remote *source.Remote, req RevertRequest) (string, error) {
-	for attempt := 1; ; attempt++ {
-		h, err := r.attempt(ctx, remote, req, attempt)
-		if errors.Is(err, errBranchMoved) && attempt < r.attempts && ctx.Err() == nil {
+// retry makes attempts until one pushes or fails for good: an attempt
+// whose push lost a race with another writer is made again, from a fresh
+// fetch, up to r.attempts times.
+func (r *Reverter) retry(ctx context.Context, attempt func(n int) (plumbing.Hash, error)) (string, error) {
+	for n := 1; ; n++ {
+		h, err := attempt(n)
+		if errors.Is(err, errBranchMoved) && n < r.attempts && ctx.Err() == nil {
 			continue
 		}
 		if errors.Is(err, errBranchMoved) {
-			err = fmt.Errorf("gave up after %d attempts: %w", attempt, err)
+			err = fmt.Errorf("gave up after %d attempts: %w", n, err)
 		}
 		if err != nil {
 			return "", err
@@ -149,7 +151,7 @@ func (r *Reverter) attempt(ctx context.Context, remote *source.Remote, req Rever
 	case tree == head.TreeHash:
 		return plumbing.ZeroHash, fmt.Errorf("%w: branch head %s has none of the changes to undo", ErrAlreadyReverted, short(head.Hash.String()))
 	}
-	h, err := c.writeCommit(req.Branch, tree, head.Hash, req.message(), req.author(), r.now(), req.Signer)
+	h, err := c.writeCommit(req.Branch, tree, head.Hash, req.message(), authorOr(req.Author), r.now(), req.Signer)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
@@ -228,12 +230,12 @@ func (req RevertRequest) message() string {
 	return m
 }
 
-// author is the request's author, or the default.
-func (req RevertRequest) author() Signature {
-	if req.Author == (Signature{}) {
+// authorOr is author, or the default for the zero Signature.
+func authorOr(author Signature) Signature {
+	if author == (Signature{}) {
 		return defaultAuthor
 	}
-	return req.Author
+	return author
 }
 
 // short abbreviates a commit hash as Git shows it.
