@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/crypto/bcrypt"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/registry"
@@ -152,4 +157,35 @@ func freeLoopbackAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// PushImage pushes a random image (go-containerregistry's random.Image) to
+// repo:tag of the registry, repo a path such as "team/web", and returns
+// the repository's full name, host:port/repo.
+func (r *OCIRegistry) PushImage(t testing.TB, repo, tag string) string {
+	t.Helper()
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := r.addr + "/" + repo
+	ref, err := name.NewTag(full+":"+tag, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := authn.Anonymous
+	if r.user != "" {
+		auth = &authn.Basic{Username: r.user, Password: r.password}
+	}
+	if err := remote.Write(ref, img, remote.WithAuth(auth)); err != nil {
+		t.Fatalf("push %s: %v", ref, err)
+	}
+	return full
+}
+
+// DockerConfigJSON is the .dockerconfigjson of a pull Secret for the
+// registry, with its user and password.
+func (r *OCIRegistry) DockerConfigJSON() []byte {
+	auth := base64.StdEncoding.EncodeToString([]byte(r.user + ":" + r.password))
+	return fmt.Appendf(nil, `{"auths":{%q:{"username":%q,"password":%q,"auth":%q}}}`, r.addr, r.user, r.password, auth)
 }
