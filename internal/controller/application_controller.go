@@ -165,7 +165,8 @@ type ApplicationReconciler struct {
 	Metrics *metrics.Recorder
 	// Released receives the Rollouts of each sync, for the Rollout
 	// reconciler; SyncRequests carries the Applications a Rollout needs
-	// synced (to promote, or to apply a revert).
+	// synced (to promote, or to apply a revert), and those a policy
+	// refused when the policies change.
 	Released     chan<- event.GenericEvent
 	SyncRequests <-chan event.GenericEvent
 	// Policies, when set, restrict the repositories and namespaces of

@@ -133,7 +133,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := r.SetupWithManager(mgr, opts.Concurrency); err != nil {
 		return err
 	}
-	if err := (&SyncPolicyReconciler{Client: mgr.GetClient(), Engine: engine}).SetupWithManager(mgr); err != nil {
+	if err := (&SyncPolicyReconciler{Client: mgr.GetClient(), Engine: engine, Refused: syncRequests}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	rollouts := &RolloutReconciler{

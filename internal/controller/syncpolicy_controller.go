@@ -3,11 +3,13 @@ package controller
 import (
 	"context"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
@@ -31,6 +33,10 @@ const (
 type SyncPolicyReconciler struct {
 	Client client.Client
 	Engine *policy.Engine
+	// Refused, when set, receives the Applications that policies refused
+	// whenever a policy changes or goes, so that they are tried again at
+	// once rather than at their next poll.
+	Refused chan<- event.GenericEvent
 }
 
 // SetupWithManager registers the reconciler; only spec changes trigger it.
@@ -44,7 +50,10 @@ func (r *SyncPolicyReconciler) SetupWithManager(mgr ctrl.Manager) error {
 func (r *SyncPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	p := &weirv1.ClusterSyncPolicy{}
 	if err := r.Client.Get(ctx, req.NamespacedName, p); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, r.retryRefused(ctx)
+		}
+		return ctrl.Result{}, err
 	}
 	before := p.DeepCopy()
 	cond := metav1.Condition{Type: weirv1.ReadyCondition, Status: metav1.ConditionTrue, Reason: ReasonCompiled,
@@ -58,5 +67,32 @@ func (r *SyncPolicyReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	}
 	apimeta.SetStatusCondition(&p.Status.Conditions, cond)
 	p.Status.ObservedGeneration = p.Generation
-	return ctrl.Result{}, client.IgnoreNotFound(r.Client.Status().Patch(ctx, p, client.MergeFrom(before)))
+	if err := r.Client.Status().Patch(ctx, p, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.retryRefused(ctx)
+}
+
+// retryRefused sends every Application that a policy refused to Refused.
+func (r *SyncPolicyReconciler) retryRefused(ctx context.Context) error {
+	if r.Refused == nil {
+		return nil
+	}
+	var apps weirv1.ApplicationList
+	if err := r.Client.List(ctx, &apps); err != nil {
+		return err
+	}
+	for i := range apps.Items {
+		if refusedByPolicy(&apps.Items[i]) {
+			send(r.Refused, &apps.Items[i])
+		}
+	}
+	return nil
+}
+
+// refusedByPolicy is true when the Application's last sync was refused by
+// a policy.
+func refusedByPolicy(app *weirv1.Application) bool {
+	c := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.ReadyCondition)
+	return c != nil && c.Status == metav1.ConditionFalse && c.Reason == ReasonPolicyViolation
 }

@@ -200,3 +200,24 @@ func TestAPolicyThatDoesNotCompileSaysSoAndRefusesTheSetsItBinds(t *testing.T) {
 		t.Errorf("a set bound by a policy that does not compile was applied (get: %v)", err)
 	}
 }
+
+func TestARefusedApplicationSyncsOnceThePolicyLetsIt(t *testing.T) {
+	s := given(t, map[string]string{"web.yaml": deployment("web", 5, "nginx:1.27")})
+	p := s.givenClusterPolicy("replicas", weirv1.ClusterSyncPolicySpec{CEL: &weirv1.CELPolicy{
+		Spec:   replicaLimit,
+		Params: &apiextensionsv1.JSON{Raw: []byte(`{"data": {"maxReplicas": "2"}}`)},
+	}})
+	// Polls far apart: only the policy's change can bring the next sync.
+	s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Sync.Interval = &metav1.Duration{Duration: time.Hour} })
+	s.thenCondition(weirv1.StalledCondition, metav1.ConditionTrue, "PolicyViolation")
+
+	before := p.DeepCopy()
+	p.Spec.Enforcement = weirv1.EnforcementWarn
+	if err := s.c.Patch(context.Background(), p, client.MergeFrom(before)); err != nil {
+		t.Fatal(err)
+	}
+	app := s.thenApplied(s.repo.Head())
+	if want := "replicas must be no greater than 2"; !strings.Contains(app.Status.History[0].Summary, want) {
+		t.Errorf("history says %q, want the warning %q", app.Status.History[0].Summary, want)
+	}
+}
