@@ -5,9 +5,11 @@ import (
 	"slices"
 
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -24,6 +26,7 @@ import (
 	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/metrics"
+	"weir.dev/weir/internal/notify"
 	"weir.dev/weir/internal/policy"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/source/helmrepo"
@@ -133,6 +136,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := r.SetupWithManager(mgr, opts.Concurrency); err != nil {
 		return err
 	}
+	if err := setupNotifications(mgr); err != nil {
+		return err
+	}
 	if err := (&SyncPolicyReconciler{Client: mgr.GetClient(), Engine: engine, Refused: syncRequests}).SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -219,4 +225,22 @@ func newLoader(mgr ctrl.Manager, opts Options, rec *metrics.Recorder) (*desired.
 		Discovery: dc,
 		Metrics:   rec,
 	}, nil
+}
+
+// setupNotifications routes the Events weir records to the Notifications
+// that select them, on a queue of its own.
+func setupNotifications(mgr ctrl.Manager) error {
+	clientset, err := kubernetes.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	log := mgr.GetLogger().WithName("notify")
+	queue := notify.NewQueue(notify.DefaultCapacity)
+	queue.Log = log
+	router := &notify.Router{Notifications: mgr.GetClient(), Objects: mgr.GetAPIReader(),
+		Limiter: notify.NewLimiter(clock.RealClock{}, notify.DefaultWindow), Queue: queue}
+	if err := mgr.Add(queue); err != nil {
+		return err
+	}
+	return mgr.Add(&notify.Watcher{Client: clientset, Router: router, Log: log})
 }

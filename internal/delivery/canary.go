@@ -78,8 +78,10 @@ func (d *Driver) nextStep(w *world) {
 	s.CurrentStep++
 	s.StepStartedAt, s.PauseStartedAt = &now, nil
 	s.Phase = v1alpha1.RolloutProgressing
-	d.progressing(w.ro, fmt.Sprintf("Releasing revision %s: step %d of %d, %d%% of traffic on the canary",
-		s.Revision, s.CurrentStep, len(w.ro.Spec.Strategy.Canary.Steps), s.CanaryWeight))
+	msg := fmt.Sprintf("Releasing revision %s: step %d of %d, %d%% of traffic on the canary",
+		s.Revision, s.CurrentStep, len(w.ro.Spec.Strategy.Canary.Steps), s.CanaryWeight)
+	d.progressing(w.ro, msg)
+	d.event(w.ro, corev1.EventTypeNormal, ReasonStepReached, msg)
 }
 
 // canaryStep runs one step; done says it is complete.

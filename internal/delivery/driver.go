@@ -81,6 +81,7 @@ const (
 	ReasonIdle                     = "Idle"
 	ReasonProgressing              = "Progressing"
 	ReasonPromoted                 = "Promoted"
+	ReasonStepReached              = "StepReached"
 	ReasonAnalysisFailed           = "AnalysisFailed"
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	ReasonAborted                  = "Aborted"
