@@ -16,7 +16,9 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 )
 
-// Timeout bounds the evaluation of one Rego policy on a whole set.
+// Timeout bounds the evaluation of one policy on a whole set: what bounds
+// a Rego policy, while a CEL policy has the API server's cost budget per
+// object as well.
 const Timeout = 10 * time.Second
 
 // Object is one object of a set: what Git declares and what the cluster
