@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -54,7 +55,7 @@ func (s *Server) rolloutAction(w http.ResponseWriter, r *http.Request, sess *ses
 		s.fail(w, r, err)
 		return
 	}
-	s.sessions.setFlash(sess, fmt.Sprintf("%s requested.", action.Verb))
+	s.sessions.setFlash(sess, fmt.Sprintf("%s of Rollout %s/%s requested.", strings.ToUpper(action.Verb[:1])+action.Verb[1:], ro.Namespace, ro.Name))
 	http.Redirect(w, r, "/rollouts/"+ro.Namespace+"/"+ro.Name, http.StatusSeeOther)
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -178,6 +179,9 @@ func (s *Server) startLocal(w http.ResponseWriter) (*session, error) {
 // fail shows err on an error page; the API server's refusals keep their
 // status (403 for what RBAC forbids, with its reason).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the browser went away
+	}
 	code := statusOf(err)
 	if code >= 500 {
 		s.log.Error("ui request failed", "path", r.URL.Path, "error", err)
@@ -191,10 +195,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // live part, which the page's script puts in place.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, sess *session, page string, data pageData) {
 	data.CSRF, data.User, data.Login = sess.csrf, sess.user, s.opts.Login
-	data.Flash = s.sessions.takeFlash(sess)
-	name := "layout"
-	if r.Header.Get("X-Weir-Live") != "" {
-		name = "live"
+	name := "live"
+	if r.Header.Get("X-Weir-Live") == "" {
+		name = "layout"
+		data.Flash = s.sessions.takeFlash(sess) // shown above the live part
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -55,15 +55,15 @@ func newSparkline(ms []weirv1.Measurement) sparkline {
 		lo, hi = min(lo, p.v), max(hi, p.v)
 	}
 	span := hi - lo
-	if span == 0 {
-		span = 1
-	}
 	var line []string
 	s := sparkline{Min: fmtValue(lo), Max: fmtValue(hi)}
 	values := make([]string, len(pts))
 	for i, p := range pts {
 		x := sparkPad + float64(i)*(sparkWidth-2*sparkPad)/float64(len(pts)-1)
-		y := sparkHeight - sparkPad - (p.v-lo)/span*(sparkHeight-2*sparkPad)
+		y := float64(sparkHeight) / 2 // a flat line through the middle
+		if span > 0 {
+			y = sparkHeight - sparkPad - (p.v-lo)/span*(sparkHeight-2*sparkPad)
+		}
 		line = append(line, fmt.Sprintf("%.1f,%.1f", x, y))
 		s.Marks = append(s.Marks, sparkMark{X: fmt.Sprintf("%.1f", x), Y: fmt.Sprintf("%.1f", y), Failed: p.failed})
 		values[i] = fmtValue(p.v)

@@ -24,7 +24,7 @@ func TestSparkline(t *testing.T) {
 		lastFailed bool
 	}{
 		{"rising", ms("1", "2", "3"), "3.0,29.0 80.0,16.0 157.0,3.0", "3 measurements, oldest first: 1, 2, 3", false},
-		{"flat", ms("0.99", "0.99"), "3.0,29.0 157.0,29.0", "2 measurements, oldest first: 0.99, 0.99", false},
+		{"flat", ms("0.99", "0.99"), "3.0,16.0 157.0,16.0", "2 measurements, oldest first: 0.99, 0.99", false},
 		{"not numbers left out", ms("n/a", "1", "x", "0"), "3.0,3.0 157.0,29.0", "2 measurements, oldest first: 1, 0", false},
 		{"failed marked", failing, "3.0,3.0 157.0,29.0", "2 measurements, oldest first: 0.99, 0.5", true},
 		{"one value draws nothing", ms("1"), "", "", false},

@@ -156,10 +156,25 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // waitText waits until the page's text holds want.
 func waitText(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
-	js := "document.body.innerText.includes(" + jsString(want) + ")"
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	waitJS(t, ctx, "the page shows "+jsString(want), "document.body.innerText.includes("+jsString(want)+")")
+}
+
+// waitJS waits until the expression is true in the page.
+func waitJS(t *testing.T, ctx context.Context, what, js string) {
+	t.Helper()
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil {
+			return
+		}
+		// A form's submission navigates while the poll runs, which ends
+		// it with an error: poll the new page, until the test's deadline.
+		if ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		text, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string]("document.body.innerText"))
-		t.Fatalf("the page never showed %q: %v; it shows:\n%s", want, err, text)
+		t.Fatalf("%s: never so: %v; the page shows:\n%s", what, err, text)
 	}
 }
 
