@@ -1,7 +1,9 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,6 +16,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // PrometheusScrapeInterval is how often the Prometheus of StartPrometheus
@@ -29,6 +35,111 @@ const PrometheusScrapeInterval = time.Second
 // skipped.
 func StartPrometheus(t testing.TB, targets ...string) string {
 	t.Helper()
+	return startPrometheus(t, prometheusConfig(t, targets))
+}
+
+// StartPrometheusOnPods is StartPrometheus scraping every container port
+// named "metrics" of the pods in namespace that are running with an
+// address (on a real node, the host reaches the pod network). Each series
+// is labelled with its pod and its Deployment (the pod's ReplicaSet
+// without its hash). Debian's Prometheus is built without Kubernetes
+// service discovery, so the test discovers the pods itself, from the API
+// server of client, every half second, and gives them to Prometheus as a
+// file it re-reads (file_sd_configs).
+func StartPrometheusOnPods(t testing.TB, client kubernetes.Interface, namespace string) string {
+	t.Helper()
+	targets := filepath.Join(t.TempDir(), "pods.json")
+	if err := os.WriteFile(targets, []byte("[]"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		discoverPods(ctx, client, namespace, targets)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return startPrometheus(t, fmt.Appendf(nil, `global:
+  scrape_interval: %[1]s
+  evaluation_interval: %[1]s
+scrape_configs:
+- job_name: pods
+  scrape_interval: %[1]s
+  scrape_timeout: %[1]s
+  file_sd_configs:
+  - files: [%[2]q]
+    refresh_interval: 1s
+`, PrometheusScrapeInterval, targets))
+}
+
+// podTargets is a file_sd_configs target group.
+type podTargets struct {
+	Targets []string          `json:"targets"`
+	Labels  map[string]string `json:"labels"`
+}
+
+// discoverPods writes the scrape targets of namespace's pods to file every
+// half second until ctx ends.
+func discoverPods(ctx context.Context, client kubernetes.Interface, namespace, file string) {
+	var last []byte
+	for ctx.Err() == nil {
+		if groups, err := listPodTargets(ctx, client, namespace); err == nil {
+			if data, err := json.Marshal(groups); err == nil && !bytes.Equal(data, last) {
+				if writeFileAtomic(file, data) == nil {
+					last = data
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func listPodTargets(ctx context.Context, client kubernetes.Interface, namespace string) ([]podTargets, error) {
+	pods, err := client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	groups := []podTargets{}
+	for _, p := range pods.Items {
+		if p.Status.PodIP == "" || p.Status.Phase != corev1.PodRunning {
+			continue
+		}
+		labels := map[string]string{"pod": p.Name}
+		if owner := metav1.GetControllerOf(&p); owner != nil && owner.Kind == "ReplicaSet" {
+			if i := strings.LastIndex(owner.Name, "-"); i > 0 {
+				labels["deployment"] = owner.Name[:i]
+			}
+		}
+		for _, c := range p.Spec.Containers {
+			for _, port := range c.Ports {
+				if port.Name == "metrics" {
+					groups = append(groups, podTargets{Targets: []string{net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(port.ContainerPort)))}, Labels: labels})
+				}
+			}
+		}
+	}
+	return groups, nil
+}
+
+// writeFileAtomic replaces file with data in one rename, so that
+// Prometheus never reads half a file.
+func writeFileAtomic(file string, data []byte) error {
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, file)
+}
+
+// startPrometheus runs Prometheus with config (see StartPrometheus).
+func startPrometheus(t testing.TB, configData []byte) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs a real Prometheus (not started under -short)")
 	}
@@ -38,7 +149,7 @@ func StartPrometheus(t testing.TB, targets ...string) string {
 	}
 	dir := t.TempDir()
 	config := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(config, prometheusConfig(t, targets), 0o600); err != nil {
+	if err := os.WriteFile(config, configData, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	port, err := freePort()
@@ -62,8 +173,15 @@ func StartPrometheus(t testing.TB, targets ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start prometheus: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// Closed when Prometheus has exited, so that both the wait for it to be
+	// ready and the cleanup see it: one that did not start is not waited
+	// for forever.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -75,7 +193,7 @@ func StartPrometheus(t testing.TB, targets ...string) string {
 		_ = logFile.Close()
 	})
 	base := "http://" + addr
-	if err := waitPrometheusReady(base+"/-/ready", exited); err != nil {
+	if err := waitPrometheusReady(base+"/-/ready", exited, &waitErr); err != nil {
 		log, _ := os.ReadFile(logFile.Name())
 		t.Fatalf("prometheus is not ready: %v\n%s", err, log)
 	}
@@ -108,7 +226,9 @@ scrape_configs:
 `, PrometheusScrapeInterval, strings.Join(quoted, ", "))
 }
 
-func waitPrometheusReady(url string, exited <-chan error) error {
+// waitPrometheusReady waits for url to answer 200; when exited closes
+// first, it returns *waitErr, Prometheus' exit.
+func waitPrometheusReady(url string, exited <-chan struct{}, waitErr *error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -124,8 +244,8 @@ func waitPrometheusReady(url string, exited <-chan error) error {
 			}
 		}
 		select {
-		case err := <-exited:
-			return fmt.Errorf("prometheus exited: %v", err)
+		case <-exited:
+			return fmt.Errorf("prometheus exited: %v", *waitErr)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
