@@ -14,21 +14,29 @@ import (
 	"weir.dev/weir/api/v1alpha1"
 )
 
-// DefaultInterval is how often Wait polls when Checker.Interval is zero.
+// DefaultInterval is the longest Wait waits between two checks when
+// Checker.Interval is zero.
 const DefaultInterval = 2 * time.Second
+
+// FirstDelay is how long Wait waits after its first check before the
+// second; each later wait doubles, up to the Checker's interval.
+const FirstDelay = 50 * time.Millisecond
 
 // Checker reads objects from a cluster and computes their status.
 type Checker struct {
 	client dynamic.Interface
 	mapper meta.RESTMapper
-	// Interval between polls in Wait; zero means DefaultInterval.
+	// Interval is the longest wait between two checks in Wait; zero means
+	// DefaultInterval.
 	Interval time.Duration
+	// after is time.After, replaced in tests to see the waits.
+	after func(time.Duration) <-chan time.Time
 }
 
 // NewChecker returns a Checker that reads with client and maps kinds to
 // resources with mapper (apply.Manager's, to know kinds it just added).
 func NewChecker(client dynamic.Interface, mapper meta.RESTMapper) *Checker {
-	return &Checker{client: client, mapper: mapper}
+	return &Checker{client: client, mapper: mapper, after: time.After}
 }
 
 // Check reads each object and computes its status. A missing object, or one
@@ -79,7 +87,11 @@ func (c *Checker) checkOne(ctx context.Context, ref v1alpha1.ObjectRef) (ObjectS
 }
 
 // Wait checks refs until all are Current, and returns the last complete
-// report. A failed Job ends the wait at once with an error naming it.
+// report. It checks at once, so objects that are Current as applied
+// (ConfigMaps, Services, unchanged workloads) cost no wait; then after
+// FirstDelay, doubling up to the interval, so a rollout that is done in a
+// few hundred milliseconds is seen then rather than at the next interval.
+// A failed Job ends the wait at once with an error naming it.
 // When timeout passes or ctx ends first, the error names every object
 // that is not Current with its status and message. Errors reading objects
 // are retried until then; the last one is reported.
@@ -88,11 +100,10 @@ func (c *Checker) Wait(ctx context.Context, refs []v1alpha1.ObjectRef, timeout t
 	// cuts a check short and leaves only a half-read report.
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	tick := time.NewTicker(c.interval())
-	defer tick.Stop()
 	var (
 		last    Report
 		lastErr error
+		delay   = min(FirstDelay, c.interval())
 	)
 	for {
 		report, err := c.Check(ctx, refs)
@@ -111,7 +122,8 @@ func (c *Checker) Wait(ctx context.Context, refs []v1alpha1.ObjectRef, timeout t
 			return last, waitError(fmt.Sprintf("stopped waiting for health: %v", ctx.Err()), last, lastErr)
 		case <-deadline.C:
 			return last, waitError(fmt.Sprintf("not healthy within %s", timeout), last, lastErr)
-		case <-tick.C:
+		case <-c.after(delay):
+			delay = min(2*delay, c.interval())
 		}
 	}
 }

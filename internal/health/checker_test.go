@@ -69,6 +69,60 @@ func TestWaitTimesOutNamingDeploymentThatNeverBecomesAvailable(t *testing.T) {
 	}
 }
 
+// TestWaitChecksAtOnceThenBacksOff: objects Current as applied cost no
+// wait at all; a rollout is checked again after 50 ms, then 100 ms, and so
+// on up to the interval, not a whole interval after the apply.
+func TestWaitChecksAtOnceThenBacksOff(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := testenv.Context(t, 2*time.Minute)
+	c := testenv.Client(t)
+	config := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "settings", Namespace: ns}}
+	if err := c.Create(ctx, config); err != nil {
+		t.Fatal(err)
+	}
+	checker, waits := recordingChecker(t)
+	checker.Interval = 400 * time.Millisecond
+	configRef := v1alpha1.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: "settings"}
+	if _, err := checker.Wait(ctx, []v1alpha1.ObjectRef{configRef}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if len(*waits) != 0 {
+		t.Errorf("a ConfigMap, Current as created, was waited for: %v", *waits)
+	}
+
+	if err := c.Create(ctx, deployment(ns, "web", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checker.Wait(ctx, []v1alpha1.ObjectRef{deploymentRef(ns, "web")}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if len(*waits) == 0 {
+		t.Fatal("a Deployment just created was Current at once; the test proves nothing")
+	}
+	want := []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+	for i, got := range *waits {
+		w := 400 * time.Millisecond
+		if i < len(want) {
+			w = want[i]
+		}
+		if got != w {
+			t.Fatalf("waits between checks = %v, want 50ms doubling up to the 400ms interval", *waits)
+		}
+	}
+}
+
+// recordingChecker is newChecker that records each wait between checks.
+func recordingChecker(t *testing.T) (*Checker, *[]time.Duration) {
+	t.Helper()
+	c := newChecker(t)
+	var waits []time.Duration
+	c.after = func(d time.Duration) <-chan time.Time {
+		waits = append(waits, d)
+		return time.After(d)
+	}
+	return c, &waits
+}
+
 func TestCheckReportsMissingObjectsAsNotFound(t *testing.T) {
 	ns := testenv.Namespace(t)
 	ctx := testenv.Context(t, 30*time.Second)

@@ -3,8 +3,9 @@
 // available, a Job once it has completed (running, it is InProgress), a
 // custom resource once its Ready condition is True, and so on.
 //
-// A Checker reads objects live; Check reports once, Wait polls until every
-// object is Current or time runs out:
+// A Checker reads objects live; Check reports once, Wait checks at once and
+// then with a doubling backoff until every object is Current or time runs
+// out:
 //
 //	checker := health.NewChecker(manager.Client(), manager.RESTMapper())
 //	report, err := checker.Wait(ctx, inventory, 5*time.Minute)
