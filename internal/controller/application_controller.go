@@ -161,7 +161,8 @@ type ApplicationReconciler struct {
 	// webhook); requests for one Application that arrive while it waits in
 	// the queue coalesce into one reconcile.
 	Refresh <-chan event.GenericEvent
-	// Metrics, when set, records each sync's result and duration.
+	// Metrics, when set, records each sync's result and duration, and the
+	// Application's Synced and Healthy conditions.
 	Metrics *metrics.Recorder
 	// Released receives the Rollouts of each sync, for the Rollout
 	// reconciler; SyncRequests carries the Applications a Rollout needs
@@ -215,6 +216,7 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.Reader.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Drift.Forget(req.NamespacedName)
+			r.Metrics.ForgetApplication(req.Namespace, req.Name)
 			return ctrl.Result{}, r.Guard.Forget(ctx, req.NamespacedName)
 		}
 		return ctrl.Result{}, err
@@ -229,6 +231,7 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
 			retErr = errors.Join(retErr, client.IgnoreNotFound(err))
 		}
+		r.Metrics.ObserveApplication(app)
 	}()
 	err := r.reconcileWithin(ctx, app, reconcileTimeout(app))
 	app.Status.ObservedGeneration = app.Generation

@@ -21,6 +21,7 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/delivery"
 	"weir.dev/weir/internal/identity"
+	"weir.dev/weir/internal/metrics"
 )
 
 // RolloutDriver takes the next step of a Rollout (delivery.Driver).
@@ -47,6 +48,8 @@ type RolloutReconciler struct {
 	// SyncRequests receives the Applications a Rollout needs synced, or
 	// whose Rollout moved on.
 	SyncRequests chan<- event.GenericEvent
+	// Metrics, when set, records each Rollout's phase, step and weight.
+	Metrics *metrics.Recorder
 }
 
 // SetupWithManager registers the reconciler. Its own status patches do not
@@ -66,6 +69,9 @@ func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) 
 func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	ro := &weirv1.Rollout{}
 	if err := r.Reader.Get(ctx, req.NamespacedName, ro); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Metrics.ForgetRollout(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	driver, err := r.driverFor(ctx, ro)
@@ -87,6 +93,7 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "rollout step failed", "phase", ro.Status.Phase, "step", ro.Status.CurrentStep)
 	}
+	r.Metrics.ObserveRollout(ro)
 	if perr := r.Client.Status().Patch(ctx, ro, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
 		return ctrl.Result{}, errors.Join(err, perr)
 	}

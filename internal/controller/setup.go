@@ -149,6 +149,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Tenancy:      opts.Tenancy,
 		Released:     released,
 		SyncRequests: syncRequests,
+		Metrics:      rec,
 	}
 	return rollouts.SetupWithManager(mgr, opts.Concurrency)
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 )
@@ -33,6 +35,11 @@ type Recorder struct {
 	fetchDuration   prometheus.Histogram
 	fetchFailures   prometheus.Counter
 	webhookRequests *prometheus.CounterVec
+	appSynced       *prometheus.GaugeVec
+	appHealthy      *prometheus.GaugeVec
+	rolloutPhase    *prometheus.GaugeVec
+	rolloutStep     *prometheus.GaugeVec
+	rolloutWeight   *prometheus.GaugeVec
 }
 
 // NewRecorder returns a Recorder whose collectors are registered with reg.
@@ -58,6 +65,16 @@ func NewRecorder(reg prometheus.Registerer) (*Recorder, error) {
 			"Git fetches that failed.")), &err),
 		webhookRequests: register(reg, prometheus.NewCounterVec(counterOpts("webhook_requests_total",
 			"Push webhook requests, by provider and outcome."), []string{"provider", "outcome"}), &err),
+		appSynced: register(reg, prometheus.NewGaugeVec(gaugeOpts("application_synced",
+			"1 when the Application's cluster matches its last revision (condition Synced), else 0."), objectLabels), &err),
+		appHealthy: register(reg, prometheus.NewGaugeVec(gaugeOpts("application_healthy",
+			"1 when every object the Application applied is Current (condition Healthy), else 0."), objectLabels), &err),
+		rolloutPhase: register(reg, prometheus.NewGaugeVec(gaugeOpts("rollout_phase",
+			"1 for the Rollout's phase, 0 for the others."), []string{"namespace", "name", "phase"}), &err),
+		rolloutStep: register(reg, prometheus.NewGaugeVec(gaugeOpts("rollout_step",
+			"The index of the Rollout's current canary step."), objectLabels), &err),
+		rolloutWeight: register(reg, prometheus.NewGaugeVec(gaugeOpts("rollout_weight",
+			"The share of traffic, in percent, on the Rollout's canary."), objectLabels), &err),
 	}
 	if err != nil {
 		return nil, err
@@ -67,6 +84,17 @@ func NewRecorder(reg prometheus.Registerer) (*Recorder, error) {
 		r.syncDuration.WithLabelValues(resultLabel(result))
 	}
 	return r, nil
+}
+
+// objectLabels name the Application or Rollout of a per-object series.
+var objectLabels = []string{"namespace", "name"}
+
+// rolloutPhases are the values of weir_rollout_phase's phase label.
+var rolloutPhases = []weirv1.RolloutPhase{weirv1.RolloutIdle, weirv1.RolloutProgressing,
+	weirv1.RolloutPaused, weirv1.RolloutPromoting, weirv1.RolloutAborted}
+
+func gaugeOpts(name, help string) prometheus.GaugeOpts {
+	return prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}
 }
 
 func counterOpts(name, help string) prometheus.CounterOpts {
@@ -141,3 +169,60 @@ func (r *Recorder) WebhookRequest(provider, outcome string) {
 
 // resultLabel is a sync result as a label value: "succeeded", "failed".
 func resultLabel(result weirv1.SyncResult) string { return strings.ToLower(string(result)) }
+
+// ObserveApplication sets app's sync and health gauges from its
+// conditions.
+func (r *Recorder) ObserveApplication(app *weirv1.Application) {
+	if r == nil {
+		return
+	}
+	r.appSynced.WithLabelValues(app.Namespace, app.Name).Set(conditionValue(app.Status.Conditions, weirv1.SyncedCondition))
+	r.appHealthy.WithLabelValues(app.Namespace, app.Name).Set(conditionValue(app.Status.Conditions, weirv1.HealthyCondition))
+}
+
+// ForgetApplication drops the gauges of a deleted Application.
+func (r *Recorder) ForgetApplication(namespace, name string) {
+	if r == nil {
+		return
+	}
+	r.appSynced.DeleteLabelValues(namespace, name)
+	r.appHealthy.DeleteLabelValues(namespace, name)
+}
+
+// ObserveRollout sets ro's phase, step and weight gauges from its status.
+func (r *Recorder) ObserveRollout(ro *weirv1.Rollout) {
+	if r == nil {
+		return
+	}
+	phase := ro.Status.Phase
+	if phase == "" {
+		phase = weirv1.RolloutIdle
+	}
+	for _, p := range rolloutPhases {
+		v := 0.0
+		if p == phase {
+			v = 1
+		}
+		r.rolloutPhase.WithLabelValues(ro.Namespace, ro.Name, string(p)).Set(v)
+	}
+	r.rolloutStep.WithLabelValues(ro.Namespace, ro.Name).Set(float64(ro.Status.CurrentStep))
+	r.rolloutWeight.WithLabelValues(ro.Namespace, ro.Name).Set(float64(ro.Status.CanaryWeight))
+}
+
+// ForgetRollout drops the gauges of a deleted Rollout.
+func (r *Recorder) ForgetRollout(namespace, name string) {
+	if r == nil {
+		return
+	}
+	r.rolloutPhase.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+	r.rolloutStep.DeleteLabelValues(namespace, name)
+	r.rolloutWeight.DeleteLabelValues(namespace, name)
+}
+
+// conditionValue is 1 when the condition of type typ is True, else 0.
+func conditionValue(conds []metav1.Condition, typ string) float64 {
+	if apimeta.IsStatusConditionTrue(conds, typ) {
+		return 1
+	}
+	return 0
+}

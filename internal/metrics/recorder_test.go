@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	weirv1 "weir.dev/weir/api/v1alpha1"
 )
 
@@ -149,4 +151,47 @@ func histogramOf(t *testing.T, o prometheus.Observer) *dto.Histogram {
 		t.Fatal(err)
 	}
 	return m.GetHistogram()
+}
+
+func TestApplicationAndRolloutGauges(t *testing.T) {
+	r, reg := newRecorder(t)
+	app := &weirv1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}}
+	app.Status.Conditions = []metav1.Condition{
+		{Type: weirv1.SyncedCondition, Status: metav1.ConditionTrue},
+		{Type: weirv1.HealthyCondition, Status: metav1.ConditionFalse},
+	}
+	r.ObserveApplication(app)
+	ro := &weirv1.Rollout{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}}
+	ro.Status.Phase, ro.Status.CurrentStep, ro.Status.CanaryWeight = weirv1.RolloutPaused, 2, 40
+	r.ObserveRollout(ro)
+	want := `
+# HELP weir_application_healthy 1 when every object the Application applied is Current (condition Healthy), else 0.
+# TYPE weir_application_healthy gauge
+weir_application_healthy{name="web",namespace="shop"} 0
+# HELP weir_application_synced 1 when the Application's cluster matches its last revision (condition Synced), else 0.
+# TYPE weir_application_synced gauge
+weir_application_synced{name="web",namespace="shop"} 1
+# HELP weir_rollout_phase 1 for the Rollout's phase, 0 for the others.
+# TYPE weir_rollout_phase gauge
+weir_rollout_phase{name="web",namespace="shop",phase="Aborted"} 0
+weir_rollout_phase{name="web",namespace="shop",phase="Idle"} 0
+weir_rollout_phase{name="web",namespace="shop",phase="Paused"} 1
+weir_rollout_phase{name="web",namespace="shop",phase="Progressing"} 0
+weir_rollout_phase{name="web",namespace="shop",phase="Promoting"} 0
+# HELP weir_rollout_step The index of the Rollout's current canary step.
+# TYPE weir_rollout_step gauge
+weir_rollout_step{name="web",namespace="shop"} 2
+# HELP weir_rollout_weight The share of traffic, in percent, on the Rollout's canary.
+# TYPE weir_rollout_weight gauge
+weir_rollout_weight{name="web",namespace="shop"} 40
+`
+	names := []string{"weir_application_healthy", "weir_application_synced", "weir_rollout_phase", "weir_rollout_step", "weir_rollout_weight"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Error(err)
+	}
+	r.ForgetApplication("shop", "web")
+	r.ForgetRollout("shop", "web")
+	if n, err := testutil.GatherAndCount(reg, names...); err != nil || n != 0 {
+		t.Errorf("after Forget, %d series remain (%v), want none", n, err)
+	}
 }
