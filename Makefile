@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/weir
 
-.PHONY: all build image controlplane quickstart test vet bench fuzz clean generate
+.PHONY: all build image controlplane quickstart test vet bench bench-scale bench-scale-smoke fuzz clean generate
 
 all: build
 
@@ -35,6 +35,21 @@ test: controlplane vet
 
 bench: controlplane
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs test/scale's BenchmarkScale once: APPS Applications of 20 objects
+# (10, 100 or 500) synced by the real `weir controller` from one Git
+# repository over http-backend; it prints create -> Ready, commit -> applied,
+# API requests, ref listings, CPU, heap and RSS at rest over REST, drift ->
+# healed at rest and under load, webhook -> applied for 50 objects, and the
+# mean time of each phase of a sync.
+APPS ?= 100
+REST ?= 1m
+bench-scale: controlplane
+	$(GO) test -count=1 -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 90m ./test/scale -apps=$(APPS) -rest=$(REST)
+
+# Runs the harness of bench-scale at 3 Applications, to check that it works.
+bench-scale-smoke: controlplane
+	$(GO) test -count=1 -run TestScaleSmoke -timeout 10m ./test/scale -smoke
 
 # Runs every fuzz target of the module (each func FuzzX in a _test.go file,
 # found anew each time) for FUZZTIME each; FUZZ=<regexp> picks targets.

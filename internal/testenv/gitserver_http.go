@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"k8s.io/client-go/rest"
@@ -23,7 +24,8 @@ import (
 // HTTPS with git's own http-backend, the smart HTTP protocol hosts speak:
 // tests clone, fetch and push through it as through a real Git host.
 type GitHTTPServer struct {
-	srv *httptest.Server
+	srv      *httptest.Server
+	listings atomic.Int64
 }
 
 // NewGitHTTPServer serves each repository in root (a GitRepo's Dir, or a
@@ -47,6 +49,8 @@ func NewGitHTTPServer(t testing.TB, root, user, password string, useTLS bool) *G
 	if user != "" {
 		h = basicAuth(h, user, password)
 	}
+	s := &GitHTTPServer{}
+	h = s.countListings(h)
 	srv := httptest.NewUnstartedServer(h)
 	if useTLS {
 		srv.StartTLS()
@@ -54,7 +58,21 @@ func NewGitHTTPServer(t testing.TB, root, user, password string, useTLS bool) *G
 		srv.Start()
 	}
 	t.Cleanup(srv.Close)
-	return &GitHTTPServer{srv: srv}
+	s.srv = srv
+	return s
+}
+
+// RefListings is how many ref listings (GET .../info/refs, the first
+// request of every fetch and ls-remote) the server has answered.
+func (s *GitHTTPServer) RefListings() int64 { return s.listings.Load() }
+
+func (s *GitHTTPServer) countListings(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/info/refs") {
+			s.listings.Add(1)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // URL is the http:// or https:// URL of the repository named repo.

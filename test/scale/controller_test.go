@@ -1,0 +1,136 @@
+package scale
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"weir.dev/weir/internal/testenv"
+)
+
+// controller is a `weir controller` process, its log in a file, its
+// metrics and webhook receiver on ports of their own.
+type controller struct {
+	cmd        *exec.Cmd
+	logFile    string
+	metricsURL string
+	webhookURL string
+}
+
+// startController builds weir and starts `weir controller` as the
+// cluster's administrator, with the webhook token in the Secret secret
+// (namespace/name). It is killed when the benchmark ends.
+func startController(t testing.TB, secret string) *controller {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "weir")
+	if out, err := exec.Command("go", "build", "-o", bin, "weir.dev/weir/cmd/weir").CombinedOutput(); err != nil {
+		t.Fatalf("go build weir: %v\n%s", err, out)
+	}
+	metrics, webhook := freeAddr(t), freeAddr(t)
+	c := &controller{logFile: filepath.Join(dir, "weir.log"), metricsURL: "http://" + metrics, webhookURL: "http://" + webhook}
+	log, err := os.Create(c.logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.cmd = exec.Command(bin, "--kubeconfig="+testenv.Cluster(t).Kubeconfig, "controller",
+		"--metrics-bind-address="+metrics, "--health-probe-bind-address=0", "--webhook-bind-address="+webhook,
+		"--webhook-secret="+secret, "--cache-dir="+filepath.Join(dir, "cache"))
+	c.cmd.Stdout, c.cmd.Stderr = log, log
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("start weir controller: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = c.cmd.Process.Kill()
+		_ = c.cmd.Wait()
+		log.Close()
+		if t.Failed() {
+			data, _ := os.ReadFile(c.logFile)
+			t.Logf("log of weir controller:\n%s", tail(data, 20000))
+		}
+	})
+	return c
+}
+
+// tail is the last n bytes of data.
+func tail(data []byte, n int) []byte {
+	if len(data) > n {
+		return data[len(data)-n:]
+	}
+	return data
+}
+
+// freeAddr is a loopback address with a port nobody listens on.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// scrape reads the controller's metrics, or returns an error while it is
+// not serving them yet.
+func (c *controller) scrape() (metrics, error) {
+	res, err := http.Get(c.metricsURL + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(res.Body)
+}
+
+// metrics are the metric families of one scrape.
+type metrics map[string]*dto.MetricFamily
+
+// sum is the sum of the family's counters, gauges or histogram sums whose
+// labels include the given ones.
+func (m metrics) sum(name string, labels ...string) float64 {
+	var total float64
+	for _, s := range m[name].GetMetric() {
+		if !hasLabels(s, labels) {
+			continue
+		}
+		total += s.GetCounter().GetValue() + s.GetGauge().GetValue() + s.GetHistogram().GetSampleSum()
+	}
+	return total
+}
+
+// count is the number of observations of a histogram family whose labels
+// include the given ones.
+func (m metrics) count(name string, labels ...string) float64 {
+	var total float64
+	for _, s := range m[name].GetMetric() {
+		if hasLabels(s, labels) {
+			total += float64(s.GetHistogram().GetSampleCount())
+		}
+	}
+	return total
+}
+
+// hasLabels reports whether the series has every name=value pair of
+// labels (name, value, name, value, ...).
+func hasLabels(s *dto.Metric, labels []string) bool {
+	for i := 0; i+1 < len(labels); i += 2 {
+		found := false
+		for _, l := range s.GetLabel() {
+			if l.GetName() == labels[i] && l.GetValue() == labels[i+1] {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

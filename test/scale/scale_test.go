@@ -1,0 +1,369 @@
+package scale
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/testenv"
+)
+
+var (
+	appsFlag  = flag.Int("apps", 100, "Applications BenchmarkScale creates, 20 objects each")
+	restFlag  = flag.Duration("rest", time.Minute, "how long BenchmarkScale measures weir at rest (the Applications' interval)")
+	smokeFlag = flag.Bool("smoke", false, "run TestScaleSmoke, the harness at 3 Applications (a minute or two)")
+)
+
+// BenchmarkScale runs the scenario once per iteration with -apps
+// Applications and reports its figures.
+func BenchmarkScale(b *testing.B) {
+	for range b.N {
+		for _, f := range run(b, scenario{apps: *appsFlag, rest: *restFlag, drifts: 20}) {
+			b.ReportMetric(f.value, f.unit)
+		}
+	}
+}
+
+// TestScaleSmoke runs the scenario with 3 Applications and short waits, so
+// that the benchmark's harness keeps working.
+func TestScaleSmoke(t *testing.T) {
+	if !*smokeFlag {
+		t.Skip("the harness's smoke test runs with -smoke (make bench-scale-smoke)")
+	}
+	figures := run(t, scenario{apps: 3, rest: 2 * time.Second, drifts: 2})
+	for _, want := range []string{"s-create-to-ready", "s-commit-to-applied", "requests-at-rest", "listings-at-rest", "MiB-rss", "s-drift-healed-p99", "s-webhook-to-applied-50"} {
+		if !slices.ContainsFunc(figures, func(f figure) bool { return f.unit == want }) {
+			t.Errorf("no figure %s in %v", want, figures)
+		}
+	}
+}
+
+// scenario is what one run measures.
+type scenario struct {
+	apps   int           // Applications of 20 objects
+	rest   time.Duration // at-rest measurement
+	drifts int           // drifts healed at rest, and again under load
+}
+
+// figure is one measured value and its unit, as benchmarks report them.
+type figure struct {
+	value float64
+	unit  string
+}
+
+// bench is a running scenario: the repositories, the controller, the
+// Applications.
+type bench struct {
+	t       testing.TB
+	c       client.Client
+	git     *testenv.GitHTTPServer
+	repo    *testenv.GitRepo // the apps' repository
+	big     *testenv.GitRepo // the 50-object app's repository
+	token   string
+	ctrl    *controller
+	apps    []*weirv1.Application
+	figures []figure
+}
+
+func run(t testing.TB, s scenario) []figure {
+	b := setUp(t, s.apps)
+	b.createToReady(s.apps)
+	b.commitToApplied(1)
+	b.atRest(s.rest)
+	b.driftHealed("at-rest", s.drifts, nil)
+	b.driftHealed("under-load", s.drifts, func() { b.commitToApplied(2) })
+	b.webhookToApplied50()
+	b.syncProfile()
+	for _, f := range b.figures {
+		t.Logf("%12.3f %s", f.value, f.unit)
+	}
+	return b.figures
+}
+
+func (b *bench) report(value float64, unit string) {
+	b.figures = append(b.figures, figure{value, unit})
+}
+
+// setUp makes both repositories, serves them over http-backend, and starts
+// the controller with a webhook token.
+func setUp(t testing.TB, apps int) *bench {
+	b := &bench{t: t, c: testenv.Client(t, weirv1.AddToScheme), token: "scale-token"}
+	b.repo, b.big = testenv.NewGitRepo(t), testenv.NewGitRepo(t)
+	if filepath.Dir(b.repo.Dir) != filepath.Dir(b.big.Dir) {
+		t.Fatal("the repositories are not in one directory")
+	}
+	b.git = testenv.NewGitHTTPServer(t, filepath.Dir(b.repo.Dir), "", "", false)
+	for i := range apps {
+		writeApp(b.repo, i, 0)
+	}
+	b.repo.Commit("apps")
+	for name, content := range fiftyObjects(0) {
+		b.big.Write(name, content)
+	}
+	b.big.Commit("fifty objects")
+	ns := testenv.Namespace(t)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "webhook"}, StringData: map[string]string{"token": b.token}}
+	if err := b.c.Create(context.Background(), secret); err != nil {
+		t.Fatal(err)
+	}
+	b.ctrl = startController(t, ns+"/webhook")
+	b.await(time.Minute, "the controller's metrics", func(context.Context) error { _, err := b.ctrl.scrape(); return err })
+	return b
+}
+
+// createToReady creates the Applications and times them until all are
+// Ready at the repository's head.
+func (b *bench) createToReady(n int) {
+	head := b.repo.Head()
+	start := time.Now()
+	for i := range n {
+		b.apps = append(b.apps, b.newApplication(b.repo, fmt.Sprintf("apps/app-%d", i)))
+	}
+	b.awaitApplied(b.apps, head)
+	b.report(time.Since(start).Seconds(), "s-create-to-ready")
+}
+
+// commitToApplied changes every app's ConfigMaps in one commit, sends the
+// push webhook, and times until every Application applied it.
+func (b *bench) commitToApplied(gen int) {
+	for i := range b.apps {
+		writeApp(b.repo, i, gen)
+	}
+	sha := b.repo.Commit(fmt.Sprintf("apps: gen %d", gen))
+	start := time.Now()
+	b.push(b.repo)
+	b.awaitApplied(b.apps, sha)
+	b.report(time.Since(start).Seconds(), fmt.Sprintf("s-commit-to-applied-gen%d", gen))
+	if gen == 1 {
+		b.report(time.Since(start).Seconds(), "s-commit-to-applied")
+	}
+}
+
+// atRest measures, over d with nothing changing, the controller's API
+// requests, the ref listings the Git server answered, its CPU, and then
+// its heap and RSS.
+func (b *bench) atRest(d time.Duration) {
+	before, listings := b.scrape(), b.git.RefListings()
+	time.Sleep(d)
+	after := b.scrape()
+	b.report(after.sum("rest_client_requests_total")-before.sum("rest_client_requests_total"), "requests-at-rest")
+	b.report(float64(b.git.RefListings()-listings), "listings-at-rest")
+	b.report(after.sum("process_cpu_seconds_total")-before.sum("process_cpu_seconds_total"), "s-cpu-at-rest")
+	b.report(after.sum("go_memstats_heap_inuse_bytes")/(1<<20), "MiB-heap")
+	b.report(after.sum("process_resident_memory_bytes")/(1<<20), "MiB-rss")
+}
+
+// driftHealed scales n Deployments to 3 replicas one after the other and
+// times each until weir set it back to 1, with load (when not nil) running
+// meanwhile. It reports the median and the 99th percentile.
+func (b *bench) driftHealed(name string, n int, load func()) {
+	done := make(chan struct{})
+	if load != nil {
+		go func() { defer close(done); load() }()
+	} else {
+		close(done)
+	}
+	var healed []time.Duration
+	for k := range n {
+		app := b.apps[k%len(b.apps)]
+		healed = append(healed, b.drift(app.Namespace))
+	}
+	<-done
+	slices.Sort(healed)
+	b.report(healed[len(healed)/2].Seconds(), "s-drift-healed-p50-"+name)
+	b.report(healed[(len(healed)*99)/100].Seconds(), "s-drift-healed-p99-"+name)
+	if name == "at-rest" {
+		b.report(healed[(len(healed)*99)/100].Seconds(), "s-drift-healed-p99")
+	}
+}
+
+// drift scales ns's Deployment and returns how long weir took to heal it.
+func (b *bench) drift(ns string) time.Duration {
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}}
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":3}}`))
+	if err := b.c.Patch(context.Background(), dep, patch, client.FieldOwner("scale-bench")); err != nil {
+		b.t.Fatalf("scale Deployment %s/web: %v", ns, err)
+	}
+	start := time.Now()
+	for {
+		if err := b.c.Get(context.Background(), client.ObjectKeyFromObject(dep), dep); err != nil {
+			b.t.Fatalf("get Deployment %s/web: %v", ns, err)
+		}
+		if dep.Spec.Replicas != nil && *dep.Spec.Replicas == 1 {
+			return time.Since(start)
+		}
+		if time.Since(start) > 5*time.Minute {
+			b.t.Fatalf("Deployment %s/web: not healed within 5m", ns)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// webhookToApplied50 times a commit to a 50-object app from its webhook
+// until it is applied.
+func (b *bench) webhookToApplied50() {
+	app := b.newApplication(b.big, "")
+	b.awaitApplied([]*weirv1.Application{app}, b.big.Head())
+	for name, content := range fiftyObjects(1) {
+		b.big.Write(name, content)
+	}
+	sha := b.big.Commit("gen 1")
+	start := time.Now()
+	b.push(b.big)
+	b.awaitApplied([]*weirv1.Application{app}, sha)
+	b.report(time.Since(start).Seconds(), "s-webhook-to-applied-50")
+}
+
+// syncProfile reports the mean time of a sync's phases, from the
+// controller's weir_sync_phase_duration_seconds histogram.
+func (b *bench) syncProfile() {
+	m := b.scrape()
+	for _, s := range m["weir_sync_phase_duration_seconds"].GetMetric() {
+		for _, l := range s.GetLabel() {
+			if l.GetName() == "phase" && s.GetHistogram().GetSampleCount() > 0 {
+				h := s.GetHistogram()
+				b.report(h.GetSampleSum()/float64(h.GetSampleCount()), "s-mean-phase-"+l.GetValue())
+			}
+		}
+	}
+}
+
+func (b *bench) scrape() metrics {
+	m, err := b.ctrl.scrape()
+	if err != nil {
+		b.t.Fatalf("scrape the controller's metrics: %v", err)
+	}
+	return m
+}
+
+// newApplication creates an Application of repo's path in a namespace of
+// its own, polling every minute and healing drift.
+func (b *bench) newApplication(repo *testenv.GitRepo, path string) *weirv1.Application {
+	app := &weirv1.Application{
+		ObjectMeta: metav1.ObjectMeta{Namespace: testenv.Namespace(b.t), Name: "app"},
+		Spec: weirv1.ApplicationSpec{
+			Source: weirv1.GitSource{URL: b.git.URL(filepath.Base(repo.Dir)), Path: path},
+			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Minute}, SelfHeal: true},
+		},
+	}
+	if err := b.c.Create(context.Background(), app); err != nil {
+		b.t.Fatalf("create Application %s/app: %v", app.Namespace, err)
+	}
+	return app
+}
+
+// awaitApplied waits until every Application is Ready at sha.
+func (b *bench) awaitApplied(apps []*weirv1.Application, sha string) {
+	b.await(30*time.Minute, fmt.Sprintf("%d Applications Ready at %s", len(apps), sha), func(ctx context.Context) error {
+		for _, app := range apps {
+			live := &weirv1.Application{}
+			if err := b.c.Get(ctx, client.ObjectKeyFromObject(app), live); err != nil {
+				return err
+			}
+			if !strings.HasSuffix(live.Status.LastAppliedRevision, sha) || !apimeta.IsStatusConditionTrue(live.Status.Conditions, weirv1.ReadyCondition) {
+				return fmt.Errorf("Application %s/%s is at %q", app.Namespace, app.Name, live.Status.LastAppliedRevision)
+			}
+		}
+		return nil
+	})
+}
+
+// await calls check every 100ms until it passes, failing after timeout.
+func (b *bench) await(timeout time.Duration, what string, check func(context.Context) error) {
+	b.t.Helper()
+	testenv.Eventually(b.t, timeout, what, check)
+}
+
+// push sends the controller weir's generic push webhook for repo's main.
+func (b *bench) push(repo *testenv.GitRepo) {
+	body, err := json.Marshal(map[string]string{"repository": b.git.URL(filepath.Base(repo.Dir)), "ref": "refs/heads/main"})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, []byte(b.token))
+	mac.Write(body)
+	req, err := http.NewRequest(http.MethodPost, b.ctrl.webhookURL+"/hooks/generic", bytes.NewReader(body))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("X-Weir-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.t.Fatalf("post the webhook: %v", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusAccepted {
+		b.t.Fatalf("the webhook answered %s", res.Status)
+	}
+}
+
+// writeApp writes app i's 20 objects: 18 ConfigMaps holding gen, a
+// Deployment and a Service.
+func writeApp(repo *testenv.GitRepo, i, gen int) {
+	docs := []string{deployment("web"), service("web")}
+	for j := range 18 {
+		docs = append(docs, configMap(fmt.Sprintf("cfg-%d", j), gen))
+	}
+	repo.Write(fmt.Sprintf("apps/app-%d/app.yaml", i), strings.Join(docs, "---\n"))
+}
+
+// fiftyObjects is an app of 50 objects in 10 files: 10 Deployments, 10
+// Services and 30 ConfigMaps holding gen.
+func fiftyObjects(gen int) map[string]string {
+	files := map[string]string{}
+	for i := range 10 {
+		name := fmt.Sprintf("svc-%d", i)
+		docs := []string{deployment(name), service(name)}
+		for j := range 3 {
+			docs = append(docs, configMap(fmt.Sprintf("%s-cfg-%d", name, j), gen))
+		}
+		files[name+".yaml"] = strings.Join(docs, "---\n")
+	}
+	return files
+}
+
+func configMap(name string, gen int) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  gen: %q\n", name, fmt.Sprint(gen))
+}
+
+func deployment(name string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %[1]s
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: %[1]s}
+  template:
+    metadata:
+      labels: {app: %[1]s}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27
+`, name)
+}
+
+func service(name string) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata:\n  name: %[1]s\nspec:\n  selector: {app: %[1]s}\n  ports:\n  - port: 80\n", name)
+}
