@@ -63,8 +63,8 @@ func TestAReadOnlyUserSeesNoActionsAndAForgedActionIsRefused(t *testing.T) {
 	noActions(t, ctx)
 
 	for name, csrf := range map[string]string{
-		"no token":     `""`,
-		"forged token": `"forged"`,
+		"no token":                              `""`,
+		"forged token":                          `"forged"`,
 		"the session's token, but RBAC forbids": `document.querySelector("input[name=csrf]").value`,
 	} {
 		js := `fetch("/apps/` + a.ns + `/shop/sync", {method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"}, body: "csrf=" + encodeURIComponent(` + csrf + `)}).then(r => r.status)`
@@ -106,7 +106,7 @@ func readOnlyToken(t *testing.T, a *app) string {
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "viewer"}}
 	role := &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "weir-read"},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"weir.dev"}, Resources: []string{"applications", "rollouts"}, Verbs: []string{"get", "list", "watch"}}},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"weir.dev"}, Resources: []string{"applications", "rollouts"}, Verbs: []string{"get", "list", "watch"}}},
 	}
 	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: a.ns, Name: "viewer"}}
 	view := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "viewer-view"}, Subjects: subject,
