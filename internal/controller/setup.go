@@ -24,6 +24,7 @@ import (
 	"weir.dev/weir/internal/gitwrite"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/identity"
+	"weir.dev/weir/internal/imageupdate"
 	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/notify"
@@ -140,6 +141,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		return err
 	}
 	if err := (&SyncPolicyReconciler{Client: mgr.GetClient(), Engine: engine, Refused: syncRequests}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	images := &ImageUpdateReconciler{
+		Client:   mgr.GetClient(),
+		Updater:  &imageupdate.Updater{Secrets: mgr.GetAPIReader(), Git: stages.reverter, Credentials: loader},
+		Recorder: stages.recorder,
+	}
+	if err := images.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	rollouts := &RolloutReconciler{

@@ -3,6 +3,7 @@ package imagewrite
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -144,4 +145,18 @@ func setKustomizeImages(n *yaml.RNode, images []Image) bool {
 		}
 	}
 	return changed
+}
+
+// Editor sets images in the YAML files (.yaml, .yml) of a commit, for
+// gitwrite.Commit.
+type Editor struct {
+	Images []Image
+}
+
+// Edit sets the images in one file; other files are left as they are.
+func (e Editor) Edit(path string, content []byte) ([]byte, bool, error) {
+	if !strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml") {
+		return content, false, nil
+	}
+	return SetImages(content, e.Images)
 }

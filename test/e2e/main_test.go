@@ -75,7 +75,8 @@ func installCRDs(cfg *rest.Config) (func(), error) {
 	return func() {}, testenv.InstallCRDFiles(cfg, "../../config/crd/bases/weir.dev_applications.yaml",
 		"../../config/crd/bases/weir.dev_rollouts.yaml", "../../config/crd/bases/weir.dev_analysistemplates.yaml",
 		"../../config/crd/bases/weir.dev_sourcepolicies.yaml",
-		"../../config/crd/bases/weir.dev_clustersyncpolicies.yaml")
+		"../../config/crd/bases/weir.dev_clustersyncpolicies.yaml",
+		"../../config/crd/bases/weir.dev_imageupdates.yaml")
 }
 
 func startController(cfg *rest.Config) (func(), error) {

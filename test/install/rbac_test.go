@@ -223,6 +223,9 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "clustersyncpolicies", Verb: "watch"}, true},
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "clustersyncpolicies", Subresource: "status", Verb: "patch"}, true},
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "clustersyncpolicies", Verb: "update"}, false},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "imageupdates", Verb: "watch"}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "imageupdates", Subresource: "status", Verb: "patch"}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "imageupdates", Verb: "update"}, false},
 		{authorizationv1.ResourceAttributes{Resource: "configmaps", Verb: "get", Namespace: other}, true},
 		{authorizationv1.ResourceAttributes{Resource: "configmaps", Verb: "list", Namespace: other}, false},
 		// Drift prevention: the policy and its bindings, cluster-wide.
