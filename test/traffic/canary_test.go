@@ -37,22 +37,7 @@ const (
 // http_requests_total, aborted, its requests stop, and weir's revert lands
 // in Git.
 func TestCanaryByReplicaRatioOnRealTraffic(t *testing.T) {
-	c, cl := realCluster(t)
-	s := newStory(t, cl, "shop")
-	kc, err := kubernetes.NewForConfig(c.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prometheus := testenv.StartPrometheusOnPods(t, kc, s.ns)
-	s.repo.Write("web.yaml", demoDeployment("v1", "0"))
-	s.repo.Write("svc.yaml", demoService)
-	s.repo.Write("rollout.yaml", demoRollout)
-	s.repo.Write("analysis.yaml", errorRateTemplate(prometheus))
-	s.repo.Commit("the demo at v1")
-	s.repo.Git("config", "receive.denyCurrentBranch", "updateInstead")
-	s.createApplication()
-	url := s.serviceURL("web")
-	s.waitServing(url, "v1")
+	s, url := canaryStory(t, "shop", demoRollout)
 
 	background, stop := constantLoad(url, 2, 10*time.Millisecond)
 	s.repo.Write("web.yaml", demoDeployment("v2", "0"))
@@ -105,16 +90,42 @@ func TestCanaryByReplicaRatioOnRealTraffic(t *testing.T) {
 	t.Logf("constant load through the bad release: %s", background)
 }
 
+// canaryStory starts a cluster with a real node, weir and a Prometheus
+// scraping namespace ns, and has weir sync a repository holding the demo
+// at v1 behind Service web and rollout, the Rollout of it, with the
+// error-rate analysis. It returns once the Service serves v1, with the
+// Service's address.
+func canaryStory(t testing.TB, ns, rollout string) (*story, string) {
+	t.Helper()
+	c, cl := realCluster(t)
+	s := newStory(t, cl, ns)
+	kc, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prometheus := testenv.StartPrometheusOnPods(t, kc, s.ns)
+	s.repo.Write("web.yaml", demoDeployment("v1", "0"))
+	s.repo.Write("svc.yaml", demoService)
+	s.repo.Write("rollout.yaml", rollout)
+	s.repo.Write("analysis.yaml", errorRateTemplate(prometheus))
+	s.repo.Commit("the demo at v1")
+	s.repo.Git("config", "receive.denyCurrentBranch", "updateInstead")
+	s.createApplication()
+	url := s.serviceURL("web")
+	s.waitServing(url, "v1")
+	return s, url
+}
+
 // story is one test's namespace, repository and Application.
 type story struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	c    client.Client
 	ns   string
 	repo *testenv.GitRepo
 }
 
-func newStory(t *testing.T, c client.Client, ns string) *story {
+func newStory(t testing.TB, c client.Client, ns string) *story {
 	t.Helper()
 	ctx := testenv.Context(t, 15*time.Minute)
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {

@@ -18,8 +18,10 @@ import (
 	"github.com/go-logr/logr"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
@@ -43,7 +45,7 @@ func TestMain(m *testing.M) {
 // realCluster starts a cluster with a real node for t, with weir's CRDs,
 // the demo image loaded and weir's controller running, and returns a client
 // of it.
-func realCluster(t *testing.T) (*localcluster.Cluster, client.Client) {
+func realCluster(t testing.TB) (*localcluster.Cluster, client.Client) {
 	t.Helper()
 	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	c, _ := testenv.RealNode(t)
@@ -68,7 +70,7 @@ func realCluster(t *testing.T) (*localcluster.Cluster, client.Client) {
 
 // loadDemoImage builds examples/demo into an image the way weir's image is
 // built, for this machine's platform, and loads it into the node.
-func loadDemoImage(t *testing.T, ctx context.Context, c *localcluster.Cluster) {
+func loadDemoImage(t testing.TB, ctx context.Context, c *localcluster.Cluster) {
 	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -94,7 +96,7 @@ func loadDemoImage(t *testing.T, ctx context.Context, c *localcluster.Cluster) {
 
 // startController runs weir's controller against cfg until t ends, as
 // `weir controller` does, reading Git repositories from the local disk.
-func startController(t *testing.T, cfg *rest.Config) {
+func startController(t testing.TB, cfg *rest.Config) {
 	t.Helper()
 	scheme := testenv.Scheme()
 	if err := weirv1.AddToScheme(scheme); err != nil {
@@ -104,6 +106,9 @@ func startController(t *testing.T, cfg *rest.Config) {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		// Each test runs its own controller, one after another in this
+		// process, under the same names.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
 		t.Fatal(err)
