@@ -1,6 +1,7 @@
 package scale
 
 import (
+	"flag"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +15,8 @@ import (
 
 	"weir.dev/weir/internal/testenv"
 )
+
+var weirFlag = flag.String("weir", "", "the weir binary to measure (default: built from this checkout)")
 
 // controller is a `weir controller` process, its log in a file, its
 // metrics and webhook receiver on ports of their own.
@@ -30,9 +33,12 @@ type controller struct {
 func startController(t testing.TB, secret string) *controller {
 	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "weir")
-	if out, err := exec.Command("go", "build", "-o", bin, "weir.dev/weir/cmd/weir").CombinedOutput(); err != nil {
-		t.Fatalf("go build weir: %v\n%s", err, out)
+	bin := *weirFlag
+	if bin == "" {
+		bin = filepath.Join(dir, "weir")
+		if out, err := exec.Command("go", "build", "-o", bin, "weir.dev/weir/cmd/weir").CombinedOutput(); err != nil {
+			t.Fatalf("go build weir: %v\n%s", err, out)
+		}
 	}
 	metrics, webhook := freeAddr(t), freeAddr(t)
 	c := &controller{logFile: filepath.Join(dir, "weir.log"), metricsURL: "http://" + metrics, webhookURL: "http://" + webhook}
