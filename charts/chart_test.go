@@ -165,3 +165,43 @@ func yamlOf(t *testing.T, v any) string {
 	}
 	return string(data)
 }
+
+// TestChartUIIsConfigUI: with ui.enabled the chart adds what config/ui
+// adds to config/default, the same objects, so the UI runs weir's version
+// as the controller does.
+func TestChartUIIsConfigUI(t *testing.T) {
+	without, with := renderChart(t, nil), renderChart(t, map[string]any{"ui": map[string]any{"enabled": true}})
+	defaults, err := render.Render(t.Context(), "..", "config/default", render.Options{Type: render.TypeKustomize})
+	if err != nil {
+		t.Fatalf("kustomize build config/default: %v", err)
+	}
+	withUI, err := render.Render(t.Context(), "..", "config/ui", render.Options{Type: render.TypeKustomize})
+	if err != nil {
+		t.Fatalf("kustomize build config/ui: %v", err)
+	}
+	kustomize := byID(withUI)
+	for id := range byID(defaults) {
+		delete(kustomize, id)
+	}
+	for id := range without {
+		delete(with, id)
+	}
+	if len(kustomize) != 4 {
+		t.Errorf("config/ui adds %d objects to config/default, want the UI's ServiceAccount, Deployment, Service and ClusterRole", len(kustomize))
+	}
+	for id, want := range kustomize {
+		got, ok := with[id]
+		if !ok {
+			t.Errorf("the chart with ui.enabled has no %s", id)
+			continue
+		}
+		if diff := yamlDiff(t, want, got); diff != "" {
+			t.Errorf("%s differs (- config/ui, + chart):\n%s", id, diff)
+		}
+	}
+	for id := range with {
+		if _, ok := kustomize[id]; !ok {
+			t.Errorf("config/ui has no %s", id)
+		}
+	}
+}
