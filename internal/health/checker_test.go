@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/testenv"
 )
 
@@ -144,6 +146,72 @@ func TestCheckReportsMissingObjectsAsNotFound(t *testing.T) {
 		t.Error("a report of missing objects is Healthy")
 	}
 }
+
+// TestCheckListsEachKindOnce: the objects weir manages of one kind in one
+// namespace are read with one list; one without weir's label, or missing,
+// with a GET of its own.
+func TestCheckListsEachKindOnce(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := testenv.Context(t, time.Minute)
+	c := testenv.Client(t)
+	var refs []v1alpha1.ObjectRef
+	for i := range 5 {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("managed-%d", i), Namespace: ns, Labels: map[string]string{apply.ManagedByLabel: "weir"}}}
+		if err := c.Create(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, v1alpha1.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: cm.Name})
+	}
+	if err := c.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "unlabelled", Namespace: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	refs = append(refs,
+		v1alpha1.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: "unlabelled"},
+		v1alpha1.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: "absent"})
+	checker := newChecker(t)
+	requests := countRequests(t, checker)
+
+	report, err := checker.Check(ctx, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range report.Objects {
+		want := Current
+		if refs[i].Name == "absent" {
+			want = NotFound
+		}
+		if s.Object != refs[i] || s.Status != want {
+			t.Errorf("object %d: %s, want %s for %s", i, s, want, refs[i])
+		}
+	}
+	if *requests != 3 {
+		t.Errorf("%d requests to check 7 ConfigMaps, want 3: a list of the managed ones and a GET of each other", *requests)
+	}
+}
+
+// countRequests points checker's client at a transport that counts the
+// requests it sends.
+func countRequests(t *testing.T, checker *Checker) *int {
+	t.Helper()
+	var n int
+	cfg := rest.CopyConfig(testenv.Config(t))
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			n++
+			return rt.RoundTrip(req)
+		})
+	})
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checker.client = client
+	return &n
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // TestRunningJobIsInProgressUntilComplete: a started Job whose pod cannot
 // run is not healthy; one that completes is.
