@@ -137,13 +137,8 @@ func tryClaimNodeHost(ctx context.Context, dir string) (busy string, err error) 
 		return "", err
 	}
 	defer unlock()
-	if old, err := readNodeHost(); err == nil {
-		if old.Dir != dir && old.inUse() {
-			return old.Dir, nil
-		}
-		if err := old.cleanup(ctx); err != nil {
-			return "", fmt.Errorf("clean up the real node the local cluster in %s left behind: %w", old.Dir, err)
-		}
+	if busy, err := reclaimNodeHost(ctx, dir); busy != "" || err != nil {
+		return busy, err
 	}
 	owner, err := thisProcess()
 	if err != nil {
@@ -159,6 +154,48 @@ func tryClaimNodeHost(ctx context.Context, dir string) (busy string, err error) 
 		return "", err
 	}
 	return "", createBridge(ctx)
+}
+
+// reclaimNodeHost, under the lock, cleans up the node that a cluster
+// other than the one in dir left behind, unless it may still be running:
+// then it returns that cluster's directory.
+func reclaimNodeHost(ctx context.Context, dir string) (busy string, err error) {
+	old, err := readNodeHost()
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if old.Dir != dir && old.inUse() {
+		return old.Dir, nil
+	}
+	if err := old.cleanup(ctx); err != nil {
+		return "", fmt.Errorf("clean up the real node the local cluster in %s left behind: %w", old.Dir, err)
+	}
+	return "", os.Remove(nodeHostFile)
+}
+
+// WaitForNoRealNode waits, for as long as ctx allows, until no cluster runs
+// a real node on this machine, and cleans up what one that died left
+// behind: the machine is then as it was before any real node ran.
+func WaitForNoRealNode(ctx context.Context) error {
+	for {
+		unlock, err := lockNodeHost()
+		if err != nil {
+			return err
+		}
+		busy, err := reclaimNodeHost(ctx, "")
+		unlock()
+		if err != nil || busy == "" {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the real node of the local cluster in %s to stop: %w", busy, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // inUse reports whether the node's cluster may still be running: one of

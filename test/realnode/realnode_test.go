@@ -31,8 +31,12 @@ import (
 const helloImage = "weir.local/hello:1"
 
 func TestPodsOnTheRealNodeServeAndLeaveNothingBehind(t *testing.T) {
-	// In the turn, when no other test's node has changed them.
+	// In the turn, once no other node (of a test that takes no turn, or
+	// of a developer's cluster) has them changed.
 	testenv.RealNodeTurn(t)
+	if err := localcluster.WaitForNoRealNode(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	before := hostSettings(t)
 	c := startRealNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
