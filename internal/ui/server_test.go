@@ -76,3 +76,23 @@ func TestActionsWithoutTheCSRFTokenAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// A pasted token is checked before the API server sees it: one token, no
+// spaces, at most 16 KiB.
+func TestSignInRefusesWhatIsNotOneToken(t *testing.T) {
+	s, err := New(Options{Config: testConfig, Login: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, token := range map[string]string{
+		"empty":     "",
+		"two":       "abc def",
+		"a newline": "abc\ndef",
+		"too long":  strings.Repeat("a", maxTokenBytes+1),
+	} {
+		r := httptest.NewRequest(http.MethodPost, "http://ui/login", nil)
+		if _, _, _, err := s.signIn(r, token); err == nil || !strings.Contains(err.Error(), "paste one bearer token") {
+			t.Errorf("%s: %v, want a refusal before the API server is asked", name, err)
+		}
+	}
+}

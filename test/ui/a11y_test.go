@@ -61,11 +61,15 @@ const auditJS = `(() => {
 // read, starting with the link that skips to the content.
 func TestThePagesAreAccessible(t *testing.T) {
 	a := newApp(t, map[string]string{"web.yaml": deployment("web", 2, "shop:v1")})
+	if err := a.c.Create(context.Background(), standaloneRollout(a.ns)); err != nil {
+		t.Fatal(err)
+	}
 	url := serveUI(t, testenv.Config(t), false)
 	ctx := browser(t, 2*time.Minute)
 	for _, page := range []struct{ name, path, ready string }{
 		{"applications", "/?namespace=" + a.ns, a.ns + "/shop"},
 		{"application", "/apps/" + a.ns + "/shop", "Pod " + a.ns + "/web-"},
+		{"rollout", "/rollouts/" + a.ns + "/web", "pause until promoted"},
 	} {
 		t.Run(page.name, func(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Navigate(url+page.path)); err != nil {

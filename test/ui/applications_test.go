@@ -32,7 +32,11 @@ func TestTheListShowsASyncedApplicationAndACommitLive(t *testing.T) {
 	}
 	sha := a.commit("Paint it green", map[string]string{"config.yaml": configMap("settings", "colour", "green")})
 	a.readyAt(sha)
+	applied := time.Now()
 	waitText(t, ctx, "Paint it green")
+	// At most this long from the status change to the page showing it (the
+	// test sees the change after the controller writes it, so less).
+	t.Logf("the page showed the commit %s after the test saw it applied", time.Since(applied).Round(time.Millisecond))
 	waitText(t, ctx, sha[:12])
 	if mark, err := chromedp.Run(ctx, chromedp.Evaluate[int]("window.weirMark")); err != nil || mark != 1 {
 		t.Fatalf("the page reloaded to show the commit (mark %d, %v): it should update in place", mark, err)

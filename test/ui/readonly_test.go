@@ -23,13 +23,7 @@ import (
 // nothing.
 func TestAReadOnlyUserSeesNoActionsAndAForgedActionIsRefused(t *testing.T) {
 	a := newApp(t, map[string]string{"web.yaml": deployment("web", 1, "shop:v1")})
-	ro := &weirv1.Rollout{
-		ObjectMeta: metav1.ObjectMeta{Namespace: a.ns, Name: "web"},
-		Spec: weirv1.RolloutSpec{TargetRef: weirv1.LocalObjectReference{Name: "web"}, Strategy: weirv1.RolloutStrategy{
-			Canary: &weirv1.CanaryStrategy{Service: "web", Steps: []weirv1.CanaryStep{{Pause: &weirv1.RolloutPause{}}}},
-		}},
-	}
-	if err := a.c.Create(context.Background(), ro); err != nil {
+	if err := a.c.Create(context.Background(), standaloneRollout(a.ns)); err != nil {
 		t.Fatal(err)
 	}
 	token := readOnlyToken(t, a)
@@ -84,6 +78,19 @@ func TestAReadOnlyUserSeesNoActionsAndAForgedActionIsRefused(t *testing.T) {
 		t.Errorf("a refused sync was requested anyway: %s=%s", weirv1.RequestedSyncAnnotation, v)
 	}
 }
+
+// standaloneRollout is a Rollout web that no Application applied, so that
+// weir leaves it alone: its page shows its spec.
+func standaloneRollout(ns string) *weirv1.Rollout {
+	return &weirv1.Rollout{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"},
+		Spec: weirv1.RolloutSpec{TargetRef: weirv1.LocalObjectReference{Name: "web"}, Strategy: weirv1.RolloutStrategy{
+			Canary: &weirv1.CanaryStrategy{Service: "web", Steps: []weirv1.CanaryStep{{SetWeight: ptr(int32(25))}, {Pause: &weirv1.RolloutPause{}}}},
+		}},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // noActions fails the test if the page offers an action.
 func noActions(t *testing.T, ctx context.Context) {
