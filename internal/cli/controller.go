@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -94,6 +95,7 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 func addSourceFlags(flags *pflag.FlagSet, o *source.Options) {
 	o.Checkout = source.Limits{MaxBytes: source.DefaultMaxCheckoutBytes, MaxFiles: source.DefaultMaxCheckoutFiles}
 	o.MaxCacheBytes = source.DefaultMaxCacheBytes
+	flags.DurationVar(&o.ListingReuse, "git-listing-reuse", 10*time.Minute, "longest time Applications of one repository share a listing of its refs (each takes one at most half its interval old; a push webhook or `weir sync` asks for a new one); 0 lists for every Application")
 	flags.BoolVar(&o.AllowFileSources, "allow-file-sources", false, "let Applications name Git repositories on the controller's disk (file:// URLs and paths); for local trials only")
 	flags.Var(byteSize{&o.Checkout.MaxBytes}, "max-checkout-bytes", "largest total size of the files of one Git checkout (a Kubernetes quantity)")
 	flags.IntVar(&o.Checkout.MaxFiles, "max-checkout-files", source.DefaultMaxCheckoutFiles, "most files, directories and links in one Git checkout")
@@ -156,6 +158,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	opts.TakeOverManagers = f.takeOverManagers
 	opts.Tenancy = f.tenancy
 	opts.DriftPrevention = f.driftPrevention
+	opts.Fetcher = source.NewFetcher(f.cacheDir, f.sources)
 	if err := setupWebhook(mgr, f, &opts); err != nil {
 		return err
 	}
@@ -187,7 +190,8 @@ func setupWebhook(mgr ctrl.Manager, f *controllerFlags, opts *controller.Options
 	}
 	refresh := make(chan event.GenericEvent)
 	opts.Refresh = refresh
-	return server.Setup(mgr, server.Options{BindAddress: f.webhookAddr, Secret: secret, Refresh: refresh})
+	return server.Setup(mgr, server.Options{BindAddress: f.webhookAddr, Secret: secret, Refresh: refresh,
+		Invalidate: opts.Fetcher.Invalidate})
 }
 
 // parseObjectKey reads "namespace/name".

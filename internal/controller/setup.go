@@ -53,6 +53,10 @@ type Options struct {
 	// RenderMemoryBytes bounds the memory of each render's child process;
 	// zero means isolate.DefaultMaxMemoryBytes.
 	RenderMemoryBytes int64
+	// Fetcher, when set, is the Git source shared with other parts of the
+	// process (the webhook receiver invalidates its listings); nil makes
+	// one of CacheDir and Sources.
+	Fetcher *source.Fetcher
 	// Refresh carries Applications to reconcile at once (see
 	// ApplicationReconciler.Refresh); nil when nothing sends any.
 	Refresh <-chan event.GenericEvent
@@ -223,11 +227,15 @@ func newLoader(mgr ctrl.Manager, opts Options, rec *metrics.Recorder) (*desired.
 	if err != nil {
 		return nil, err
 	}
+	fetcher := opts.Fetcher
+	if fetcher == nil {
+		fetcher = source.NewFetcher(opts.CacheDir, opts.Sources)
+	}
 	return &desired.Loader{
 		// Secrets are read directly rather than cached: weir watches only
 		// what it manages.
 		Reader:  mgr.GetAPIReader(),
-		Fetcher: source.NewFetcher(opts.CacheDir, opts.Sources),
+		Fetcher: fetcher,
 		// Every render runs in a child process of this binary, bounded
 		// in memory and killed on timeout.
 		Renderer:  &isolate.Renderer{MaxMemoryBytes: opts.RenderMemoryBytes},

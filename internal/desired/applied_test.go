@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -21,7 +22,7 @@ type refFetcher struct {
 	asked  weirv1.GitRef
 }
 
-func (f *refFetcher) Fetch(_ context.Context, _ string, ref weirv1.GitRef, _ source.Credentials) (source.Artifact, error) {
+func (f *refFetcher) FetchSince(_ context.Context, _ string, ref weirv1.GitRef, _ source.Credentials, _ time.Time) (source.Artifact, error) {
 	f.asked = ref
 	a := source.Artifact{Commit: f.commit, Revision: "sha1:" + f.commit}
 	if name := ref.Tag + ref.Branch; name != "" {

@@ -28,9 +28,10 @@ import (
 	"weir.dev/weir/internal/source/verify"
 )
 
-// Fetcher resolves a ref and checks out its commit.
+// Fetcher resolves a ref, from refs listed since a time (shared with other
+// Applications of the repository), and checks out its commit.
 type Fetcher interface {
-	Fetch(ctx context.Context, url string, ref weirv1.GitRef, creds source.Credentials) (source.Artifact, error)
+	FetchSince(ctx context.Context, url string, ref weirv1.GitRef, creds source.Credentials, since time.Time) (source.Artifact, error)
 }
 
 // State is the desired state of an Application at one revision.
@@ -87,7 +88,7 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 	}
 	src := app.Spec.Source
 	started := time.Now()
-	artifact, err := l.Fetcher.Fetch(ctx, src.URL, src.Ref, creds)
+	artifact, err := l.Fetcher.FetchSince(ctx, src.URL, src.Ref, creds, listedSince(app, started))
 	l.Metrics.ObserveFetch(time.Since(started), err)
 	if err != nil {
 		return State{}, &Error{Stage: StageFetch, Err: err}
@@ -118,6 +119,23 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 	state.Objects = objs
 	state.Secrets = secretsOf(dec, objs)
 	return state, nil
+}
+
+// listedSince is how old a listing of the Application's repository may be
+// at now: half its interval, so that Applications of one repository share
+// about two listings per interval; none for a sync asked for (`weir sync`)
+// and not yet handled; none older than its last refresh request (a push
+// received on a standby replica).
+func listedSince(app *weirv1.Application, now time.Time) time.Time {
+	if app.Annotations[weirv1.RequestedSyncAnnotation] != app.Status.LastHandledSyncRequest {
+		return now
+	}
+	since := now.Add(-app.Spec.Sync.IntervalOrDefault() / 2)
+	requested, err := time.Parse(time.RFC3339Nano, app.Annotations[weirv1.RefreshRequestedAnnotation])
+	if err == nil && requested.After(since) {
+		return requested
+	}
+	return since
 }
 
 // verify checks the signatures of the revision that spec.source.verify

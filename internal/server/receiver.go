@@ -62,6 +62,10 @@ type Config struct {
 	SecretTTL time.Duration
 	// Refresher refreshes the Applications a push matches.
 	Refresher Refresher
+	// Invalidate, when set, is told the spec.source.url of each
+	// Application before it is refreshed, so that what was listed of its
+	// repository before the push is not taken for its state.
+	Invalidate func(url string)
 	// Metrics, when set, counts requests by provider and outcome.
 	Metrics *metrics.Recorder
 	// Log receives a line per push.
@@ -278,6 +282,9 @@ func (rc *Receiver) refresh(ctx context.Context, apps []*weirv1.Application) ([]
 	refreshed := []string{}
 	var errs []error
 	for _, app := range apps {
+		if rc.cfg.Invalidate != nil {
+			rc.cfg.Invalidate(app.Spec.Source.URL)
+		}
 		if err := rc.cfg.Refresher.Refresh(ctx, app); err != nil {
 			errs = append(errs, err)
 			continue

@@ -57,6 +57,8 @@ type fixture struct {
 	refresher *recordingRefresher
 	secrets   *countingReader
 	registry  *prometheus.Registry
+	// invalidated are the URLs the receiver invalidated, in order.
+	invalidated []string
 }
 
 func application(name, url string, ref weirv1.GitRef) *weirv1.Application {
@@ -90,6 +92,7 @@ func newFixture(t testing.TB, objs ...client.Object) *fixture {
 	}
 	f := &fixture{refresher: &recordingRefresher{}, secrets: &countingReader{Reader: c}, registry: reg}
 	f.handler = NewReceiver(Config{
+		Invalidate:   func(url string) { f.invalidated = append(f.invalidated, url) },
 		Applications: c,
 		Secrets:      f.secrets,
 		Secret:       client.ObjectKey{Namespace: "weir-system", Name: "webhook"},
@@ -133,6 +136,11 @@ func TestAPushRefreshesTheApplicationsTrackingItsBranch(t *testing.T) {
 	slices.Sort(f.refresher.apps)
 	if !slices.Equal(f.refresher.apps, want) {
 		t.Errorf("refreshed %v, want %v", f.refresher.apps, want)
+	}
+	// What was listed of the repository before the push is not reused.
+	slices.Sort(f.invalidated)
+	if wantURLs := []string{"git@github.com:shop/deploy", "https://github.com/shop/deploy.git"}; !slices.Equal(f.invalidated, wantURLs) {
+		t.Errorf("invalidated %v, want %v", f.invalidated, wantURLs)
 	}
 }
 

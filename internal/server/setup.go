@@ -41,6 +41,9 @@ type Options struct {
 	Secret client.ObjectKey
 	// Refresh is the channel the Application reconciler's Refresh reads.
 	Refresh chan<- event.GenericEvent
+	// Invalidate, when set, is told the URL of every Application a push
+	// refreshes, before it is refreshed (source.Fetcher.Invalidate).
+	Invalidate func(url string)
 }
 
 // Setup adds the receiver to mgr. It serves on every replica, leader or
@@ -58,6 +61,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Secrets:      mgr.GetAPIReader(),
 		Secret:       opts.Secret,
 		Refresher:    &ReplicaRefresher{Client: mgr.GetClient(), Elected: mgr.Elected(), Events: opts.Refresh},
+		Invalidate:   opts.Invalidate,
 		Metrics:      rec,
 		Log:          mgr.GetLogger().WithName("webhook"),
 	})

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -31,6 +32,18 @@ type Credentials struct {
 // isZero reports whether c asks for anonymous access.
 func (c Credentials) isZero() bool {
 	return c.Username == "" && c.Password == "" && len(c.Identity) == 0
+}
+
+// fingerprint identifies c and url (which may hold userinfo) without
+// holding them, so that only Fetches with the same credentials share what
+// the remote answered.
+func (c Credentials) fingerprint(url string) [32]byte {
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(url), []byte(c.Username), []byte(c.Password), c.Identity, c.KnownHosts} {
+		fmt.Fprintf(h, "%d:", len(part))
+		h.Write(part)
+	}
+	return [32]byte(h.Sum(nil))
 }
 
 // secrets lists the values of c that must never be shown.

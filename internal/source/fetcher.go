@@ -53,6 +53,10 @@ type Options struct {
 	// AllowFileSources lets URLs name repositories on this machine's
 	// disk; see RemoteOptions.
 	AllowFileSources bool
+	// ListingReuse is how long a FetchSince may take the refs another
+	// Fetch of the same repository listed, with the same credentials,
+	// rather than list them again; zero lists them every time.
+	ListingReuse time.Duration
 }
 
 // Fetcher resolves refs and checks out commits, with one cache per
@@ -98,6 +102,15 @@ func NewFetcher(cacheDir string, opts Options) *Fetcher {
 // url, with any userinfo redacted, and ref, and never holds a credential;
 // it is context.DeadlineExceeded for a Fetch that ran out of time.
 func (f *Fetcher) Fetch(ctx context.Context, url string, ref v1alpha1.GitRef, creds Credentials) (Artifact, error) {
+	return f.FetchSince(ctx, url, ref, creds, time.Now())
+}
+
+// FetchSince is Fetch, but takes the refs of the repository as another
+// Fetch listed them, with the same credentials, if that listing started
+// at since or later and less than Options.ListingReuse ago: Applications
+// that track one repository share one listing per ListingReuse, and a
+// caller that knows the refs moved at some time asks for a listing since.
+func (f *Fetcher) FetchSince(ctx context.Context, url string, ref v1alpha1.GitRef, creds Credentials, since time.Time) (Artifact, error) {
 	if err := os.MkdirAll(f.cacheDir, 0o755); err != nil {
 		return Artifact{}, fmt.Errorf("create source cache: %w", err)
 	}
@@ -112,7 +125,8 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, ref v1alpha1.GitRef, cr
 	if err := rc.lock(ctx, f.opts.Timeout); err != nil {
 		return Artifact{}, r.fail(ref, err)
 	}
-	a, exported, err := rc.fetch(ctx, r, ref, f.opts)
+	reuse := reusable{since: since, within: f.opts.ListingReuse, creds: creds.fingerprint(url)}
+	a, exported, err := rc.fetch(ctx, r, ref, reuse, f.opts)
 	rc.unlock()
 	if err != nil {
 		return Artifact{}, r.fail(ref, err)
@@ -121,6 +135,12 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, ref v1alpha1.GitRef, cr
 		f.evict()
 	}
 	return a, nil
+}
+
+// Invalidate drops the refs last listed for the repository at url, so that
+// the next Fetch of it lists them anew: a push to it was announced.
+func (f *Fetcher) Invalidate(url string) {
+	f.repo(url).listing.Store(nil)
 }
 
 // repo returns the cache of the repository at url, creating it on first use.
@@ -170,6 +190,9 @@ type repoCache struct {
 	// Written under sem, read by eviction without it.
 	size    atomic.Int64 // bytes on disk; -1 until measured
 	lastUse atomic.Int64 // of the last Fetch, in Unix nanoseconds; 0 if none
+	// listing is the last refs listed, written under sem; nil when
+	// none or dropped by Invalidate.
+	listing atomic.Pointer[listing]
 
 	// Guarded by sem.
 	artifacts map[plumbing.Hash]Artifact // exported commits, without Revision
@@ -196,11 +219,11 @@ func (rc *repoCache) unlock() { <-rc.sem }
 
 // fetch resolves ref on the remote and returns its commit, exported, in
 // opts.Timeout at most. It reports whether the cache changed on disk.
-func (rc *repoCache) fetch(ctx context.Context, r *remote, ref v1alpha1.GitRef, opts Options) (Artifact, bool, error) {
+func (rc *repoCache) fetch(ctx context.Context, r *remote, ref v1alpha1.GitRef, reuse reusable, opts Options) (Artifact, bool, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, &TimeoutError{After: opts.Timeout})
 	defer cancel()
 	rc.lastUse.Store(time.Now().UnixNano())
-	a, changed, err := rc.fetchWithin(ctx, r, ref, opts.Checkout)
+	a, changed, err := rc.fetchWithin(ctx, r, ref, reuse, opts.Checkout)
 	if changed || rc.size.Load() < 0 {
 		rc.measure()
 	}
@@ -208,8 +231,8 @@ func (rc *repoCache) fetch(ctx context.Context, r *remote, ref v1alpha1.GitRef, 
 }
 
 // fetchWithin is fetch once ctx bounds it.
-func (rc *repoCache) fetchWithin(ctx context.Context, r *remote, ref v1alpha1.GitRef, limits Limits) (Artifact, bool, error) {
-	adv, err := r.list(ctx)
+func (rc *repoCache) fetchWithin(ctx context.Context, r *remote, ref v1alpha1.GitRef, reuse reusable, limits Limits) (Artifact, bool, error) {
+	adv, err := rc.list(ctx, r, reuse)
 	if err != nil {
 		return Artifact{}, false, err
 	}
@@ -225,6 +248,38 @@ func (rc *repoCache) fetchWithin(ctx context.Context, r *remote, ref v1alpha1.Gi
 		return Artifact{}, true, err
 	}
 	return a.forTarget(t), true, nil
+}
+
+// listing is the refs one Fetch listed: when it started, and with which
+// credentials.
+type listing struct {
+	refs    advertised
+	started time.Time
+	creds   [32]byte
+}
+
+// reusable says which earlier listing a Fetch may take: one started at
+// since or later, less than within ago, with the credentials creds.
+type reusable struct {
+	since  time.Time
+	within time.Duration
+	creds  [32]byte
+}
+
+// list returns the remote's refs: the last listing if reuse allows it,
+// else a new one, kept for the next Fetch.
+func (rc *repoCache) list(ctx context.Context, r *remote, reuse reusable) (advertised, error) {
+	if l := rc.listing.Load(); l != nil && l.creds == reuse.creds &&
+		!l.started.Before(reuse.since) && time.Since(l.started) < reuse.within {
+		return l.refs, nil
+	}
+	started := time.Now()
+	adv, err := r.list(ctx)
+	if err != nil {
+		return advertised{}, err
+	}
+	rc.listing.Store(&listing{refs: adv, started: started, creds: reuse.creds})
+	return adv, nil
 }
 
 // cached returns the commit h if it is exported, marking it as used.
