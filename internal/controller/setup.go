@@ -29,6 +29,7 @@ import (
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/notify"
 	"weir.dev/weir/internal/policy"
+	"weir.dev/weir/internal/promotion"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/source/helmrepo"
 	"weir.dev/weir/internal/sourcepolicy"
@@ -153,6 +154,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Recorder: stages.recorder,
 	}
 	if err := images.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	pipelines := &PipelineReconciler{
+		Client: mgr.GetClient(),
+		Promoter: &promotion.Promoter{Reader: mgr.GetAPIReader(), Git: stages.reverter, Credentials: loader,
+			Recorder: stages.recorder},
+	}
+	if err := pipelines.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	rollouts := &RolloutReconciler{

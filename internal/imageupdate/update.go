@@ -170,7 +170,7 @@ func (u *Updater) commitRequest(ctx context.Context, iu *weirv1.ImageUpdate, app
 	if err != nil {
 		return gitwrite.CommitRequest{}, err
 	}
-	signer, err := u.signer(ctx, app)
+	signer, err := Signer(ctx, u.Credentials, app)
 	if err != nil {
 		return gitwrite.CommitRequest{}, err
 	}
@@ -190,9 +190,10 @@ func (u *Updater) commitRequest(ctx context.Context, iu *weirv1.ImageUpdate, app
 	return req, nil
 }
 
-// signer is the Application's signing key, nil when it names none.
-func (u *Updater) signer(ctx context.Context, app *weirv1.Application) (gitwrite.Signer, error) {
-	key, err := u.Credentials.SigningKey(ctx, app)
+// Signer is the key that signs weir's commits to app's repository, nil
+// when the Application names none.
+func Signer(ctx context.Context, creds CredentialReader, app *weirv1.Application) (gitwrite.Signer, error) {
+	key, err := creds.SigningKey(ctx, app)
 	if err != nil || key == nil {
 		return nil, err
 	}

@@ -76,7 +76,8 @@ func installCRDs(cfg *rest.Config) (func(), error) {
 		"../../config/crd/bases/weir.dev_rollouts.yaml", "../../config/crd/bases/weir.dev_analysistemplates.yaml",
 		"../../config/crd/bases/weir.dev_sourcepolicies.yaml",
 		"../../config/crd/bases/weir.dev_clustersyncpolicies.yaml",
-		"../../config/crd/bases/weir.dev_imageupdates.yaml")
+		"../../config/crd/bases/weir.dev_imageupdates.yaml",
+		"../../config/crd/bases/weir.dev_pipelines.yaml")
 }
 
 func startController(cfg *rest.Config) (func(), error) {

@@ -1,0 +1,62 @@
+package controller
+
+import (
+	"context"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/promotion"
+)
+
+// Pipelines are read and their status written; the stages' Applications
+// and Deployments are read one at a time, as weir reads what it applies.
+// +kubebuilder:rbac:groups=weir.dev,resources=pipelines,verbs=get;list;watch
+// +kubebuilder:rbac:groups=weir.dev,resources=pipelines/status,verbs=get;patch
+
+// Reasons of a Pipeline's Ready condition.
+const (
+	ReasonStagesChecked = "StagesChecked"
+	ReasonCheckFailed   = "CheckFailed"
+)
+
+// PipelineReconciler checks each Pipeline's stages at its interval and
+// promotes released changes by commits.
+type PipelineReconciler struct {
+	Client   client.Client
+	Promoter *promotion.Promoter
+}
+
+// SetupWithManager registers the reconciler; spec changes trigger it, and
+// each reconcile asks to run again after the interval.
+func (r *PipelineReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&weirv1.Pipeline{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Complete(r)
+}
+
+// Reconcile checks the stages, commits what is due, and records where
+// each stage and change stands.
+func (r *PipelineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	p := &weirv1.Pipeline{}
+	if err := r.Client.Get(ctx, req.NamespacedName, p); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := p.DeepCopy()
+	cond := metav1.Condition{Type: weirv1.ReadyCondition, Status: metav1.ConditionTrue, Reason: ReasonStagesChecked,
+		Message: "Every stage was read", ObservedGeneration: p.Generation}
+	if err := r.Promoter.Check(ctx, p); err != nil {
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, ReasonCheckFailed, err.Error()
+	}
+	apimeta.SetStatusCondition(&p.Status.Conditions, cond)
+	p.Status.ObservedGeneration = p.Generation
+	if err := r.Client.Status().Patch(ctx, p, client.MergeFrom(before)); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return ctrl.Result{RequeueAfter: p.Spec.IntervalOrDefault()}, nil
+}

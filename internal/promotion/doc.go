@@ -1,0 +1,7 @@
+// Package promotion moves changes through a Pipeline's stages by commits:
+// when every Application of a stage runs a set of images released (Ready
+// and Healthy, no Rollout under way) and the stage's soak time has
+// passed, the images are committed to the next stage's files. A change
+// whose release fails in a stage (a Rollout aborts it, and weir reverts
+// it there) is stopped: it is never committed to a later stage.
+package promotion

@@ -1,0 +1,218 @@
+package promotion
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/record"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/gitwrite"
+	"weir.dev/weir/internal/imageupdate"
+	"weir.dev/weir/internal/imagewrite"
+)
+
+// Event reasons of a Pipeline.
+const (
+	// ReasonPromotionCommitted: weir committed a change to a stage.
+	ReasonPromotionCommitted = "PromotionCommitted"
+	// ReasonPromotionStopped: a change failed in a stage and goes no
+	// further.
+	ReasonPromotionStopped = "PromotionStopped"
+	// ReasonPromotionFailed: weir could not read a stage or commit to it.
+	ReasonPromotionFailed = "PromotionFailed"
+)
+
+// Promoter checks a Pipeline's stages and commits released changes to
+// the next stage.
+type Promoter struct {
+	// Reader reads Applications and their Deployments.
+	Reader client.Reader
+	// Git pushes the commits.
+	Git imageupdate.Committer
+	// Credentials of the Applications' repositories.
+	Credentials imageupdate.CredentialReader
+	// Recorder tells each commit and each stopped change in an Event.
+	Recorder record.EventRecorder
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// stage is what one check found of a stage.
+type stage struct {
+	spec weirv1.PipelineStage
+	apps []weirv1.Application
+	weirv1.StageStatus
+}
+
+// Check reads every stage into p.Status and commits each change that is
+// released in a stage, soaked and not stopped, to the next stage.
+func (pr *Promoter) Check(ctx context.Context, p *weirv1.Pipeline) error {
+	now := metav1.NewTime(pr.now())
+	stages := make([]stage, len(p.Spec.Stages))
+	for i, spec := range p.Spec.Stages {
+		s, err := pr.read(ctx, p, spec, now)
+		if err != nil {
+			return err
+		}
+		stages[i] = s
+	}
+	p.Status.Stages = make([]weirv1.StageStatus, len(stages))
+	for i := range stages {
+		p.Status.Stages[i] = stages[i].StageStatus
+	}
+	var errs []error
+	for i := 0; i+1 < len(stages); i++ {
+		if err := pr.advance(ctx, p, &stages[i], &stages[i+1], now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// read finds what a stage runs and whether it is released.
+func (pr *Promoter) read(ctx context.Context, p *weirv1.Pipeline, spec weirv1.PipelineStage, now metav1.Time) (stage, error) {
+	s := stage{spec: spec, StageStatus: weirv1.StageStatus{Name: spec.Name}}
+	var deployments []appsv1.Deployment
+	for _, ref := range spec.Applications {
+		app := weirv1.Application{}
+		if err := pr.Reader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: ref.Name}, &app); err != nil {
+			return s, fmt.Errorf("stage %s: Application %s/%s: %w", spec.Name, p.Namespace, ref.Name, err)
+		}
+		s.apps = append(s.apps, app)
+		for _, obj := range app.Status.Inventory {
+			if obj.Group != "apps" || obj.Kind != "Deployment" {
+				continue
+			}
+			d := appsv1.Deployment{}
+			if err := pr.Reader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: obj.Name}, &d); err != nil {
+				return s, fmt.Errorf("stage %s: Deployment %s/%s of Application %s: %w", spec.Name, obj.Namespace, obj.Name, ref.Name, err)
+			}
+			deployments = append(deployments, d)
+		}
+	}
+	s.Images = runningImages(p.Spec.Images, deployments)
+	s.Phase = phase(s.apps)
+	if s.Phase == weirv1.StageReleased {
+		s.ReleasedAt = &now
+		if prev := previous(p, spec.Name); prev != nil && prev.ReleasedAt != nil && sameImages(prev.Images, s.Images) {
+			s.ReleasedAt = prev.ReleasedAt
+		}
+	}
+	return s, nil
+}
+
+// previous is the stage's status of the last check, or nil.
+func previous(p *weirv1.Pipeline, name string) *weirv1.StageStatus {
+	for i := range p.Status.Stages {
+		if p.Status.Stages[i].Name == name && p.Status.Stages[i].Phase == weirv1.StageReleased {
+			return &p.Status.Stages[i]
+		}
+	}
+	return nil
+}
+
+// advance stops the change promoted to next if it failed there, and
+// otherwise commits what from runs to next when it is due.
+func (pr *Promoter) advance(ctx context.Context, p *weirv1.Pipeline, from, next *stage, now metav1.Time) error {
+	if c := latestAt(p, next.Name); c != nil && c.Phase == weirv1.ChangePromoted {
+		if msg := failure(next.apps, c.Commit); msg != "" || next.Phase == weirv1.StageFailed {
+			if msg == "" {
+				msg = "a Rollout of stage " + next.Name + " aborted its release"
+			}
+			c.Phase, c.Message, c.Time = weirv1.ChangeStopped, msg, now
+			pr.Recorder.Event(p, corev1.EventTypeWarning, ReasonPromotionStopped,
+				fmt.Sprintf("%s stopped in stage %s, and goes no further: %s", strings.Join(c.Images, ", "), next.Name, msg))
+			return nil
+		}
+	}
+	switch {
+	case from.Phase != weirv1.StageReleased || len(from.Images) == 0 || sameImages(from.Images, next.Images):
+		return nil
+	case now.Sub(from.ReleasedAt.Time) < from.spec.SoakOrDefault():
+		return nil
+	case stopped(p, from.Images, next.Name):
+		return nil
+	}
+	h, err := pr.commit(ctx, p, from, next)
+	if errors.Is(err, gitwrite.ErrNothingToCommit) {
+		return nil // committed before; the stage has not released it yet
+	}
+	if err != nil {
+		pr.Recorder.Event(p, corev1.EventTypeWarning, ReasonPromotionFailed, err.Error())
+		return err
+	}
+	addChange(p, weirv1.PipelineChange{Images: from.Images, Stage: next.Name, Phase: weirv1.ChangePromoted, Commit: h, Time: now})
+	pr.Recorder.Event(p, corev1.EventTypeNormal, ReasonPromotionCommitted,
+		fmt.Sprintf("Committed %s, released in stage %s, to stage %s as %s", strings.Join(from.Images, ", "), from.Name, next.Name, h))
+	return nil
+}
+
+// commit writes from's images into the files of next's first Application.
+func (pr *Promoter) commit(ctx context.Context, p *weirv1.Pipeline, from, next *stage) (string, error) {
+	app := &next.apps[0]
+	creds, err := pr.Credentials.Credentials(ctx, app)
+	if err != nil {
+		return "", err
+	}
+	signer, err := imageupdate.Signer(ctx, pr.Credentials, app)
+	if err != nil {
+		return "", err
+	}
+	images := make([]imagewrite.Image, len(p.Spec.Images))
+	for i, img := range p.Spec.Images {
+		images[i] = imagewrite.Image{Namespace: p.Namespace, Name: img.Name, Repository: img.Repository, Tag: tags(from.Images)[i]}
+	}
+	req := gitwrite.CommitRequest{
+		URL: app.Spec.Source.URL, Branch: app.Spec.Source.Ref.BranchOrDefault(), Path: app.Spec.Source.Path,
+		Credentials: creds, Signer: signer, Editor: imagewrite.Editor{Images: images},
+		Message: fmt.Sprintf("Promote %s to %s\n\nweir's Pipeline %s/%s: released in stage %s.\n",
+			strings.Join(from.Images, ", "), next.Name, p.Namespace, p.Name, from.Name),
+	}
+	if a := p.Spec.Author; a != nil {
+		req.Author = gitwrite.Signature{Name: a.Name, Email: a.Email}
+	}
+	return pr.Git.Commit(ctx, req)
+}
+
+// latestAt is the newest change recorded at stage, or nil.
+func latestAt(p *weirv1.Pipeline, stage string) *weirv1.PipelineChange {
+	for i := range p.Status.Changes {
+		if p.Status.Changes[i].Stage == stage {
+			return &p.Status.Changes[i]
+		}
+	}
+	return nil
+}
+
+// stopped reports whether images were stopped at stage.
+func stopped(p *weirv1.Pipeline, images []string, stage string) bool {
+	for _, c := range p.Status.Changes {
+		if c.Stage == stage && c.Phase == weirv1.ChangeStopped && sameImages(c.Images, images) {
+			return true
+		}
+	}
+	return false
+}
+
+// addChange puts c first in p's changes, dropping the oldest past the bound.
+func addChange(p *weirv1.Pipeline, c weirv1.PipelineChange) {
+	p.Status.Changes = append([]weirv1.PipelineChange{c}, p.Status.Changes...)
+	if len(p.Status.Changes) > weirv1.MaxPipelineChanges {
+		p.Status.Changes = p.Status.Changes[:weirv1.MaxPipelineChanges]
+	}
+}
+
+func (pr *Promoter) now() time.Time {
+	if pr.Now == nil {
+		return time.Now()
+	}
+	return pr.Now()
+}

@@ -1,0 +1,90 @@
+package promotion
+
+import (
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+)
+
+// phase is where a stage's Applications stand: Failed when a Rollout of
+// one aborted, Released when all are Ready and Healthy with no Rollout
+// under way, else Progressing.
+func phase(apps []weirv1.Application) string {
+	released := true
+	for i := range apps {
+		st := &apps[i].Status
+		for _, ro := range st.Rollouts {
+			switch {
+			case ro.Phase == weirv1.RolloutAborted:
+				return weirv1.StageFailed
+			case ro.Held || (ro.Phase != "" && ro.Phase != weirv1.RolloutIdle):
+				released = false
+			}
+		}
+		if !apimeta.IsStatusConditionTrue(st.Conditions, weirv1.ReadyCondition) ||
+			!apimeta.IsStatusConditionTrue(st.Conditions, weirv1.HealthyCondition) {
+			released = false
+		}
+	}
+	if released {
+		return weirv1.StageReleased
+	}
+	return weirv1.StageProgressing
+}
+
+// failure is the last failure a Rollout of apps records that names
+// commit, or "".
+func failure(apps []weirv1.Application, commit string) string {
+	if commit == "" {
+		return ""
+	}
+	for i := range apps {
+		for _, ro := range apps[i].Status.Rollouts {
+			if ro.LastFailure != "" && strings.Contains(ro.LastFailure, commit) {
+				return ro.LastFailure
+			}
+		}
+	}
+	return ""
+}
+
+// runningImages is, for each image of the pipeline, "repository:tag" as
+// the containers of deployments run it, or nil when the deployments run
+// none of an image or several tags of one.
+func runningImages(images []weirv1.PipelineImage, deployments []appsv1.Deployment) []string {
+	out := make([]string, len(images))
+	for i, img := range images {
+		for _, d := range deployments {
+			for _, c := range d.Spec.Template.Spec.Containers {
+				colon := strings.LastIndex(c.Image, ":")
+				if colon < 0 || strings.Contains(c.Image[colon:], "/") || c.Image[:colon] != img.Repository {
+					continue
+				}
+				if out[i] != "" && out[i] != c.Image {
+					return nil
+				}
+				out[i] = c.Image
+			}
+		}
+		if out[i] == "" {
+			return nil
+		}
+	}
+	return out
+}
+
+// tags is the tag of each "repository:tag".
+func tags(refs []string) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r[strings.LastIndex(r, ":")+1:]
+	}
+	return out
+}
+
+// sameImages reports whether a and b are the same non-empty set.
+func sameImages(a, b []string) bool { return len(a) > 0 && slices.Equal(a, b) }

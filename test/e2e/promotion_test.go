@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/testenv"
+)
+
+// A new image pushed to the registry moves from dev to staging to prod by
+// commits alone: the ImageUpdate commits it to dev, and once dev has
+// released it the Pipeline commits it to staging, then to prod.
+func TestANewImageMovesThroughThePipelineByCommits(t *testing.T) {
+	reg := testenv.NewOCIRegistry(t, "", "")
+	repo := reg.PushImage(t, "team/web", "1.0.0")
+	s := given(t, nil)
+	s.repo.Git("config", "receive.denyCurrentBranch", "updateInstead")
+	stages := []string{"dev", "staging", "prod"}
+	files := map[string]string{}
+	for _, st := range stages {
+		files[st+"/web.yaml"] = strings.Replace(markedDeployment(s.ns, repo+":1.0.0"), "name: web\n", "name: web-"+st+"\n", 1)
+	}
+	first := s.commit("web 1.0.0 everywhere", files)
+	for _, st := range stages {
+		s.createApplication("shop-"+st, st)
+	}
+	for _, st := range stages {
+		s.waitForApplication("shop-"+st, first)
+	}
+	iu := &weirv1.ImageUpdate{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: s.ns},
+		Spec: weirv1.ImageUpdateSpec{
+			Image: repo, Insecure: true, Interval: &metav1.Duration{Duration: 10 * time.Second},
+			Policy: weirv1.ImagePolicy{SemVer: &weirv1.SemVerPolicy{Range: "^1.0.0"}},
+			Update: weirv1.ImageUpdateTarget{ApplicationRef: weirv1.LocalObjectReference{Name: "shop-dev"}},
+		},
+	}
+	p := &weirv1.Pipeline{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: s.ns},
+		Spec: weirv1.PipelineSpec{
+			Images:   []weirv1.PipelineImage{{Name: "web", Repository: repo}},
+			Interval: &metav1.Duration{Duration: 2 * time.Second},
+			Stages: []weirv1.PipelineStage{
+				{Name: "dev", Applications: []weirv1.LocalObjectReference{{Name: "shop-dev"}}},
+				{Name: "staging", Applications: []weirv1.LocalObjectReference{{Name: "shop-staging"}}, Soak: &metav1.Duration{Duration: time.Second}},
+				{Name: "prod", Applications: []weirv1.LocalObjectReference{{Name: "shop-prod"}}},
+			},
+		},
+	}
+	for _, obj := range []client.Object{iu, p} {
+		if err := s.c.Create(context.Background(), obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	reg.PushImage(t, "team/web", "1.1.0")
+	want := repo + ":1.1.0"
+	testenv.Eventually(t, 2*time.Minute, "web-prod running "+want, func(ctx context.Context) error {
+		var d appsv1.Deployment
+		if err := s.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: "web-prod"}, &d); err != nil {
+			return err
+		}
+		if got := d.Spec.Template.Spec.Containers[0].Image; got != want {
+			return fmt.Errorf("web-prod runs %s; the Git log:\n%s", got, s.repo.Git("log", "--format=%s"))
+		}
+		return nil
+	})
+	log := s.repo.Git("log", "--format=%s", first+"..main")
+	wantLog := fmt.Sprintf("Promote %[1]s to prod\nPromote %[1]s to staging\nUpdate web to 1.1.0", want)
+	if log != wantLog {
+		t.Errorf("commits since the first:\n%s\nwant:\n%s", log, wantLog)
+	}
+	for _, st := range stages {
+		c := s.repo.Git("log", "-1", "--format=%H", "main", "--", st)
+		if got := s.repo.Git("diff", "--name-only", c+"^", c); got != st+"/web.yaml" {
+			t.Errorf("the commit to %s changed %q, want only %s/web.yaml", st, got, st)
+		}
+	}
+	got := &weirv1.Pipeline{}
+	if err := s.c.Get(context.Background(), client.ObjectKeyFromObject(p), got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Status.Changes) < 2 || got.Status.Changes[0].Stage != "prod" || got.Status.Changes[1].Stage != "staging" {
+		t.Errorf("changes = %+v, want the promotion to prod, then to staging", got.Status.Changes)
+	}
+}
+
+// createApplication creates an Application of the story's repository
+// that syncs path.
+func (s *story) createApplication(name, path string) {
+	s.t.Helper()
+	app := &weirv1.Application{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns},
+		Spec: weirv1.ApplicationSpec{
+			Source: weirv1.GitSource{URL: s.repo.URL(), Path: path},
+			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Second}, Timeout: &metav1.Duration{Duration: 20 * time.Second}},
+		},
+	}
+	if err := s.c.Create(context.Background(), app); err != nil {
+		s.t.Fatalf("create Application %s: %v", name, err)
+	}
+}
+
+// waitForApplication waits until the Application name is applied at sha.
+func (s *story) waitForApplication(name, sha string) {
+	s.t.Helper()
+	s.app = &weirv1.Application{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns}}
+	s.thenApplied(sha)
+}
