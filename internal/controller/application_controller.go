@@ -228,9 +228,11 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	before := app.DeepCopy()
 	defer func() {
+		patching := time.Now()
 		if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
 			retErr = errors.Join(retErr, client.IgnoreNotFound(err))
 		}
+		r.Metrics.ObservePhase(metrics.PhaseStatus, time.Since(patching))
 		r.Metrics.ObserveApplication(app)
 	}()
 	err := r.reconcileWithin(ctx, app, reconcileTimeout(app))
@@ -486,7 +488,9 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 // applied, the inventory keeps both what was there and what was applied, so
 // that nothing weir created is forgotten, and the SyncFail hooks run.
 func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Application, objs []*unstructured.Unstructured, namespace string) (apply.ChangeSet, planned, error) {
+	planning := time.Now()
 	order, err := r.plan(ctx, app, objs, namespace)
+	r.Metrics.ObservePhase(metrics.PhaseDryRun, time.Since(planning))
 	if conflict := (*apply.OwnershipError)(nil); errors.As(err, &conflict) {
 		return nil, order, stalled(ReasonOwnershipConflict, err)
 	}
@@ -507,7 +511,9 @@ func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Applic
 	if !app.Spec.Sync.PruneEnabled() {
 		return changes, order, nil
 	}
+	pruning := time.Now()
 	pruned, err := r.Applier.Prune(ctx, apply.OwnerOf(app), app.Status.Inventory, objs)
+	r.Metrics.ObservePhase(metrics.PhasePrune, time.Since(pruning))
 	changes = append(changes, pruned...)
 	if err != nil {
 		return r.failed(ctx, app, order, changes, reason(ReasonPruneFailed, err))
@@ -583,10 +589,12 @@ func (r *ApplicationReconciler) checkPolicies(ctx context.Context, app *weirv1.A
 // the hooks whose policy says so: HookSucceeded ones when it succeeded,
 // HookFailed ones when it failed.
 func (r *ApplicationReconciler) applyStage(ctx context.Context, app *weirv1.Application, stage []*unstructured.Unstructured) (apply.ChangeSet, error) {
+	applying := time.Now()
 	changes, err := r.Applier.Apply(ctx, stage)
+	r.Metrics.ObservePhase(metrics.PhaseApply, time.Since(applying))
 	if err != nil {
 		err = reason(ReasonApplyFailed, err)
-	} else if _, err = r.Health.Wait(ctx, healthRefs(app, inventoryOf(stage)), app.Spec.Sync.TimeoutOrDefault()); err != nil {
+	} else if err = r.waitHealthy(ctx, app, stage); err != nil {
 		err = reason(ReasonHealthCheckFailed, err)
 	}
 	policy := apply.HookSucceeded
@@ -598,6 +606,13 @@ func (r *ApplicationReconciler) applyStage(ctx context.Context, app *weirv1.Appl
 		err = reason(ReasonApplyFailed, deleteErr)
 	}
 	return append(changes, deleted...), err
+}
+
+// waitHealthy waits until the objects of stage are healthy.
+func (r *ApplicationReconciler) waitHealthy(ctx context.Context, app *weirv1.Application, stage []*unstructured.Unstructured) error {
+	defer func(waiting time.Time) { r.Metrics.ObservePhase(metrics.PhaseWait, time.Since(waiting)) }(time.Now())
+	_, err := r.Health.Wait(ctx, healthRefs(app, inventoryOf(stage)), app.Spec.Sync.TimeoutOrDefault())
+	return err
 }
 
 // failed records what a failed sync applied in the inventory and runs the

@@ -90,6 +90,7 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 	started := time.Now()
 	artifact, err := l.Fetcher.FetchSince(ctx, src.URL, src.Ref, creds, listedSince(app, started))
 	l.Metrics.ObserveFetch(time.Since(started), err)
+	l.Metrics.ObservePhase(metrics.PhaseResolve, time.Since(started))
 	if err != nil {
 		return State{}, &Error{Stage: StageFetch, Err: err}
 	}
@@ -112,7 +113,9 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 			return state, err
 		}
 	}
+	rendering := time.Now()
 	objs, err := l.Renderer.Render(ctx, artifact.Dir, src.Path, opts, dec)
+	l.Metrics.ObservePhase(metrics.PhaseRender, time.Since(rendering))
 	if err != nil {
 		return state, renderError(artifact.Revision, dec, err)
 	}

@@ -35,6 +35,7 @@ type Recorder struct {
 	fetchDuration   prometheus.Histogram
 	fetchFailures   prometheus.Counter
 	webhookRequests *prometheus.CounterVec
+	syncPhase       *prometheus.HistogramVec
 	appSynced       *prometheus.GaugeVec
 	appHealthy      *prometheus.GaugeVec
 	rolloutPhase    *prometheus.GaugeVec
@@ -65,6 +66,9 @@ func NewRecorder(reg prometheus.Registerer) (*Recorder, error) {
 			"Git fetches that failed.")), &err),
 		webhookRequests: register(reg, prometheus.NewCounterVec(counterOpts("webhook_requests_total",
 			"Push webhook requests, by provider and outcome."), []string{"provider", "outcome"}), &err),
+		syncPhase: register(reg, prometheus.NewHistogramVec(histogramOpts("sync_phase_duration_seconds",
+			"Duration of each phase of a reconcile of an Application, by phase: resolve, render, dry-run, apply, wait, prune, status.",
+			0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), []string{"phase"}), &err),
 		appSynced: register(reg, prometheus.NewGaugeVec(gaugeOpts("application_synced",
 			"1 when the Application's cluster matches its last revision (condition Synced), else 0."), objectLabels), &err),
 		appHealthy: register(reg, prometheus.NewGaugeVec(gaugeOpts("application_healthy",
@@ -128,6 +132,26 @@ func (r *Recorder) ObserveSync(result weirv1.SyncResult, took time.Duration) {
 	label := resultLabel(result)
 	r.syncs.WithLabelValues(label).Inc()
 	r.syncDuration.WithLabelValues(label).Observe(took.Seconds())
+}
+
+// The phases of a reconcile, the values of weir_sync_phase_duration_seconds'
+// phase label.
+const (
+	PhaseResolve = "resolve" // the ref resolved and its commit checked out
+	PhaseRender  = "render"
+	PhaseDryRun  = "dry-run" // the plan: the whole set dry-run on the server
+	PhaseApply   = "apply"   // one stage applied
+	PhaseWait    = "wait"    // one stage's objects awaited healthy
+	PhasePrune   = "prune"
+	PhaseStatus  = "status" // the Application's status patched
+)
+
+// ObservePhase records how long one phase of a reconcile took.
+func (r *Recorder) ObservePhase(phase string, took time.Duration) {
+	if r == nil {
+		return
+	}
+	r.syncPhase.WithLabelValues(phase).Observe(took.Seconds())
 }
 
 // DriftDetected counts one managed object found changed outside weir.

@@ -132,6 +132,20 @@ func TestANilRecorderRecordsNothing(t *testing.T) {
 	r.DriftDetected()
 	r.DriftCorrected()
 	r.WebhookRequest("github", OutcomeAccepted)
+	r.ObservePhase(PhaseApply, time.Second)
+}
+
+func TestPhasesAreTimedByName(t *testing.T) {
+	r, _ := newRecorder(t)
+	r.ObservePhase(PhaseApply, time.Second)
+	r.ObservePhase(PhaseApply, 500*time.Millisecond)
+	r.ObservePhase(PhaseWait, 2*time.Second)
+	if got := histogramSum(t, r.syncPhase.WithLabelValues(PhaseApply)); got != 1.5 {
+		t.Errorf("apply took %v s in all, want 1.5", got)
+	}
+	if got := histogramCount(t, r.syncPhase.WithLabelValues(PhaseWait)); got != 1 {
+		t.Errorf("%d waits timed, want 1", got)
+	}
 }
 
 func histogramSum(t *testing.T, o prometheus.Observer) float64 {
