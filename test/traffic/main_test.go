@@ -51,9 +51,11 @@ func realCluster(t testing.TB) (*localcluster.Cluster, client.Client) {
 	c, _ := testenv.RealNode(t)
 	ctx := testenv.Context(t, 5*time.Minute)
 	loadDemoImage(t, ctx, c)
-	if err := testenv.InstallCRDFiles(c.Config, "../../config/crd/bases/weir.dev_applications.yaml",
-		"../../config/crd/bases/weir.dev_rollouts.yaml", "../../config/crd/bases/weir.dev_analysistemplates.yaml",
-		"../../config/crd/bases/weir.dev_sourcepolicies.yaml", "../../config/crd/bases/weir.dev_clustersyncpolicies.yaml"); err != nil {
+	crds, err := filepath.Glob("../../config/crd/bases/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.InstallCRDFiles(c.Config, crds...); err != nil {
 		t.Fatal(err)
 	}
 	scheme := testenv.Scheme()
