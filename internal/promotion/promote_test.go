@@ -1,0 +1,191 @@
+package promotion
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/record"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/gitwrite"
+	"weir.dev/weir/internal/source"
+)
+
+const (
+	ns   = "shop"
+	repo = "registry.example.com/team/web"
+)
+
+// committer records the commits asked of it.
+type committer struct{ reqs []gitwrite.CommitRequest }
+
+func (c *committer) Commit(_ context.Context, req gitwrite.CommitRequest) (string, error) {
+	c.reqs = append(c.reqs, req)
+	return strings.Repeat("c", 40), nil
+}
+
+type noCredentials struct{}
+
+func (noCredentials) Credentials(context.Context, *weirv1.Application) (source.Credentials, error) {
+	return source.Credentials{}, nil
+}
+
+func (noCredentials) SigningKey(context.Context, *weirv1.Application) ([]byte, error) { return nil, nil }
+
+// stageObjects are a stage's Application, released unless rollouts say
+// otherwise, and its Deployment running tag.
+func stageObjects(stage, tag string, rollouts ...weirv1.RolloutProgress) []client.Object {
+	ready := []metav1.Condition{
+		{Type: weirv1.ReadyCondition, Status: metav1.ConditionTrue, Reason: "R"},
+		{Type: weirv1.HealthyCondition, Status: metav1.ConditionTrue, Reason: "H"},
+	}
+	app := &weirv1.Application{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-" + stage, Namespace: ns},
+		Spec:       weirv1.ApplicationSpec{Source: weirv1.GitSource{URL: "https://git.example.com/shop.git", Path: stage}},
+		Status: weirv1.ApplicationStatus{Conditions: ready, Rollouts: rollouts,
+			Inventory: []weirv1.ObjectRef{{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: ns, Name: "web-" + stage}}},
+	}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web-" + stage, Namespace: ns}}
+	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "web", Image: repo + ":" + tag}}
+	return []client.Object{app, d}
+}
+
+func pipeline(soak time.Duration) *weirv1.Pipeline {
+	stage := func(name string) weirv1.PipelineStage {
+		return weirv1.PipelineStage{Name: name, Applications: []weirv1.LocalObjectReference{{Name: "web-" + name}},
+			Soak: &metav1.Duration{Duration: soak}}
+	}
+	return &weirv1.Pipeline{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: weirv1.PipelineSpec{Images: []weirv1.PipelineImage{{Name: "web", Repository: repo}},
+			Stages: []weirv1.PipelineStage{stage("dev"), stage("staging"), stage("prod")}},
+	}
+}
+
+func promoter(t *testing.T, objs ...client.Object) (*Promoter, *committer, *record.FakeRecorder) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := weirv1.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	c := &committer{}
+	rec := record.NewFakeRecorder(10)
+	return &Promoter{Reader: fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build(), Git: c,
+		Credentials: noCredentials{}, Recorder: rec}, c, rec
+}
+
+func objects(sets ...[]client.Object) []client.Object {
+	var out []client.Object
+	for _, s := range sets {
+		out = append(out, s...)
+	}
+	return out
+}
+
+// A change released in dev is committed to staging's path, and nowhere
+// else, once dev's soak has passed.
+func TestAReleasedChangeIsCommittedToTheNextStageAfterItsSoak(t *testing.T) {
+	pr, c, rec := promoter(t, objects(stageObjects("dev", "1.1.0"), stageObjects("staging", "1.0.0"), stageObjects("prod", "1.0.0"))...)
+	start := time.Now()
+	pr.Now = func() time.Time { return start }
+	p := pipeline(time.Hour)
+	if err := pr.Check(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.reqs) != 0 {
+		t.Fatalf("committed %d times before the soak passed", len(c.reqs))
+	}
+	pr.Now = func() time.Time { return start.Add(time.Hour) }
+	if err := pr.Check(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.reqs) != 1 || c.reqs[0].Path != "staging" || !strings.HasPrefix(c.reqs[0].Message, "Promote "+repo+":1.1.0 to staging") {
+		t.Fatalf("commits = %+v, want one to staging", c.reqs)
+	}
+	if got := p.Status.Changes; len(got) != 1 || got[0].Stage != "staging" || got[0].Phase != weirv1.ChangePromoted {
+		t.Errorf("changes = %+v", got)
+	}
+	if e := <-rec.Events; !strings.Contains(e, ReasonPromotionCommitted) {
+		t.Errorf("event = %q", e)
+	}
+}
+
+// A change whose release failed in staging (the Rollout's last failure
+// names the promotion commit, and weir reverted it: staging runs the old
+// tag, released) is stopped and never committed again, to staging or
+// prod.
+func TestAChangeThatFailsInAStageIsStoppedThere(t *testing.T) {
+	promotion := strings.Repeat("c", 40)
+	failed := weirv1.RolloutProgress{Name: "web", Namespace: ns, Phase: weirv1.RolloutIdle,
+		LastFailure: "revision main@sha1:" + promotion + ": success-rate 0.5 < 0.99; reverted"}
+	pr, c, rec := promoter(t, objects(stageObjects("dev", "1.1.0"), stageObjects("staging", "1.0.0", failed), stageObjects("prod", "1.0.0"))...)
+	p := pipeline(0)
+	p.Status.Changes = []weirv1.PipelineChange{{Images: []string{repo + ":1.1.0"}, Stage: "staging", Phase: weirv1.ChangePromoted, Commit: promotion}}
+	for range 2 {
+		if err := pr.Check(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(c.reqs) != 0 {
+		t.Errorf("committed %+v, want nothing", c.reqs)
+	}
+	if got := p.Status.Changes[0]; got.Phase != weirv1.ChangeStopped || !strings.Contains(got.Message, "success-rate") {
+		t.Errorf("change = %+v, want it stopped with the failure", got)
+	}
+	if e := <-rec.Events; !strings.Contains(e, ReasonPromotionStopped) {
+		t.Errorf("event = %q", e)
+	}
+}
+
+func TestPhase(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		rollouts []weirv1.RolloutProgress
+		want     string
+	}{
+		{"no rollout", nil, weirv1.StageReleased},
+		{"idle", []weirv1.RolloutProgress{{Phase: weirv1.RolloutIdle}}, weirv1.StageReleased},
+		{"progressing", []weirv1.RolloutProgress{{Phase: weirv1.RolloutProgressing}}, weirv1.StageProgressing},
+		{"held", []weirv1.RolloutProgress{{Phase: weirv1.RolloutIdle, Held: true}}, weirv1.StageProgressing},
+		{"aborted", []weirv1.RolloutProgress{{Phase: weirv1.RolloutAborted}}, weirv1.StageFailed},
+	} {
+		app := stageObjects("dev", "1.0.0", tc.rollouts...)[0].(*weirv1.Application)
+		if got := phase([]weirv1.Application{*app}); got != tc.want {
+			t.Errorf("%s: phase = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestRunningImages(t *testing.T) {
+	images := []weirv1.PipelineImage{{Name: "web", Repository: "127.0.0.1:5000/web"}}
+	dep := func(image string) appsv1.Deployment {
+		d := appsv1.Deployment{}
+		d.Spec.Template.Spec.Containers = []corev1.Container{{Image: image}}
+		return d
+	}
+	for _, tc := range []struct {
+		name string
+		deps []appsv1.Deployment
+		want []string
+	}{
+		{"one", []appsv1.Deployment{dep("127.0.0.1:5000/web:1.0.0")}, []string{"127.0.0.1:5000/web:1.0.0"}},
+		{"two agree", []appsv1.Deployment{dep("127.0.0.1:5000/web:1.0.0"), dep("127.0.0.1:5000/web:1.0.0")}, []string{"127.0.0.1:5000/web:1.0.0"}},
+		{"two differ", []appsv1.Deployment{dep("127.0.0.1:5000/web:1.0.0"), dep("127.0.0.1:5000/web:1.1.0")}, nil},
+		{"none", []appsv1.Deployment{dep("127.0.0.1:5000/other:1.0.0"), dep("127.0.0.1:5000/web")}, nil},
+	} {
+		if got := runningImages(images, tc.deps); !sameImages(got, tc.want) && (got != nil || tc.want != nil) {
+			t.Errorf("%s: runningImages = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
