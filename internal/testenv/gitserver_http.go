@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -38,6 +39,38 @@ type GitHTTPServer struct {
 // its work tree, which must be clean.
 func NewGitHTTPServer(t testing.TB, root, user, password string, useTLS bool) *GitHTTPServer {
 	t.Helper()
+	s := &GitHTTPServer{}
+	srv := httptest.NewUnstartedServer(s.countListings(gitHTTPHandler(t, root, user, password)))
+	if useTLS {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+	s.srv = srv
+	return s
+}
+
+// NewGitHTTPServerOn is NewGitHTTPServer over HTTP, without credentials,
+// listening on ip rather than loopback: for clients elsewhere than this
+// machine's loopback, such as pods of a real node.
+func NewGitHTTPServerOn(t testing.TB, ip, root string) *GitHTTPServer {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatalf("listen on %s: %v", ip, err)
+	}
+	s := &GitHTTPServer{}
+	s.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: s.countListings(gitHTTPHandler(t, root, "", ""))}}
+	s.srv.Start()
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// gitHTTPHandler serves the repositories in root with git http-backend,
+// with basic auth when user is set.
+func gitHTTPHandler(t testing.TB, root, user, password string) http.Handler {
+	t.Helper()
 	var h http.Handler = &cgi.Handler{
 		Path:   gitHTTPBackend(t),
 		Stderr: io.Discard, // "Not a git repository" for missing ones
@@ -49,17 +82,7 @@ func NewGitHTTPServer(t testing.TB, root, user, password string, useTLS bool) *G
 	if user != "" {
 		h = basicAuth(h, user, password)
 	}
-	s := &GitHTTPServer{}
-	h = s.countListings(h)
-	srv := httptest.NewUnstartedServer(h)
-	if useTLS {
-		srv.StartTLS()
-	} else {
-		srv.Start()
-	}
-	t.Cleanup(srv.Close)
-	s.srv = srv
-	return s
+	return h
 }
 
 // RefListings is how many ref listings (GET .../info/refs, the first

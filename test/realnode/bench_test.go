@@ -60,7 +60,7 @@ func measurePod(b *testing.B, ctx context.Context, c realCluster) {
 	}
 	start := time.Now()
 	createHello(b, ctx, client, metav1.NamespaceDefault, 1)
-	waitAvailable(b, ctx, client, metav1.NamespaceDefault, 1)
+	waitAvailable(b, ctx, client, metav1.NamespaceDefault, "app=hello", 1)
 	b.ReportMetric(time.Since(start).Seconds(), "pod-ready-s")
 	var node, pod float64
 	for _, name := range nodeComponents {

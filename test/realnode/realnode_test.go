@@ -51,7 +51,7 @@ func TestPodsOnTheRealNodeServeAndLeaveNothingBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := createHello(t, ctx, client, ns, 2)
-	pods := waitAvailable(t, ctx, client, ns, 2)
+	pods := waitAvailable(t, ctx, client, ns, "app=hello", 2)
 
 	body := eventually(t, ctx, "GET the Service from the host", func() (string, error) {
 		return httpGet(ctx, "http://"+svc.Spec.ClusterIP+"/")
@@ -161,13 +161,13 @@ func createHello(t testing.TB, ctx context.Context, client kubernetes.Interface,
 	return svc
 }
 
-// waitAvailable waits for n hello pods to be Ready on the real node and
+// waitAvailable waits for n pods of selector to be Ready on the real node and
 // returns their names.
-func waitAvailable(t testing.TB, ctx context.Context, client kubernetes.Interface, ns string, n int) []string {
+func waitAvailable(t testing.TB, ctx context.Context, client kubernetes.Interface, ns, selector string, n int) []string {
 	t.Helper()
 	var names []string
-	eventually(t, ctx, "Ready hello pods on the real node", func() (string, error) {
-		pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=hello"})
+	eventually(t, ctx, "Ready pods "+selector+" on the real node", func() (string, error) {
+		pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
 			return "", err
 		}
@@ -252,7 +252,7 @@ func TestTheNextStartCleansUpANodeThatDied(t *testing.T) {
 		t.Fatal(err)
 	}
 	createHello(t, ctx, client, metav1.NamespaceDefault, 1)
-	waitAvailable(t, ctx, client, metav1.NamespaceDefault, 1)
+	waitAvailable(t, ctx, client, metav1.NamespaceDefault, "app=hello", 1)
 	for _, p := range crashed.Processes {
 		_ = syscall.Kill(p.PID, syscall.SIGKILL)
 	}
