@@ -40,6 +40,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, sess *session) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	if !s.sessions.openStream(sess) {
+		http.Error(w, fmt.Sprintf("Too many open pages: at most %d update live at once; reload this one later.", maxStreams), http.StatusTooManyRequests)
+		return
+	}
+	defer s.sessions.closeStream(sess)
 	q := r.URL.Query()
 	targets, err := s.watchedFor(r.Context(), sess, q.Get("watch"), q.Get("namespace"), q.Get("name"))
 	if err != nil {

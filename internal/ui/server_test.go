@@ -96,3 +96,33 @@ func TestSignInRefusesWhatIsNotOneToken(t *testing.T) {
 		}
 	}
 }
+
+// A session may hold maxStreams event streams, each with its watches on
+// the API server, and no more.
+func TestEventStreamsPerSessionAreBounded(t *testing.T) {
+	s, err := New(Options{Config: testConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	sess, err := s.startLocal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range maxStreams {
+		if !s.sessions.openStream(sess) {
+			t.Fatal("a stream below the bound was refused")
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/events?watch=applications", nil)
+	r.AddCookie(w.Result().Cookies()[0])
+	w = httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if w.Code != http.StatusTooManyRequests {
+		t.Errorf("stream %d: status %d, want 429", maxStreams+1, w.Code)
+	}
+	s.sessions.closeStream(sess)
+	if !s.sessions.openStream(sess) {
+		t.Error("a stream closed is not given back")
+	}
+}

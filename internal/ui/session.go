@@ -18,6 +18,9 @@ const (
 	sessionIdle = 8 * time.Hour
 	// maxSessions bounds the sessions kept; the least recently used goes.
 	maxSessions = 10000
+	// maxStreams bounds a session's open event streams (its open pages),
+	// each of which holds watches on the API server.
+	maxStreams = 16
 )
 
 // session is one browser's: its CSRF token and, once signed in, the
@@ -32,6 +35,7 @@ type session struct {
 	c       client.WithWatch
 	flash   string
 	lastUse time.Time
+	streams int
 }
 
 // sessions are kept in memory: nothing of a user's credentials leaves
@@ -121,6 +125,23 @@ func (s *sessions) takeFlash(sess *session) string {
 	f := sess.flash
 	sess.flash = ""
 	return f
+}
+
+// openStream counts an event stream of sess, unless it has maxStreams.
+func (s *sessions) openStream(sess *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sess.streams >= maxStreams {
+		return false
+	}
+	sess.streams++
+	return true
+}
+
+func (s *sessions) closeStream(sess *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess.streams--
 }
 
 func (s *sessions) setFlash(sess *session, msg string) {
