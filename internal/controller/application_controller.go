@@ -229,7 +229,7 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	before := app.DeepCopy()
 	defer func() {
 		patching := time.Now()
-		if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
+		if err := r.patchStatus(ctx, app, before); err != nil {
 			retErr = errors.Join(retErr, client.IgnoreNotFound(err))
 		}
 		r.Metrics.ObservePhase(metrics.PhaseStatus, time.Since(patching))
@@ -647,6 +647,20 @@ func (r *ApplicationReconciler) markReconciling(ctx context.Context, app *weirv1
 	if err := r.Client.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
 		ctrl.LoggerFrom(ctx).V(1).Info("could not mark the Application reconciling", "error", err.Error())
 	}
+}
+
+// patchStatus patches app's status with what changed since before, and
+// sends nothing when nothing did: an Application at rest costs no write.
+func (r *ApplicationReconciler) patchStatus(ctx context.Context, app, before *weirv1.Application) error {
+	patch := client.MergeFrom(before)
+	data, err := patch.Data(app)
+	if err != nil {
+		return fmt.Errorf("status patch of Application %s/%s: %w", app.Namespace, app.Name, err)
+	}
+	if string(data) == "{}" {
+		return nil
+	}
+	return r.Client.Status().Patch(ctx, app, patch)
 }
 
 func (r *ApplicationReconciler) recordSuccess(app *weirv1.Application, state desired.State, trigger string, started time.Time, summary string) {
