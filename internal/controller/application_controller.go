@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -182,10 +183,13 @@ func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency i
 		For(&weirv1.Application{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency})
-	for _, ch := range []<-chan event.GenericEvent{r.Refresh, r.Drifted, r.SyncRequests} {
+	for _, ch := range []<-chan event.GenericEvent{r.Refresh, r.SyncRequests} {
 		if ch != nil {
 			b = b.WatchesRawSource(source.Channel(ch, &handler.EnqueueRequestForObject{}))
 		}
+	}
+	if r.Drifted != nil {
+		b = b.WatchesRawSource(source.Channel(r.Drifted, enqueueAt(driftPriority)))
 	}
 	if r.Policies != nil {
 		b = b.Watches(&weirv1.SourcePolicy{}, handler.EnqueueRequestsFromMapFunc(r.boundApplications))
@@ -243,11 +247,17 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		// A failed sync is recorded and logged already; one that a retry
 		// may get past is retried sooner than the next poll.
 		if se.stall {
-			return ctrl.Result{RequeueAfter: interval}, nil
+			return poll(interval), nil
 		}
-		return ctrl.Result{RequeueAfter: retryDelay(app.Status.History, interval)}, nil
+		return poll(retryDelay(app.Status.History, interval)), nil
 	}
-	return ctrl.Result{RequeueAfter: interval}, err
+	return poll(interval), err
+}
+
+// poll is the result of a reconcile that checks again after a delay: at
+// low priority, behind drift, pushes and changes to Applications.
+func poll(after time.Duration) ctrl.Result {
+	return ctrl.Result{RequeueAfter: after, Priority: ptr.To(handler.LowPriority)}
 }
 
 // guard protects app's objects from others' changes, or stops, and tells

@@ -11,7 +11,14 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/apply"
@@ -31,6 +38,25 @@ const (
 	// removed.
 	ReasonDriftPreventionFailed = "DriftPreventionFailed"
 )
+
+// driftPriority is the work-queue priority of an Application whose objects
+// drifted: ahead of changes and pushes (0) and of routine polls
+// (handler.LowPriority), so that a heal never waits behind them.
+const driftPriority = 100
+
+// enqueueAt enqueues the object of each generic event at priority, where
+// the controller's queue is controller-runtime's priority queue (the
+// default), and like any other request elsewhere.
+func enqueueAt(priority int) handler.EventHandler {
+	return handler.Funcs{GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)}
+		if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+			pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(priority)}, req)
+			return
+		}
+		q.Add(req)
+	}}
+}
 
 // selectObjects returns the objects of objs that refs name, by group,
 // kind, namespace and name.
