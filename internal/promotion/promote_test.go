@@ -39,7 +39,9 @@ func (noCredentials) Credentials(context.Context, *weirv1.Application) (source.C
 	return source.Credentials{}, nil
 }
 
-func (noCredentials) SigningKey(context.Context, *weirv1.Application) ([]byte, error) { return nil, nil }
+func (noCredentials) SigningKey(context.Context, *weirv1.Application) ([]byte, error) {
+	return nil, nil
+}
 
 // stageObjects are a stage's Application, released unless rollouts say
 // otherwise, and its Deployment running tag.

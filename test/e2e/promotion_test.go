@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -114,4 +116,80 @@ func (s *story) waitForApplication(name, sha string) {
 	s.t.Helper()
 	s.app = &weirv1.Application{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns}}
 	s.thenApplied(sha)
+}
+
+// A release that fails its canary analysis in staging is reverted there
+// and never reaches prod: the Pipeline stops it in staging.
+func TestAReleaseThatFailsInStagingNeverReachesProd(t *testing.T) {
+	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, `{"successRate": 0.42}`)
+	}))
+	t.Cleanup(health.Close)
+	reg := testenv.NewOCIRegistry(t, "", "")
+	repo := reg.PushImage(t, "team/web", "1.0.0")
+	s := given(t, nil)
+	s.allowPush()
+	marked := func(name string) string {
+		return strings.Replace(markedDeployment(s.ns, repo+":1.0.0"), "name: web\n", "name: "+name+"\n", 1)
+	}
+	first := s.commit("web 1.0.0 everywhere", map[string]string{
+		"dev/web.yaml":          marked("web-dev"),
+		"staging/web.yaml":      marked("web"),
+		"staging/svc.yaml":      service("web"),
+		"staging/rollout.yaml":  canaryRollout("      - setWeight: 25\n      - analysis: {templates: [{name: success-rate}]}\n", "", true),
+		"staging/analysis.yaml": successRateTemplate(fromWeb(health.URL), 2),
+		"prod/web.yaml":         marked("web-prod"),
+	})
+	for _, st := range []string{"dev", "staging", "prod"} {
+		s.createApplication("shop-"+st, st)
+		s.waitForApplication("shop-"+st, first)
+	}
+	p := &weirv1.Pipeline{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: s.ns},
+		Spec: weirv1.PipelineSpec{
+			Images:   []weirv1.PipelineImage{{Name: "web", Repository: repo}},
+			Interval: &metav1.Duration{Duration: 2 * time.Second},
+			Stages: []weirv1.PipelineStage{
+				{Name: "dev", Applications: []weirv1.LocalObjectReference{{Name: "shop-dev"}}},
+				{Name: "staging", Applications: []weirv1.LocalObjectReference{{Name: "shop-staging"}}},
+				{Name: "prod", Applications: []weirv1.LocalObjectReference{{Name: "shop-prod"}}},
+			},
+		},
+	}
+	if err := s.c.Create(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+
+	s.commit("web 1.1.0 in dev", map[string]string{"dev/web.yaml": strings.Replace(marked("web-dev"), ":1.0.0", ":1.1.0", 1)})
+	testenv.Eventually(t, 3*time.Minute, "the change stopped in staging", func(ctx context.Context) error {
+		got := &weirv1.Pipeline{}
+		if err := s.c.Get(ctx, client.ObjectKeyFromObject(p), got); err != nil {
+			return err
+		}
+		for _, c := range got.Status.Changes {
+			if c.Stage == "staging" && c.Phase == weirv1.ChangeStopped && strings.Contains(c.Message, "0.42") {
+				return nil
+			}
+		}
+		return fmt.Errorf("changes %+v; the Git log:\n%s", got.Status.Changes, s.repo.Git("log", "--format=%s"))
+	})
+	testenv.Eventually(t, time.Minute, "weir's revert in staging", func(context.Context) error {
+		if log := s.repo.Git("log", "--format=%s", first+"..main"); !strings.Contains(log, "Revert") {
+			return fmt.Errorf("commits since the first:\n%s", log)
+		}
+		return nil
+	})
+	log := s.repo.Git("log", "--format=%s", first+"..main")
+	if !strings.Contains(log, "to staging") || strings.Contains(log, "to prod") {
+		t.Errorf("commits since the first:\n%s\nwant the promotion to staging and its revert, nothing to prod", log)
+	}
+	time.Sleep(5 * time.Second) // a few more checks of the Pipeline
+	var prod appsv1.Deployment
+	s.get(&prod, "web-prod")
+	if got := prod.Spec.Template.Spec.Containers[0].Image; got != repo+":1.0.0" {
+		t.Errorf("web-prod runs %s, want %s:1.0.0", got, repo)
+	}
+	if log := s.repo.Git("log", "--format=%s", first+"..main"); strings.Contains(log, "to prod") {
+		t.Errorf("a commit to prod:\n%s", log)
+	}
 }
