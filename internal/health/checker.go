@@ -118,16 +118,15 @@ func (c *Checker) mapping(ref v1alpha1.ObjectRef) (*meta.RESTMapping, error) {
 var managedSelector = metav1.ListOptions{LabelSelector: apply.ManagedByLabel}
 
 // checkGroup reads the objects of g, with one list when there are several,
-// and sets their statuses.
+// and sets their statuses. When the list fails (an identity allowed to get
+// its objects but not to list them), each is read on its own.
 func (c *Checker) checkGroup(ctx context.Context, g *readGroup, refs []v1alpha1.ObjectRef, statuses []ObjectStatus) error {
 	listed := map[string]*unstructured.Unstructured{}
 	if len(g.indices) > 1 {
-		list, err := g.res.List(ctx, managedSelector)
-		if err != nil {
-			return fmt.Errorf("health of %s: list: %w", refs[g.indices[0]].String(), err)
-		}
-		for i := range list.Items {
-			listed[list.Items[i].GetName()] = &list.Items[i]
+		if list, err := g.res.List(ctx, managedSelector); err == nil {
+			for i := range list.Items {
+				listed[list.Items[i].GetName()] = &list.Items[i]
+			}
 		}
 	}
 	for _, i := range g.indices {

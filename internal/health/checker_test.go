@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -186,6 +187,54 @@ func TestCheckListsEachKindOnce(t *testing.T) {
 	}
 	if *requests != 3 {
 		t.Errorf("%d requests to check 7 ConfigMaps, want 3: a list of the managed ones and a GET of each other", *requests)
+	}
+}
+
+// TestCheckReadsEachObjectWhenItMayNotList: an identity allowed to get
+// the objects of a set, by name, but not to list them, still reads their
+// health.
+func TestCheckReadsEachObjectWhenItMayNotList(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := testenv.Context(t, time.Minute)
+	c := testenv.Client(t)
+	names := []string{"first", "second"}
+	var refs []v1alpha1.ObjectRef
+	for _, name := range names {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{apply.ManagedByLabel: "weir"}}}
+		if err := c.Create(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, v1alpha1.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: name})
+	}
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "get-only", Namespace: ns},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: names, Verbs: []string{"get"}}},
+	}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "get-only", Namespace: ns},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "get-only"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "getter"}},
+	}
+	for _, obj := range []client.Object{role, binding} {
+		if err := c.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checker := newChecker(t)
+	cfg := rest.CopyConfig(testenv.Config(t))
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "getter"}
+	getter, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checker.client = getter
+
+	report, err := checker.Check(ctx, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.Healthy() || len(report.Objects) != 2 {
+		t.Errorf("report read by an identity that may only get: %s", report)
 	}
 }
 
