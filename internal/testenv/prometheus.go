@@ -140,15 +140,32 @@ func writeFileAtomic(file string, data []byte) error {
 // startPrometheus runs Prometheus with config (see StartPrometheus).
 func startPrometheus(t testing.TB, configData []byte) string {
 	t.Helper()
+	return startDaemon(t, "prometheus", "prometheus", configData, func(config, dir, addr string) []string {
+		return []string{
+			"--config.file=" + config,
+			"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+			"--web.listen-address=" + addr,
+			"--log.level=warn",
+		}
+	})
+}
+
+// startDaemon runs bin (of Debian's package pkg, which .ci/run installs)
+// for the test with configData as its configuration, a temporary
+// directory and a free port on the loopback, given to it by args. It
+// returns the daemon's URL once /-/ready answers, and stops it when the
+// test ends. Under -short the test is skipped.
+func startDaemon(t testing.TB, bin, pkg string, configData []byte, args func(config, dir, addr string) []string) string {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("needs a real Prometheus (not started under -short)")
+		t.Skipf("needs a real %s (not started under -short)", bin)
 	}
-	bin, err := exec.LookPath("prometheus")
+	path, err := exec.LookPath(bin)
 	if err != nil {
-		t.Fatalf("prometheus is not installed: apt-get install prometheus (.ci/run does): %v", err)
+		t.Fatalf("%s is not installed: apt-get install %s (.ci/run does): %v", bin, pkg, err)
 	}
 	dir := t.TempDir()
-	config := filepath.Join(dir, "prometheus.yml")
+	config := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(config, configData, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -157,23 +174,18 @@ func startPrometheus(t testing.TB, configData []byte) string {
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	logFile, err := os.Create(filepath.Join(dir, bin+".log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin,
-		"--config.file="+config,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--log.level=warn",
-	)
+	cmd := exec.Command(path, args(config, dir, addr)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Die with the test binary, even if it is killed before cleanups run.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start prometheus: %v", err)
+		t.Fatalf("start %s: %v", bin, err)
 	}
-	// Closed when Prometheus has exited, so that both the wait for it to be
+	// Closed when the daemon has exited, so that both the wait for it to be
 	// ready and the cleanup see it: one that did not start is not waited
 	// for forever.
 	exited := make(chan struct{})
@@ -193,9 +205,9 @@ func startPrometheus(t testing.TB, configData []byte) string {
 		_ = logFile.Close()
 	})
 	base := "http://" + addr
-	if err := waitPrometheusReady(base+"/-/ready", exited, &waitErr); err != nil {
+	if err := waitReady(bin, base+"/-/ready", exited, &waitErr); err != nil {
 		log, _ := os.ReadFile(logFile.Name())
-		t.Fatalf("prometheus is not ready: %v\n%s", err, log)
+		t.Fatalf("%s is not ready: %v\n%s", bin, err, log)
 	}
 	return base
 }
@@ -226,9 +238,9 @@ scrape_configs:
 `, PrometheusScrapeInterval, strings.Join(quoted, ", "))
 }
 
-// waitPrometheusReady waits for url to answer 200; when exited closes
-// first, it returns *waitErr, Prometheus' exit.
-func waitPrometheusReady(url string, exited <-chan struct{}, waitErr *error) error {
+// waitReady waits for url to answer 200; when exited closes first, it
+// returns *waitErr, the exit of bin.
+func waitReady(bin, url string, exited <-chan struct{}, waitErr *error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -245,7 +257,7 @@ func waitPrometheusReady(url string, exited <-chan struct{}, waitErr *error) err
 		}
 		select {
 		case <-exited:
-			return fmt.Errorf("prometheus exited: %v", *waitErr)
+			return fmt.Errorf("%s exited: %v", bin, *waitErr)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):

@@ -77,7 +77,8 @@ func installCRDs(cfg *rest.Config) (func(), error) {
 		"../../config/crd/bases/weir.dev_sourcepolicies.yaml",
 		"../../config/crd/bases/weir.dev_clustersyncpolicies.yaml",
 		"../../config/crd/bases/weir.dev_imageupdates.yaml",
-		"../../config/crd/bases/weir.dev_pipelines.yaml")
+		"../../config/crd/bases/weir.dev_pipelines.yaml",
+		"../../config/crd/bases/weir.dev_notifications.yaml")
 }
 
 func startController(cfg *rest.Config) (func(), error) {
