@@ -50,7 +50,8 @@ var Reasons = map[string]bool{
 	"ProgressDeadlineExceeded": true, "Aborted": true, "RouterNotReady": true,
 	"Reverted": true, "RevertFailed": true,
 	// Image automation and promotion.
-	"ImageUpdated": true, "PromotionCommitted": true, "PromotionStopped": true,
+	"ImageUpdated": true, "ScanFailed": true, "CommitFailed": true,
+	"PromotionCommitted": true, "PromotionStopped": true, "PromotionFailed": true,
 }
 
 // severityOf is the severity of an Event of type typ.
