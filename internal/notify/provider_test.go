@@ -174,3 +174,32 @@ func TestCommitStates(t *testing.T) {
 		}
 	}
 }
+
+func TestRepositoryPaths(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"https://github.com/acme/shop.git", "acme/shop"},
+		{"https://gitlab.com/acme/team/shop", "acme/team/shop"},
+		{"ssh://git@gitea.example.com:2222/acme/shop.git", "acme/shop"},
+		{"git@github.com:acme/shop.git", "acme/shop"},
+		{"https://github.com/acme/shop/", "acme/shop"},
+		{"https://github.com/shop", ""},
+		{"file:///srv/git/shop", ""}, // no host: no API to tell
+	} {
+		got, err := repositoryPath(tc.url)
+		if got != tc.want || (err != nil) != (tc.want == "") {
+			t.Errorf("repositoryPath(%q) = %q, %v; want %q", tc.url, got, err, tc.want)
+		}
+	}
+}
+
+func FuzzRepositoryPath(f *testing.F) {
+	for _, seed := range []string{"https://github.com/acme/shop.git", "git@host:a/b", "ssh://h/a/b/c", "a:b", "://", "/"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, url string) {
+		path, err := repositoryPath(url)
+		if err == nil && (!strings.Contains(path, "/") || strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/")) {
+			t.Errorf("repositoryPath(%q) = %q, not owner/name", url, path)
+		}
+	})
+}
