@@ -26,7 +26,7 @@ func (f *flaky) Send(context.Context, Event) error {
 	return nil
 }
 
-func startQueue(t *testing.T, q *Queue) {
+func startQueue(t testing.TB, q *Queue) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
