@@ -31,8 +31,9 @@ const gatewayAddress = "10.244.255.1"
 // TestCanaryThroughTheGateway releases the demo through a real Gateway API
 // data plane, Traefik, on HTTPRoute weights that weir sets: at 20, 50 and
 // 80 the canary serves within 5 points of 2,000 requests through the
-// Gateway; a header route sends every request with the header to the
-// canary; the promotion leaves every request on the new version.
+// Gateway, the last with a header route set, which sends every request
+// with the header to the canary; the promotion leaves every request on
+// the new version.
 func TestCanaryThroughTheGateway(t *testing.T) {
 	c, cl := realCluster(t)
 	installGatewayAPI(t, c)
@@ -54,7 +55,8 @@ func TestCanaryThroughTheGateway(t *testing.T) {
 	s.repo.Commit("release v2")
 	for _, weight := range []int32{20, 50, 80} {
 		s.waitRollout(fmt.Sprintf("paused at %d%%", weight), func(ro *weirv1.Rollout) bool {
-			return ro.Status.Phase == weirv1.RolloutPaused && ro.Status.CanaryWeight == weight && s.readyPods("web-canary") > 0
+			return ro.Status.Phase == weirv1.RolloutPaused && ro.Status.CanaryWeight == weight && s.readyPods("web-canary") > 0 &&
+				(weight != 80 || ro.Status.CurrentStep == 6) // at 80, after the header route
 		})
 		time.Sleep(2 * time.Second) // Traefik applies a route change within a second or two
 		split := count(s.ctx, gateway, requestsPerWeight, 8)
@@ -63,12 +65,12 @@ func TestCanaryThroughTheGateway(t *testing.T) {
 		if math.Abs(got-float64(weight)) > tolerance {
 			t.Errorf("at weight %d the canary served %.1f%% of %d requests through the Gateway, want within %.0f points", weight, got, requestsPerWeight, tolerance)
 		}
-		s.promote()
+		if weight != 80 {
+			s.promote()
+		}
 	}
-	s.waitRollout("paused with the header route", func(ro *weirv1.Rollout) bool {
-		return ro.Status.Phase == weirv1.RolloutPaused && ro.Status.CurrentStep == 6
-	})
-	time.Sleep(2 * time.Second)
+	// At 80 the Rollout pauses with the header route set: the requests
+	// without the header counted above kept the split.
 	withHeader := newTally()
 	for range 500 {
 		withHeader.add(get(s.ctx, gateway, http.Header{"X-Canary": {"yes"}}))
@@ -76,14 +78,6 @@ func TestCanaryThroughTheGateway(t *testing.T) {
 	t.Logf("with the header: %s", withHeader)
 	if withHeader.versions["v2"] != 500 {
 		t.Errorf("with the header: %s, want every request on the canary", withHeader)
-	}
-	// Requests without the header should keep the 80% split; through
-	// Traefik v3.6 they have been measured at 98.7% and 100% on the canary, which
-	// is not explained yet, so the split is told rather than checked.
-	others := count(s.ctx, gateway, requestsPerWeight, 8)
-	t.Logf("without the header the canary served %.1f%% (%s), at weight 80", others.share("v2"), others)
-	if others.failures != 0 {
-		t.Errorf("without the header: %s, want no failure", others)
 	}
 	s.promote()
 	s.waitRollout("promoted", func(ro *weirv1.Rollout) bool { return ro.Status.Phase == weirv1.RolloutIdle && s.canaryGone() })
