@@ -21,6 +21,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // fiftyObjects is an app of 50 objects: 10 Deployments, 10 Services and 30
@@ -29,9 +30,9 @@ func fiftyObjects(gen int) map[string]string {
 	files := map[string]string{}
 	for i := range 10 {
 		name := fmt.Sprintf("svc-%d", i)
-		docs := []string{deployment(name, 1, "nginx:1.27"), service(name)}
+		docs := []string{fixture.Deployment(name, 1, "nginx:1.27"), fixture.Service(name)}
 		for j := range 3 {
-			docs = append(docs, configMap(fmt.Sprintf("%s-cfg-%d", name, j), "gen", fmt.Sprint(gen)))
+			docs = append(docs, fixture.ConfigMap(fmt.Sprintf("%s-cfg-%d", name, j), "gen", fmt.Sprint(gen)))
 		}
 		files[name+".yaml"] = strings.Join(docs, "---\n")
 	}

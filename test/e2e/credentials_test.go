@@ -17,6 +17,7 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // credentialsSecret is the Secret that the stories' Applications name in
@@ -66,14 +67,14 @@ func TestCredentialsOverSSH(t *testing.T) { privateRepositorySyncs(t, overSSH) }
 // privateRepositorySyncs: with the credentials in a Secret, an Application
 // syncs a private repository and follows its new commits.
 func privateRepositorySyncs(t *testing.T, serve func(*story) privateHost) {
-	s := given(t, map[string]string{"greeting.yaml": configMap("greeting", "text", "hello")})
+	s := given(t, map[string]string{"greeting.yaml": fixture.ConfigMap("greeting", "text", "hello")})
 	host := serve(s)
 	s.secret(credentialsSecret, host.good)
 	s.whenPrivateApplication(host.url)
 	s.thenApplied(s.repo.Head())
 	s.thenGreeting("hello")
 
-	changed := s.commit("say goodbye", map[string]string{"greeting.yaml": configMap("greeting", "text", "goodbye")})
+	changed := s.commit("say goodbye", map[string]string{"greeting.yaml": fixture.ConfigMap("greeting", "text", "goodbye")})
 	s.thenApplied(changed)
 	s.thenGreeting("goodbye")
 }
@@ -88,7 +89,7 @@ func TestWrongCredentialsLeaveTheClusterAsItWas(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := given(t, map[string]string{"greeting.yaml": configMap("greeting", "text", "hello")})
+			s := given(t, map[string]string{"greeting.yaml": fixture.ConfigMap("greeting", "text", "hello")})
 			host := tt.serve(s)
 			s.secret(credentialsSecret, host.good)
 			s.whenPrivateApplication(host.url)
@@ -98,7 +99,7 @@ func TestWrongCredentialsLeaveTheClusterAsItWas(t *testing.T) {
 			// wrong ones; meanwhile a teammate pushes a change.
 			s.secret(credentialsSecret, host.bad)
 			s.thenCondition(weirv1.ReadyCondition, metav1.ConditionFalse, controller.ReasonArtifactFailed)
-			pushed := s.teammatePushes("say goodbye", "greeting.yaml", configMap("greeting", "text", "goodbye"))
+			pushed := s.teammatePushes("say goodbye", "greeting.yaml", fixture.ConfigMap("greeting", "text", "goodbye"))
 			app := s.thenFailedAfter(pushed)
 
 			ready := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.ReadyCondition)

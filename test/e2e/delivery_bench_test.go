@@ -13,6 +13,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // healthServer serves {"successRate": …} with a value the benchmark sets,
@@ -57,8 +58,8 @@ func BenchmarkAbortToStable(b *testing.B) {
           templates: [{name: success-rate}]
 `
 	s := given(b, map[string]string{
-		"web.yaml":      deployment("web", 4, "shop:0"),
-		"svc.yaml":      service("web"),
+		"web.yaml":      fixture.Deployment("web", 4, "shop:0"),
+		"svc.yaml":      fixture.Service("web"),
 		"route.yaml":    httpRoute,
 		"rollout.yaml":  canaryRollout(steps, gatewayRouting, false),
 		"analysis.yaml": successRateTemplate(fromWeb(health.srv.URL), 600),
@@ -70,7 +71,7 @@ func BenchmarkAbortToStable(b *testing.B) {
 	for i := range b.N {
 		health.good.Store(true)
 		health.badSince.Store(nil)
-		s.commit(fmt.Sprintf("release %d", i+1), map[string]string{"web.yaml": deployment("web", 4, fmt.Sprintf("shop:%d", i+1))})
+		s.commit(fmt.Sprintf("release %d", i+1), map[string]string{"web.yaml": fixture.Deployment("web", 4, fmt.Sprintf("shop:%d", i+1))})
 		s.thenRollout("analysing at 20%", func(ro *weirv1.Rollout) bool {
 			return ro.Status.Phase == weirv1.RolloutProgressing && ro.Status.CurrentStep == 1 && ro.Status.CanaryWeight == 20 && len(ro.Status.Analyses) == 1
 		})
@@ -113,8 +114,8 @@ func BenchmarkActiveRollouts(b *testing.B) {
 		var stories []*story
 		for range apps {
 			s := given(b, map[string]string{
-				"web.yaml":      deployment("web", 4, "shop:1"),
-				"svc.yaml":      service("web"),
+				"web.yaml":      fixture.Deployment("web", 4, "shop:1"),
+				"svc.yaml":      fixture.Service("web"),
 				"rollout.yaml":  rollout,
 				"analysis.yaml": successRateTemplate(fromWeb(health.srv.URL), 100000),
 			})
@@ -126,7 +127,7 @@ func BenchmarkActiveRollouts(b *testing.B) {
 		}
 		heapIdle, cpuIdle := heapInUse(), cpuShareAtRest(b, 30*time.Second)
 		for _, s := range stories {
-			s.commit("release 2", map[string]string{"web.yaml": deployment("web", 4, "shop:2")})
+			s.commit("release 2", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:2")})
 		}
 		for _, s := range stories {
 			s.thenPausedAt(1, 25)

@@ -17,6 +17,7 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/delivery"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // httpRoute is an HTTPRoute web whose one rule sends everything to the
@@ -56,11 +57,11 @@ func TestCanaryWithGatewayAPI(t *testing.T) {
       - pause: {duration: 1s}
 `
 	s := given(t, map[string]string{
-		"web.yaml":      deployment("web", 4, "shop:v1"),
-		"svc.yaml":      service("web"),
+		"web.yaml":      fixture.Deployment("web", 4, "shop:v1"),
+		"svc.yaml":      fixture.Service("web"),
 		"route.yaml":    httpRoute,
 		"rollout.yaml":  canaryRollout(steps, gatewayRouting, false),
-		"settings.yaml": configMap("settings", "mode", "safe"),
+		"settings.yaml": fixture.ConfigMap("settings", "mode", "safe"),
 	})
 	s.whenApplication(nil)
 	s.thenRunning("shop:v1")
@@ -69,13 +70,13 @@ func TestCanaryWithGatewayAPI(t *testing.T) {
 		t.Fatalf("side Services select %v and %v", s.selector("web-stable"), s.selector("web-canary"))
 	}
 
-	s.commit("release v2", map[string]string{"web.yaml": deployment("web", 4, "shop:v2")})
+	s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v2")})
 	s.thenPausedAt(1, 20)
 	s.wantReplicas("web", 4, "shop:v1")
 	s.wantReplicas("web-canary", 1, "shop:v2")
 	s.wantWeights("web-stable=80 web-canary=20")
 
-	mid := s.commit("change a setting", map[string]string{"settings.yaml": configMap("settings", "mode", "fast")})
+	mid := s.commit("change a setting", map[string]string{"settings.yaml": fixture.ConfigMap("settings", "mode", "fast")})
 	s.thenApplied(mid)
 	s.wantWeights("web-stable=80 web-canary=20")
 	s.wantReplicas("web", 4, "shop:v1")
@@ -104,14 +105,14 @@ func TestCanaryWithGatewayAPI(t *testing.T) {
 func TestRolloutDeletedMidRelease(t *testing.T) {
 	installGatewayAPI(t)
 	s := given(t, map[string]string{
-		"web.yaml":     deployment("web", 2, "shop:v1"),
-		"svc.yaml":     service("web"),
+		"web.yaml":     fixture.Deployment("web", 2, "shop:v1"),
+		"svc.yaml":     fixture.Service("web"),
 		"route.yaml":   httpRoute,
 		"rollout.yaml": canaryRollout("      - setWeight: 20\n      - pause: {}\n", gatewayRouting, false),
 	})
 	s.whenApplication(nil)
 	s.thenRunning("shop:v1")
-	s.commit("release v2", map[string]string{"web.yaml": deployment("web", 2, "shop:v2")})
+	s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 2, "shop:v2")})
 	s.thenPausedAt(1, 20)
 	s.wantWeights("web-stable=80 web-canary=20")
 	if ro := s.rollout(); !controllerutil.ContainsFinalizer(ro, weirv1.RolloutFinalizer) {
@@ -202,9 +203,9 @@ spec:
         templates: [{name: success-rate}]
 `
 	s := given(t, map[string]string{
-		"web.yaml":      deployment("web", 3, "shop:v1"),
-		"svc.yaml":      service("web"),
-		"preview.yaml":  strings.Replace(service("web"), "name: web\n", "name: web-preview\n", 1),
+		"web.yaml":      fixture.Deployment("web", 3, "shop:v1"),
+		"svc.yaml":      fixture.Service("web"),
+		"preview.yaml":  strings.Replace(fixture.Service("web"), "name: web\n", "name: web-preview\n", 1),
 		"rollout.yaml":  rollout,
 		"analysis.yaml": successRateTemplate(fromPrometheus(prometheus), 3),
 	})
@@ -215,7 +216,7 @@ spec:
 		t.Fatalf("Services select %v and %v", s.selector("web"), s.selector("web-preview"))
 	}
 
-	s.commit("release v2", map[string]string{"web.yaml": deployment("web", 3, "shop:v2")})
+	s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 3, "shop:v2")})
 	s.thenRollout("waiting for promotion", func(ro *weirv1.Rollout) bool {
 		run := ro.Status.Analyses
 		return ro.Status.Phase == weirv1.RolloutPaused && len(run) == 1 && run[0].Phase == weirv1.AnalysisSuccessful
@@ -237,7 +238,7 @@ spec:
 	}
 
 	metrics.set("0.3")
-	s.commit("release v3", map[string]string{"web.yaml": deployment("web", 3, "shop:v3")})
+	s.commit("release v3", map[string]string{"web.yaml": fixture.Deployment("web", 3, "shop:v3")})
 	ro := s.thenRollout("aborted", func(ro *weirv1.Rollout) bool { return ro.Status.Phase == weirv1.RolloutAborted })
 	if f := ro.Status.FailedRevisions; len(f) != 1 || !strings.Contains(f[0].Reason, "0.3") {
 		t.Errorf("failed revisions %+v, want the pre-promotion analysis at 0.3", f)
@@ -268,12 +269,12 @@ func TestRolloutNamingWhatIsMissingStalls(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := given(t, map[string]string{
-				"web.yaml": deployment("web", 2, "shop:v1"), "svc.yaml": service("web"), "rollout.yaml": tt.rollout,
+				"web.yaml": fixture.Deployment("web", 2, "shop:v1"), "svc.yaml": fixture.Service("web"), "rollout.yaml": tt.rollout,
 			})
 			s.whenApplication(nil)
 			if tt.release {
 				s.thenApplied(s.repo.Head())
-				s.commit("release v2", map[string]string{"web.yaml": deployment("web", 2, "shop:v2")})
+				s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 2, "shop:v2")})
 			}
 			message := fmt.Sprintf(tt.message, s.ns)
 			s.thenRollout("stalled: "+tt.reason, func(ro *weirv1.Rollout) bool {

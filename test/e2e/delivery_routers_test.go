@@ -12,6 +12,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // router is one traffic router as a story uses it: the CRDs it needs, the
@@ -103,8 +104,8 @@ func TestCanaryWithEachRouter(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			r.install(t)
 			files := map[string]string{
-				"web.yaml":     deployment("web", 4, "shop:v1"),
-				"svc.yaml":     service("web"),
+				"web.yaml":     fixture.Deployment("web", 4, "shop:v1"),
+				"svc.yaml":     fixture.Service("web"),
 				"rollout.yaml": canaryRollout("      - setWeight: 30\n      - pause: {}\n", r.routing, false),
 			}
 			for name, content := range r.files {
@@ -114,7 +115,7 @@ func TestCanaryWithEachRouter(t *testing.T) {
 			s.whenApplication(nil)
 			s.thenRunning("shop:v1")
 
-			s.commit("release v2", map[string]string{"web.yaml": deployment("web", 4, "shop:v2")})
+			s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v2")})
 			s.thenPausedAt(1, 30)
 			s.wantReplicas("web-canary", 2, "shop:v2")
 			if w := r.weight(s); w != 30 {

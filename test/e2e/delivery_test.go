@@ -9,6 +9,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/delivery"
+	"weir.dev/weir/test/fixture"
 )
 
 // replicaSteps: a quarter of the pods, a pause until promoted by hand, the
@@ -29,8 +30,8 @@ func TestCanaryByReplicaRatio(t *testing.T) {
 	metrics := newExporter(t, "0.99")
 	prometheus := metrics.scrapedBy(t)
 	s := given(t, map[string]string{
-		"web.yaml":      deployment("web", 4, "shop:v1"),
-		"svc.yaml":      service("web"),
+		"web.yaml":      fixture.Deployment("web", 4, "shop:v1"),
+		"svc.yaml":      fixture.Service("web"),
 		"rollout.yaml":  canaryRollout(replicaSteps, "", true),
 		"analysis.yaml": successRateTemplate(fromPrometheus(prometheus), 3),
 	})
@@ -38,7 +39,7 @@ func TestCanaryByReplicaRatio(t *testing.T) {
 	s.whenApplication(nil)
 	s.thenRunning("shop:v1")
 
-	good := s.commit("release v2", map[string]string{"web.yaml": deployment("web", 4, "shop:v2")})
+	good := s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v2")})
 	s.thenPausedAt(1, 25)
 	s.wantReplicas("web", 3, "shop:v1")
 	s.wantReplicas("web-canary", 1, "shop:v2")
@@ -62,7 +63,7 @@ func TestCanaryByReplicaRatio(t *testing.T) {
 	}
 
 	metrics.set("0.42")
-	bad := s.commit("release v3", map[string]string{"web.yaml": deployment("web", 4, "shop:v3")})
+	bad := s.commit("release v3", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v3")})
 	s.thenPausedAt(1, 25)
 	s.request(weirv1.PromoteAnnotation)
 	ro = s.thenRollout("aborted and reverted", func(ro *weirv1.Rollout) bool {
@@ -105,14 +106,14 @@ func TestCanaryByReplicaRatio(t *testing.T) {
 // shows where it waits, and `promote` ends the pause.
 func TestRolloutByHand(t *testing.T) {
 	s := given(t, map[string]string{
-		"web.yaml":     deployment("web", 4, "shop:v1"),
-		"svc.yaml":     service("web"),
+		"web.yaml":     fixture.Deployment("web", 4, "shop:v1"),
+		"svc.yaml":     fixture.Service("web"),
 		"rollout.yaml": canaryRollout("      - setWeight: 50\n      - pause: {}\n", "", false),
 	})
 	s.whenApplication(nil)
 	s.thenRunning("shop:v1")
 
-	s.commit("release v2", map[string]string{"web.yaml": deployment("web", 4, "shop:v2")})
+	s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v2")})
 	s.thenPausedAt(1, 50)
 	if out := s.weir("rollout", "status", "shop"); !containsAll(out, "Phase:", "Paused", "Weight:", "50%", "pause until promoted") {
 		t.Errorf("weir rollout status:\n%s", out)
@@ -139,14 +140,14 @@ func TestRolloutByHand(t *testing.T) {
 // the next attempt lands it, after which the cluster goes back to stable.
 func TestRevertTriedAgain(t *testing.T) {
 	s := given(t, map[string]string{
-		"web.yaml":     deployment("web", 2, "shop:v1"),
-		"svc.yaml":     service("web"),
+		"web.yaml":     fixture.Deployment("web", 2, "shop:v1"),
+		"svc.yaml":     fixture.Service("web"),
 		"rollout.yaml": canaryRollout("      - setWeight: 50\n      - pause: {}\n", "", true),
 	})
 	s.whenApplication(nil)
 	s.thenRunning("shop:v1")
 
-	bad := s.commit("release v2", map[string]string{"web.yaml": deployment("web", 2, "shop:v2")})
+	bad := s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 2, "shop:v2")})
 	s.thenPausedAt(1, 50)
 	s.weir("rollout", "abort", "shop")
 	ro := s.thenRollout("revert refused once", func(ro *weirv1.Rollout) bool {

@@ -20,6 +20,7 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // watchOnly sets a long interval, so that only a watch event can make weir
@@ -32,8 +33,8 @@ func watchOnly(selfHeal bool) func(*weirv1.ApplicationSpec) {
 }
 
 var driftFiles = map[string]string{
-	"web.yaml":      deployment("web", 2, "nginx:1.27"),
-	"settings.yaml": configMap("settings", "mode", "safe"),
+	"web.yaml":      fixture.Deployment("web", 2, "nginx:1.27"),
+	"settings.yaml": fixture.ConfigMap("settings", "mode", "safe"),
 }
 
 func TestKubectlScaleIsReportedWithItsManagerAndHealed(t *testing.T) {

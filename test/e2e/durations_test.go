@@ -9,13 +9,14 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/test/fixture"
 )
 
 // One tenant's duration in a syntax Go does not parse must not make every
 // list of the kind fail to decode (Flux's CVE-2022-39272): the API server
 // refuses it, and the lists every controller reads keep decoding.
 func TestADurationGoCannotParseIsRefusedByTheAPIServer(t *testing.T) {
-	s := given(t, map[string]string{"app.yaml": configMap("settings", "mode", "production")})
+	s := given(t, map[string]string{"app.yaml": fixture.ConfigMap("settings", "mode", "production")})
 	s.whenApplication(nil)
 	ctx := context.Background()
 	tests := []struct {

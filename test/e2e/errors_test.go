@@ -12,6 +12,7 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/decrypt/decrypttest"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // A decrypted value the API server refuses, and quotes in its error.
@@ -25,7 +26,7 @@ func TestASecretValueTheAPIServerQuotesIsRedacted(t *testing.T) {
 	secret := fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  pin: %d\n", refusedSecretValue)
 	s := given(t, map[string]string{
 		"deploy/db.enc.yaml": string(decrypttest.Encrypt(t, "db.enc.yaml", []byte(secret), decrypttest.SecretRegex, key)),
-		"deploy/config.yaml": configMap("settings", "mode", "production"),
+		"deploy/config.yaml": fixture.ConfigMap("settings", "mode", "production"),
 	})
 	s.keySecret("sops-keys", key)
 	s.whenApplication(func(spec *weirv1.ApplicationSpec) {

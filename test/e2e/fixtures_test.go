@@ -168,33 +168,3 @@ func (s *story) absent(obj client.Object, name string) {
 		return client.IgnoreNotFound(err)
 	})
 }
-
-// configMap is a ConfigMap manifest with one key.
-func configMap(name, key, value string) string {
-	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  %s: %q\n", name, key, value)
-}
-
-// deployment is a Deployment manifest with a replica count and image.
-func deployment(name string, replicas int, image string) string {
-	return fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: %[1]s
-spec:
-  replicas: %[2]d
-  selector:
-    matchLabels: {app: %[1]s}
-  template:
-    metadata:
-      labels: {app: %[1]s}
-    spec:
-      containers:
-      - name: app
-        image: %[3]s
-`, name, replicas, image)
-}
-
-// service is a Service manifest in front of the app of the same name.
-func service(name string) string {
-	return fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata:\n  name: %[1]s\nspec:\n  selector: {app: %[1]s}\n  ports:\n  - port: 80\n", name)
-}

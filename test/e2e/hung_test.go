@@ -10,6 +10,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // hungApplications is how many Applications of the hung server there are:
@@ -35,7 +36,7 @@ func TestHungGitServersHoldUpNoOtherApplication(t *testing.T) {
 		return nil
 	})
 
-	healthy := given(t, map[string]string{"config.yaml": configMap("greeting", "text", "hello")})
+	healthy := given(t, map[string]string{"config.yaml": fixture.ConfigMap("greeting", "text", "hello")})
 	healthy.whenApplication(nil).thenApplied(healthy.repo.Head())
 
 	for _, s := range hung {

@@ -15,12 +15,13 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // markedDeployment is the web Deployment with its image marked for the
 // ImageUpdate web of namespace ns.
 func markedDeployment(ns, image string) string {
-	return strings.Replace(deployment("web", 1, image), "image: "+image,
+	return strings.Replace(fixture.Deployment("web", 1, image), "image: "+image,
 		fmt.Sprintf(`image: %s # {"$imagepolicy": "%s:web"}`, image, ns), 1)
 }
 

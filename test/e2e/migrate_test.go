@@ -14,6 +14,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/test/fixture"
 )
 
 // Stories of users who move to weir from kubectl, Argo CD and Flux.
@@ -32,7 +33,7 @@ func TestObjectAppliedWithKubectlIsTakenOver(t *testing.T) {
 	s.whenApplication(nil)
 	s.thenApplied(s.repo.Head())
 
-	sha := s.commit("drop a key", map[string]string{"legacy.yaml": configMap("legacy", "kept", "one")})
+	sha := s.commit("drop a key", map[string]string{"legacy.yaml": fixture.ConfigMap("legacy", "kept", "one")})
 	s.thenApplied(sha)
 
 	var cm corev1.ConfigMap
@@ -51,8 +52,8 @@ func TestArgoAndFluxPruneOptOutsKeepObjects(t *testing.T) {
 	s := given(t, map[string]string{
 		"argo.yaml":  annotated("argo", "argocd.argoproj.io/sync-options", "Prune=false"),
 		"flux.yaml":  annotated("flux", "kustomize.toolkit.fluxcd.io/prune", "disabled"),
-		"plain.yaml": configMap("plain", "k", "v"),
-		"stays.yaml": configMap("stays", "k", "v"),
+		"plain.yaml": fixture.ConfigMap("plain", "k", "v"),
+		"stays.yaml": fixture.ConfigMap("stays", "k", "v"),
 	})
 	s.whenApplication(nil)
 	s.thenApplied(s.repo.Head())

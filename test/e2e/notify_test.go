@@ -19,6 +19,7 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/notify"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // webhookReceiver records the Events posted to it whose signature checks
@@ -89,7 +90,7 @@ func TestSyncsAreNotifiedToAWebhookAndAlertmanagerPastAHungReceiver(t *testing.T
 	hookURL := hook.serve(t, key)
 	hungURL, held := hungReceiver(t)
 
-	s := given(t, map[string]string{"web.yaml": deployment("web", 1, "nginx:1.27")})
+	s := given(t, map[string]string{"web.yaml": fixture.Deployment("web", 1, "nginx:1.27")})
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: "hook"},
 		Data: map[string][]byte{notify.KeyAddress: []byte(hookURL), notify.KeyHMACKey: key}}
 	if err := s.c.Create(context.Background(), secret); err != nil {
@@ -105,7 +106,7 @@ func TestSyncsAreNotifiedToAWebhookAndAlertmanagerPastAHungReceiver(t *testing.T
 	s.whenApplication(nil).thenApplied(good)
 	waitForReasons(t, hook, "Succeeded")
 
-	s.commit("an invalid replica count", map[string]string{"web.yaml": deployment("web", -1, "nginx:1.27")})
+	s.commit("an invalid replica count", map[string]string{"web.yaml": fixture.Deployment("web", -1, "nginx:1.27")})
 	s.thenCondition(weirv1.ReadyCondition, metav1.ConditionFalse, "ValidationFailed")
 	waitForReasons(t, hook, "Succeeded", "ValidationFailed")
 	alert := waitForAlert(t, alertmanager, s.ns)
@@ -115,7 +116,7 @@ func TestSyncsAreNotifiedToAWebhookAndAlertmanagerPastAHungReceiver(t *testing.T
 	}
 
 	// The hung receiver still holds its requests, and syncs go on.
-	fixed := s.commit("replicas back", map[string]string{"web.yaml": deployment("web", 2, "nginx:1.27")})
+	fixed := s.commit("replicas back", map[string]string{"web.yaml": fixture.Deployment("web", 2, "nginx:1.27")})
 	s.thenApplied(fixed)
 	if held() == 0 {
 		t.Error("the hung receiver got no request")

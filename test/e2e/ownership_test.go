@@ -15,10 +15,11 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 func TestASecondApplicationDeclaringAnObjectGetsAConflictNotATugOfWar(t *testing.T) {
-	shop := given(t, map[string]string{"shared.yaml": configMap("shared", "owner", "shop")})
+	shop := given(t, map[string]string{"shared.yaml": fixture.ConfigMap("shared", "owner", "shop")})
 	shop.whenApplication(nil)
 	shop.thenApplied(shop.repo.Head())
 
@@ -26,8 +27,8 @@ func TestASecondApplicationDeclaringAnObjectGetsAConflictNotATugOfWar(t *testing
 	// namespace.
 	other := &story{t: t, repo: testenv.NewGitRepo(t), ns: shop.ns, c: shop.c}
 	other.commit("initial", map[string]string{
-		"shared.yaml": configMap("shared", "owner", "other"),
-		"own.yaml":    configMap("only-other", "k", "v"),
+		"shared.yaml": fixture.ConfigMap("shared", "owner", "other"),
+		"own.yaml":    fixture.ConfigMap("only-other", "k", "v"),
 	})
 	other.app = &weirv1.Application{
 		ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: shop.ns},
@@ -79,7 +80,7 @@ func TestACRDThatLeavesGitStaysWhileItsCustomResourcesDo(t *testing.T) {
 	s := given(t, map[string]string{
 		"crd.yaml":    gadgetCRD,
 		"gadget.yaml": "apiVersion: e2e.weir.dev/v1\nkind: Gadget\nmetadata:\n  name: kept\n  annotations: {weir.dev/prune: disabled}\n",
-		"config.yaml": configMap("settings", "k", "v"),
+		"config.yaml": fixture.ConfigMap("settings", "k", "v"),
 	})
 	crd := &unstructured.Unstructured{}
 	crd.SetGroupVersionKind(schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"})

@@ -19,6 +19,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // replicaLimit is a ValidatingAdmissionPolicy's spec, as a team runs it at
@@ -53,8 +54,8 @@ func (s *story) givenClusterPolicy(name string, spec weirv1.ClusterSyncPolicySpe
 
 func TestADenyPolicyRefusesTheSyncAndNothingIsApplied(t *testing.T) {
 	s := given(t, map[string]string{
-		"settings.yaml": configMap("settings", "mode", "fast"),
-		"web.yaml":      deployment("web", 5, "nginx:1.27"),
+		"settings.yaml": fixture.ConfigMap("settings", "mode", "fast"),
+		"web.yaml":      fixture.Deployment("web", 5, "nginx:1.27"),
 	})
 	if err := s.c.Create(context.Background(), &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: "replica-limit"},
@@ -92,11 +93,11 @@ func TestADenyPolicyRefusesTheSyncAndNothingIsApplied(t *testing.T) {
 	})
 
 	// Within the limit, the next revision syncs.
-	s.thenApplied(s.commit("fewer replicas", map[string]string{"web.yaml": deployment("web", 3, "nginx:1.27")}))
+	s.thenApplied(s.commit("fewer replicas", map[string]string{"web.yaml": fixture.Deployment("web", 3, "nginx:1.27")}))
 }
 
 func TestAWarnPolicyAppliesAndReports(t *testing.T) {
-	s := given(t, map[string]string{"settings.yaml": configMap("settings", "mode", "fast")})
+	s := given(t, map[string]string{"settings.yaml": fixture.ConfigMap("settings", "mode", "fast")})
 	p := s.givenClusterPolicy("owner", weirv1.ClusterSyncPolicySpec{
 		Enforcement: weirv1.EnforcementWarn,
 		Rego: &weirv1.RegoPolicy{Modules: map[string]string{"owner.rego": `package main
@@ -121,7 +122,7 @@ deny contains msg if {
 }
 
 func TestAnApplicationAuthorCannotRemoveAClusterPolicy(t *testing.T) {
-	s := given(t, map[string]string{"web.yaml": deployment("web", 5, "nginx:1.27")})
+	s := given(t, map[string]string{"web.yaml": fixture.Deployment("web", 5, "nginx:1.27")})
 	p := s.givenClusterPolicy("replicas", weirv1.ClusterSyncPolicySpec{CEL: &weirv1.CELPolicy{
 		Spec:   replicaLimit,
 		Params: &apiextensionsv1.JSON{Raw: []byte(`{"data": {"maxReplicas": "2"}}`)},
@@ -164,7 +165,7 @@ func TestAnApplicationAuthorCannotRemoveAClusterPolicy(t *testing.T) {
 	}
 	// What the author can change, the Application and Git, does not
 	// escape the policy either: the next revision is refused too.
-	s.commit("more replicas", map[string]string{"web.yaml": deployment("web", 6, "nginx:1.27")})
+	s.commit("more replicas", map[string]string{"web.yaml": fixture.Deployment("web", 6, "nginx:1.27")})
 	app := s.waitFor("refused at the new revision", func(app *weirv1.Application) bool {
 		return strings.HasSuffix(app.Status.LastAttemptedRevision, s.repo.Head()) &&
 			apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.StalledCondition)
@@ -175,7 +176,7 @@ func TestAnApplicationAuthorCannotRemoveAClusterPolicy(t *testing.T) {
 }
 
 func TestAPolicyThatDoesNotCompileSaysSoAndRefusesTheSetsItBinds(t *testing.T) {
-	s := given(t, map[string]string{"settings.yaml": configMap("settings", "mode", "fast")})
+	s := given(t, map[string]string{"settings.yaml": fixture.ConfigMap("settings", "mode", "fast")})
 	p := s.givenClusterPolicy("broken", weirv1.ClusterSyncPolicySpec{
 		Rego: &weirv1.RegoPolicy{Modules: map[string]string{"broken.rego": "package main\n\ndeny contains msg if {\n"}},
 	})
@@ -202,7 +203,7 @@ func TestAPolicyThatDoesNotCompileSaysSoAndRefusesTheSetsItBinds(t *testing.T) {
 }
 
 func TestARefusedApplicationSyncsOnceThePolicyLetsIt(t *testing.T) {
-	s := given(t, map[string]string{"web.yaml": deployment("web", 5, "nginx:1.27")})
+	s := given(t, map[string]string{"web.yaml": fixture.Deployment("web", 5, "nginx:1.27")})
 	p := s.givenClusterPolicy("replicas", weirv1.ClusterSyncPolicySpec{CEL: &weirv1.CELPolicy{
 		Spec:   replicaLimit,
 		Params: &apiextensionsv1.JSON{Raw: []byte(`{"data": {"maxReplicas": "2"}}`)},

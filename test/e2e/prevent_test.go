@@ -21,6 +21,7 @@ import (
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/driftguard"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // TestPreventDrift: with spec.sync.preventDrift, the API server refuses
@@ -96,7 +97,7 @@ func (s *story) protectedAndStillSynced(serviceAccount string) string {
 		s.t.Errorf("replicas = %d after healing, want Git's 2", *web.Spec.Replicas)
 	}
 	// And so does a sync of a new commit.
-	s.thenApplied(s.commit("three replicas", map[string]string{"web.yaml": deployment("web", 3, "nginx:1.27")}))
+	s.thenApplied(s.commit("three replicas", map[string]string{"web.yaml": fixture.Deployment("web", 3, "nginx:1.27")}))
 	return refusal
 }
 

@@ -15,6 +15,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // A new image pushed to the registry moves from dev to staging to prod by
@@ -135,7 +136,7 @@ func TestAReleaseThatFailsInStagingNeverReachesProd(t *testing.T) {
 	first := s.commit("web 1.0.0 everywhere", map[string]string{
 		"dev/web.yaml":          marked("web-dev"),
 		"staging/web.yaml":      marked("web"),
-		"staging/svc.yaml":      service("web"),
+		"staging/svc.yaml":      fixture.Service("web"),
 		"staging/rollout.yaml":  canaryRollout("      - setWeight: 25\n      - analysis: {templates: [{name: success-rate}]}\n", "", true),
 		"staging/analysis.yaml": successRateTemplate(fromWeb(health.URL), 2),
 		"prod/web.yaml":         marked("web-prod"),

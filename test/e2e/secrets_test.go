@@ -11,6 +11,7 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/cli"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 func TestSecretValuesNeverLeak(t *testing.T) {
@@ -33,11 +34,11 @@ func TestSecretValuesNeverLeak(t *testing.T) {
 }
 
 func TestSyncAndHistoryFromTheCommandLine(t *testing.T) {
-	s := given(t, map[string]string{"cm.yaml": configMap("hello", "greeting", "hi")})
+	s := given(t, map[string]string{"cm.yaml": fixture.ConfigMap("hello", "greeting", "hi")})
 	s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Sync.Interval = nil })
 	s.thenApplied(s.repo.Head())
 
-	sha := s.commit("say hello louder", map[string]string{"cm.yaml": configMap("hello", "greeting", "HI")})
+	sha := s.commit("say hello louder", map[string]string{"cm.yaml": fixture.ConfigMap("hello", "greeting", "HI")})
 	out := s.weir("sync", "shop")
 	if !strings.Contains(out, "Succeeded") || !strings.Contains(out, sha) {
 		t.Errorf("weir sync printed %q, want success at %s", out, sha)

@@ -12,6 +12,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/decrypt/decrypttest"
+	"weir.dev/weir/test/fixture"
 )
 
 // Values that live encrypted in Git, and one typed into the cluster by hand.
@@ -106,7 +107,7 @@ generatorOptions:
 `,
 		"base/db.enc.yaml":   string(decrypttest.Encrypt(t, "db.enc.yaml", []byte(secret), decrypttest.SecretRegex, key)),
 		"base/api.enc.env":   string(decrypttest.Encrypt(t, "api.enc.env", []byte("API_TOKEN="+apiToken+"\n"), "", key)),
-		"base/settings.yaml": configMap("settings", "mode", "production"),
+		"base/settings.yaml": fixture.ConfigMap("settings", "mode", "production"),
 		"overlay/kustomization.yaml": `namePrefix: prod-
 labels:
   - pairs:

@@ -15,10 +15,11 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 func TestASourcePolicyRefusesARepositoryUntilItAllowsIt(t *testing.T) {
-	s := given(t, map[string]string{"cm.yaml": configMap("hello", "greeting", "hi")})
+	s := given(t, map[string]string{"cm.yaml": fixture.ConfigMap("hello", "greeting", "hi")})
 	policy := s.givenSourcePolicy(weirv1.SourcePolicySpec{GitRepositories: []string{"https://git.example.com/**"}})
 	s = s.hourly("shop", "", weirv1.GitRef{})
 
@@ -46,8 +47,8 @@ func TestASourcePolicyRefusesARepositoryUntilItAllowsIt(t *testing.T) {
 func TestASourcePolicyRefusesAnObjectInAnotherNamespaceAndAppliesNothing(t *testing.T) {
 	other := testenv.Namespace(t)
 	s := given(t, map[string]string{
-		"cm.yaml":    configMap("hello", "greeting", "hi"),
-		"other.yaml": strings.Replace(configMap("intruder", "greeting", "hi"), "metadata:\n", "metadata:\n  namespace: "+other+"\n", 1),
+		"cm.yaml":    fixture.ConfigMap("hello", "greeting", "hi"),
+		"other.yaml": strings.Replace(fixture.ConfigMap("intruder", "greeting", "hi"), "metadata:\n", "metadata:\n  namespace: "+other+"\n", 1),
 	})
 	policy := s.givenSourcePolicy(weirv1.SourcePolicySpec{DestinationNamespaces: []string{weirv1.NamespacePlaceholder}})
 	s.whenApplication(nil)

@@ -12,14 +12,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/test/fixture"
 )
 
 func TestCommitChangeDeleteAndRevertReachTheCluster(t *testing.T) {
 	s := given(t, map[string]string{
-		"app/web.yaml":    deployment("web", 2, "nginx:1.27") + "---\n" + service("web"),
-		"app/config.yaml": configMap("settings", "color", "blue"),
+		"app/web.yaml":    fixture.Deployment("web", 2, "nginx:1.27") + "---\n" + fixture.Service("web"),
+		"app/config.yaml": fixture.ConfigMap("settings", "color", "blue"),
 		"README.md":       "not an object",
-		"other/skip.yaml": configMap("elsewhere", "k", "v"),
+		"other/skip.yaml": fixture.ConfigMap("elsewhere", "k", "v"),
 	})
 	first := s.repo.Head()
 	s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Source.Path = "app" })
@@ -40,7 +41,7 @@ func TestCommitChangeDeleteAndRevertReachTheCluster(t *testing.T) {
 	}
 
 	// A field changed in Git is changed in the cluster.
-	changed := s.commit("scale web to 3", map[string]string{"app/web.yaml": deployment("web", 3, "nginx:1.27") + "---\n" + service("web")})
+	changed := s.commit("scale web to 3", map[string]string{"app/web.yaml": fixture.Deployment("web", 3, "nginx:1.27") + "---\n" + fixture.Service("web")})
 	s.thenApplied(changed)
 	s.get(&web, "web")
 	if *web.Spec.Replicas != 3 {
@@ -101,22 +102,22 @@ type refRepo struct {
 }
 
 func newRefRepo(t *testing.T) *refRepo {
-	r := &refRepo{story: given(t, map[string]string{"version.yaml": configMap("version", "version", "v0")}), commits: map[string]string{}}
+	r := &refRepo{story: given(t, map[string]string{"version.yaml": fixture.ConfigMap("version", "version", "v0")}), commits: map[string]string{}}
 	for _, v := range []string{"v1.0.0", "v1.1.0", "v2.0.0"} {
-		r.commits[v] = r.commit(v, map[string]string{"version.yaml": configMap("version", "version", v)})
+		r.commits[v] = r.commit(v, map[string]string{"version.yaml": fixture.ConfigMap("version", "version", v)})
 		r.repo.Git("tag", "-a", v, "-m", "release "+v)
 	}
 	r.repo.Git("checkout", "-q", "-b", "release", r.commits["v1.0.0"])
-	r.commits["release"] = r.commit("release branch", map[string]string{"version.yaml": configMap("version", "version", "release")})
+	r.commits["release"] = r.commit("release branch", map[string]string{"version.yaml": fixture.ConfigMap("version", "version", "release")})
 	r.repo.Git("checkout", "-q", "main")
 	return r
 }
 
 func TestAnInvalidObjectAppliesNothing(t *testing.T) {
 	s := given(t, map[string]string{
-		"a.yaml": configMap("first", "k", "v"),
+		"a.yaml": fixture.ConfigMap("first", "k", "v"),
 		"b.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: broken\nspec:\n  ports:\n  - port: 70000\n",
-		"c.yaml": configMap("last", "k", "v"),
+		"c.yaml": fixture.ConfigMap("last", "k", "v"),
 	})
 	s.whenApplication(nil)
 	app := s.thenCondition(weirv1.StalledCondition, metav1.ConditionTrue, "ValidationFailed")
@@ -132,7 +133,7 @@ func TestAnInvalidObjectAppliesNothing(t *testing.T) {
 }
 
 func TestAnEmptyRenderDoesNotPruneEverything(t *testing.T) {
-	s := given(t, map[string]string{"deploy/a.yaml": configMap("keep-me", "k", "v")})
+	s := given(t, map[string]string{"deploy/a.yaml": fixture.ConfigMap("keep-me", "k", "v")})
 	s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Source.Path = "deploy" })
 	s.thenApplied(s.repo.Head())
 
@@ -166,7 +167,7 @@ func TestAFirstSyncOfAPathWithNoManifestsFails(t *testing.T) {
 	}{
 		{"Jsonnet", map[string]string{"deploy/main.jsonnet": "[]\n", "deploy/lib.libsonnet": "{}\n"},
 			[]string{"deploy/main.jsonnet skipped: Jsonnet is not supported", "deploy/lib.libsonnet skipped: Jsonnet is not supported"}},
-		{"a mistyped path with a README", map[string]string{"deploy/README.md": "# Deploy\n", "web/app.yaml": configMap("web", "k", "v")},
+		{"a mistyped path with a README", map[string]string{"deploy/README.md": "# Deploy\n", "web/app.yaml": fixture.ConfigMap("web", "k", "v")},
 			[]string{"deploy/README.md skipped: not a manifest"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,7 +185,7 @@ func TestAFirstSyncOfAPathWithNoManifestsFails(t *testing.T) {
 }
 
 func TestASymlinkOutOfTheRepositoryIsRefused(t *testing.T) {
-	s := given(t, map[string]string{"app/ok.yaml": configMap("ok", "k", "v")})
+	s := given(t, map[string]string{"app/ok.yaml": fixture.ConfigMap("ok", "k", "v")})
 	s.repo.Git("-c", "core.symlinks=true", "update-index", "--add", "--cacheinfo", "120000,"+hashObject(s, "/etc/passwd")+",app/passwd.yaml")
 	s.repo.Git("commit", "-q", "-m", "sneak a link out")
 	s.whenApplication(func(spec *weirv1.ApplicationSpec) { spec.Source.Path = "app" })

@@ -15,6 +15,7 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // trustedKeys is the Secret that verifying stories' Applications name in
@@ -35,7 +36,7 @@ func TestOnlyCommitsSignedByATrustedKeyAreApplied(t *testing.T) {
 	} {
 		t.Run(kind.name, func(t *testing.T) {
 			ada, mallory := kind.key(t, "ada@example.com"), kind.key(t, "mallory@example.com")
-			s := given(t, map[string]string{"settings.yaml": configMap("settings", "mode", "safe")})
+			s := given(t, map[string]string{"settings.yaml": fixture.ConfigMap("settings", "mode", "safe")})
 			signed := s.repo.CommitSigned("sign the initial settings", ada)
 			s.secret(trustedKeys, map[string][]byte{ada.SecretKey: ada.Trusted})
 			url := s.repo.URL()
@@ -57,11 +58,11 @@ func TestOnlyCommitsSignedByATrustedKeyAreApplied(t *testing.T) {
 			// A commit signed by a key the Secret does not hold is
 			// refused, and so is an unsigned one: nothing of either
 			// is applied.
-			s.repo.Write("settings.yaml", configMap("settings", "mode", "open"))
+			s.repo.Write("settings.yaml", fixture.ConfigMap("settings", "mode", "open"))
 			forged := s.repo.CommitSigned("open up", mallory)
 			s.thenRefused(forged, "is signed by", signed)
 			s.thenSetting("mode", "safe")
-			unsigned := s.commit("open up, unsigned", map[string]string{"settings.yaml": configMap("settings", "mode", "wide open")})
+			unsigned := s.commit("open up, unsigned", map[string]string{"settings.yaml": fixture.ConfigMap("settings", "mode", "wide open")})
 			s.thenRefused(unsigned, "commit "+unsigned+" is not signed", signed)
 			s.thenSetting("mode", "safe")
 
@@ -72,7 +73,7 @@ func TestOnlyCommitsSignedByATrustedKeyAreApplied(t *testing.T) {
 			s.thenRefused(unsigned, "is not signed", signed)
 
 			// A new commit signed by the trusted key is applied.
-			s.repo.Write("settings.yaml", configMap("settings", "mode", "careful"))
+			s.repo.Write("settings.yaml", fixture.ConfigMap("settings", "mode", "careful"))
 			fixed := s.repo.CommitSigned("be careful", ada)
 			s.thenApplied(fixed)
 			s.thenSetting("mode", "careful")
@@ -85,7 +86,7 @@ func TestOnlyCommitsSignedByATrustedKeyAreApplied(t *testing.T) {
 
 func TestTagModeAppliesOnlySignedTags(t *testing.T) {
 	release := testenv.NewSSHSigningKey(t, "release@example.com")
-	s := given(t, map[string]string{"settings.yaml": configMap("settings", "mode", "safe")})
+	s := given(t, map[string]string{"settings.yaml": fixture.ConfigMap("settings", "mode", "safe")})
 	v1 := s.repo.Head()
 	s.repo.TagSigned("v1.0.0", release)
 	host := overHTTPS(s)
@@ -101,7 +102,7 @@ func TestTagModeAppliesOnlySignedTags(t *testing.T) {
 
 	// The unsigned commits between releases do not matter; an unsigned
 	// tag does.
-	v2 := s.commit("open up", map[string]string{"settings.yaml": configMap("settings", "mode", "open")})
+	v2 := s.commit("open up", map[string]string{"settings.yaml": fixture.ConfigMap("settings", "mode", "open")})
 	s.repo.Git("tag", "-a", "-m", "release v1.1.0", "v1.1.0")
 	s.thenRefused(v2, "tag v1.1.0 is not signed", v1)
 	s.thenSetting("mode", "safe")
@@ -186,8 +187,8 @@ func TestTagModeNeedsATagRef(t *testing.T) {
 func TestAVerifyingApplicationAppliesWeirsSignedRevert(t *testing.T) {
 	ada, weir := testenv.NewSSHSigningKey(t, "ada@example.com"), testenv.NewGPGKey(t, "weir@example.com")
 	s := given(t, map[string]string{
-		"web.yaml":     deployment("web", 2, "shop:v1"),
-		"svc.yaml":     service("web"),
+		"web.yaml":     fixture.Deployment("web", 2, "shop:v1"),
+		"svc.yaml":     fixture.Service("web"),
 		"rollout.yaml": canaryRollout("      - setWeight: 50\n      - pause: {}\n", "", true),
 	})
 	signed := s.repo.CommitSigned("sign the first release", ada)
@@ -201,7 +202,7 @@ func TestAVerifyingApplicationAppliesWeirsSignedRevert(t *testing.T) {
 	s.thenApplied(signed)
 	s.thenRunning("shop:v1")
 
-	s.repo.Write("web.yaml", deployment("web", 2, "shop:v2"))
+	s.repo.Write("web.yaml", fixture.Deployment("web", 2, "shop:v2"))
 	s.repo.CommitSigned("release v2", ada)
 	s.thenPausedAt(1, 50)
 	s.weir("rollout", "abort", "shop")

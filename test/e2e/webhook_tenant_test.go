@@ -15,18 +15,19 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/server"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 func TestATenantsWebhookSecretRefreshesItsApplicationsOnly(t *testing.T) {
 	const tokenA, tokenB = "tenant-a-token-0c41", "tenant-b-token-77fe"
-	a := given(t, map[string]string{"cm.yaml": configMap("hello", "greeting", "hi")})
+	a := given(t, map[string]string{"cm.yaml": fixture.ConfigMap("hello", "greeting", "hi")})
 	b := &story{t: t, repo: a.repo, ns: testenv.Namespace(t), c: a.c}
 	a = a.hourly("shop", "", weirv1.GitRef{}).trustingWebhookSecret("hook", tokenA)
 	b = b.hourly("shop", "", weirv1.GitRef{}).trustingWebhookSecret("hook", tokenB)
 	first := a.repo.Head()
 	a.thenApplied(first)
 	b.thenApplied(first)
-	pushed := a.commit("louder", map[string]string{"cm.yaml": configMap("hello", "greeting", "HI")})
+	pushed := a.commit("louder", map[string]string{"cm.yaml": fixture.ConfigMap("hello", "greeting", "HI")})
 
 	// A push signed with a guess refreshes nothing, and says why.
 	code, resp := postGitHubPush(t, a.repo.URL(), "refs/heads/main", "a-guessed-token")

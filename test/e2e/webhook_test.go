@@ -24,17 +24,18 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/server"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 func TestAPushSyncsTheApplicationsTrackingItsBranchOnly(t *testing.T) {
 	a := given(t, map[string]string{
-		"one/cm.yaml":   configMap("one", "gen", "1"),
-		"two/cm.yaml":   configMap("two", "gen", "1"),
-		"three/cm.yaml": configMap("three", "gen", "1"),
+		"one/cm.yaml":   fixture.ConfigMap("one", "gen", "1"),
+		"two/cm.yaml":   fixture.ConfigMap("two", "gen", "1"),
+		"three/cm.yaml": fixture.ConfigMap("three", "gen", "1"),
 	})
 	a.repo.Git("branch", "other")
 	b := &story{t: t, repo: testenv.NewGitRepo(t), ns: a.ns, c: a.c}
-	b.commit("initial", map[string]string{"cm.yaml": configMap("four", "gen", "1")})
+	b.commit("initial", map[string]string{"cm.yaml": fixture.ConfigMap("four", "gen", "1")})
 
 	mainOne := a.hourly("main-one", "one", weirv1.GitRef{})
 	mainTwo := a.hourly("main-two", "two", weirv1.GitRef{Branch: "main"})
@@ -46,9 +47,11 @@ func TestAPushSyncsTheApplicationsTrackingItsBranchOnly(t *testing.T) {
 	before := map[*story]string{other: a.repo.Git("rev-parse", "other"), otherRepo: b.repo.Head()}
 
 	// New commits on all three branches; the webhook tells of main's only.
-	a.onBranch("other", func() { a.commit("three on other", map[string]string{"three/cm.yaml": configMap("three", "gen", "2")}) })
-	b.commit("four", map[string]string{"cm.yaml": configMap("four", "gen", "2")})
-	pushed := a.commit("one and two", map[string]string{"one/cm.yaml": configMap("one", "gen", "2"), "two/cm.yaml": configMap("two", "gen", "2")})
+	a.onBranch("other", func() {
+		a.commit("three on other", map[string]string{"three/cm.yaml": fixture.ConfigMap("three", "gen", "2")})
+	})
+	b.commit("four", map[string]string{"cm.yaml": fixture.ConfigMap("four", "gen", "2")})
+	pushed := a.commit("one and two", map[string]string{"one/cm.yaml": fixture.ConfigMap("one", "gen", "2"), "two/cm.yaml": fixture.ConfigMap("two", "gen", "2")})
 
 	code, resp := postGitHubPush(t, a.repo.URL(), "refs/heads/main", webhookToken)
 	want := []string{a.ns + "/main-one", a.ns + "/main-two"}
@@ -63,11 +66,11 @@ func TestAPushSyncsTheApplicationsTrackingItsBranchOnly(t *testing.T) {
 }
 
 func TestABadlySignedPushSyncsNothing(t *testing.T) {
-	s := given(t, map[string]string{"cm.yaml": configMap("hello", "greeting", "hi")})
+	s := given(t, map[string]string{"cm.yaml": fixture.ConfigMap("hello", "greeting", "hi")})
 	s = s.hourly("shop", "", weirv1.GitRef{})
 	first := s.repo.Head()
 	s.thenApplied(first)
-	pushed := s.commit("louder", map[string]string{"cm.yaml": configMap("hello", "greeting", "HI")})
+	pushed := s.commit("louder", map[string]string{"cm.yaml": fixture.ConfigMap("hello", "greeting", "HI")})
 
 	if code, resp := postGitHubPush(t, s.repo.URL(), "refs/heads/main", "a-guessed-token"); code != http.StatusUnauthorized || len(resp.Refreshed) > 0 {
 		t.Fatalf("a wrongly signed push got %d %+v, want 401 refreshing nothing", code, resp)
@@ -89,7 +92,7 @@ func TestABadlySignedPushSyncsNothing(t *testing.T) {
 
 func TestAFloodOfPushesCoalescesIntoFewSyncs(t *testing.T) {
 	const pushes, atOnce, commits = 1000, 50, 5
-	s := given(t, map[string]string{"cm.yaml": configMap("flood", "gen", "0")})
+	s := given(t, map[string]string{"cm.yaml": fixture.ConfigMap("flood", "gen", "0")})
 	s = s.hourly("shop", "", weirv1.GitRef{})
 	s.thenApplied(s.repo.Head())
 	syncsBefore := scrapeSyncs(t)
@@ -97,7 +100,7 @@ func TestAFloodOfPushesCoalescesIntoFewSyncs(t *testing.T) {
 	var last string
 	for round := range pushes / atOnce {
 		if round%(pushes/atOnce/commits) == 0 {
-			last = s.commit(fmt.Sprint("gen ", round), map[string]string{"cm.yaml": configMap("flood", "gen", fmt.Sprint(round))})
+			last = s.commit(fmt.Sprint("gen ", round), map[string]string{"cm.yaml": fixture.ConfigMap("flood", "gen", fmt.Sprint(round))})
 		}
 		var wg sync.WaitGroup
 		for range atOnce {

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // audit is what auditJS finds on a page.
@@ -60,7 +61,7 @@ const auditJS = `(() => {
 // contrast, and Tab moving through every control in the order they are
 // read, starting with the link that skips to the content.
 func TestThePagesAreAccessible(t *testing.T) {
-	a := newApp(t, map[string]string{"web.yaml": deployment("web", 2, "shop:v1")})
+	a := newApp(t, map[string]string{"web.yaml": fixture.Deployment("web", 2, "shop:v1")})
 	if err := a.c.Create(context.Background(), standaloneRollout(a.ns)); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // secret is a Secret manifest with one value, as a Secret in Git would be
@@ -27,7 +28,7 @@ func secret(name, key, value string) string {
 func TestTheApplicationPageShowsTheTreeAndTheDiffWithSecretsMasked(t *testing.T) {
 	const password, changed = "hunter2-in-git", "hunter3-by-hand"
 	a := newApp(t, map[string]string{
-		"web.yaml":    deployment("web", 2, "shop:v1"),
+		"web.yaml":    fixture.Deployment("web", 2, "shop:v1"),
 		"secret.yaml": secret("db", "password", password),
 	})
 	url := serveUI(t, testenv.Config(t), false)

@@ -7,12 +7,13 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // A user opens the list, sees the synced Application with its revision,
 // and sees the next commit arrive without reloading.
 func TestTheListShowsASyncedApplicationAndACommitLive(t *testing.T) {
-	a := newApp(t, map[string]string{"config.yaml": configMap("settings", "colour", "blue")})
+	a := newApp(t, map[string]string{"config.yaml": fixture.ConfigMap("settings", "colour", "blue")})
 	url := serveUI(t, testenv.Config(t), false)
 	ctx := browser(t, 2*time.Minute)
 
@@ -30,7 +31,7 @@ func TestTheListShowsASyncedApplicationAndACommitLive(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void]("window.weirMark = 1")); err != nil {
 		t.Fatal(err)
 	}
-	sha := a.commit("Paint it green", map[string]string{"config.yaml": configMap("settings", "colour", "green")})
+	sha := a.commit("Paint it green", map[string]string{"config.yaml": fixture.ConfigMap("settings", "colour", "green")})
 	a.readyAt(sha)
 	applied := time.Now()
 	waitText(t, ctx, "Paint it green")

@@ -70,28 +70,3 @@ func (a *app) readyAt(sha string) *weirv1.Application {
 	})
 	return got
 }
-
-// configMap is a ConfigMap manifest with one key.
-func configMap(name, key, value string) string {
-	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  %s: %q\n", name, key, value)
-}
-
-// deployment is a Deployment manifest with a replica count and image.
-func deployment(name string, replicas int, image string) string {
-	return fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: %[1]s
-spec:
-  replicas: %[2]d
-  selector:
-    matchLabels: {app: %[1]s}
-  template:
-    metadata:
-      labels: {app: %[1]s}
-    spec:
-      containers:
-      - name: app
-        image: %[3]s
-`, name, replicas, image)
-}

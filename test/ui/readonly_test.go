@@ -15,6 +15,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // A user whose token may only read signs in to the UI served with
@@ -22,7 +23,7 @@ import (
 // without the CSRF token, or with it, is refused with 403 and changes
 // nothing.
 func TestAReadOnlyUserSeesNoActionsAndAForgedActionIsRefused(t *testing.T) {
-	a := newApp(t, map[string]string{"web.yaml": deployment("web", 1, "shop:v1")})
+	a := newApp(t, map[string]string{"web.yaml": fixture.Deployment("web", 1, "shop:v1")})
 	if err := a.c.Create(context.Background(), standaloneRollout(a.ns)); err != nil {
 		t.Fatal(err)
 	}

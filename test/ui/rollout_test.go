@@ -14,6 +14,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // canary is a Rollout of Deployment web: a quarter of the pods, a pause
@@ -69,7 +70,7 @@ func TestTheRolloutPageShowsACanaryAndPromotesIt(t *testing.T) {
 	}))
 	t.Cleanup(health.Close)
 	a := newApp(t, map[string]string{
-		"web.yaml":      deployment("web", 4, "shop:v1"),
+		"web.yaml":      fixture.Deployment("web", 4, "shop:v1"),
 		"svc.yaml":      "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n",
 		"rollout.yaml":  canary,
 		"analysis.yaml": successRate(health.URL),
@@ -78,7 +79,7 @@ func TestTheRolloutPageShowsACanaryAndPromotesIt(t *testing.T) {
 	url := serveUI(t, testenv.Config(t), false)
 	ctx := browser(t, 4*time.Minute)
 
-	a.commit("Release v2", map[string]string{"web.yaml": deployment("web", 4, "shop:v2")})
+	a.commit("Release v2", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v2")})
 	a.rolloutPausedAt(1, 25)
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/rollouts/"+a.ns+"/web")); err != nil {
 		t.Fatal(err)
@@ -97,7 +98,7 @@ func TestTheRolloutPageShowsACanaryAndPromotesIt(t *testing.T) {
 	screenshot(t, ctx, "promoted")
 
 	rate.Store("0.42")
-	a.commit("Release v3", map[string]string{"web.yaml": deployment("web", 4, "shop:v3")})
+	a.commit("Release v3", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v3")})
 	a.rolloutPausedAt(1, 25)
 	waitText(t, ctx, "Paused") // live, without a reload
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#act-promote"))); err != nil {
