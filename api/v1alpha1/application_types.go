@@ -335,6 +335,28 @@ type Destination struct {
 	// the Application's namespace.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
+
+	// Cluster is a remote cluster to sync to instead of the cluster weir
+	// runs in. The default is weir's own cluster.
+	// +optional
+	Cluster *ClusterReference `json:"cluster,omitempty"`
+}
+
+// ClusterKubeconfigKey is the key of a cluster Secret that holds the
+// kubeconfig, as Flux's kubeConfig.secretRef reads it.
+const ClusterKubeconfigKey = "value"
+
+// ClusterReference names a remote cluster by the Secret that holds its
+// kubeconfig.
+// +kubebuilder:validation:XValidation:rule="size(self.secretRef.name) > 0",message="cluster.secretRef.name must name a Secret"
+type ClusterReference struct {
+	// SecretRef names a Secret in the Application's namespace whose "value"
+	// key holds a kubeconfig for the remote cluster. Its current context is
+	// used. Only static credentials are accepted: a bearer token, or a
+	// client certificate and key, with the CA inline. Exec plugins, auth
+	// providers and file paths (certificate-authority, client-certificate,
+	// client-key, tokenFile) are refused.
+	SecretRef LocalObjectReference `json:"secretRef"`
 }
 
 // SyncPolicy tunes syncing.
@@ -596,6 +618,15 @@ func (r GitRef) BranchOrDefault() string {
 
 // IncludeCRDsOrDefault reports whether the chart's CRDs are rendered.
 func (h *HelmSpec) IncludeCRDsOrDefault() bool { return h.IncludeCRDs == nil || *h.IncludeCRDs }
+
+// RemoteCluster returns the name of the Secret of the remote cluster the
+// Application syncs to, or "" when it syncs to weir's own cluster.
+func (a *Application) RemoteCluster() string {
+	if a.Spec.Destination.Cluster == nil {
+		return ""
+	}
+	return a.Spec.Destination.Cluster.SecretRef.Name
+}
 
 // DestinationNamespace is where namespaced objects that name no namespace go.
 func (a *Application) DestinationNamespace() string {
