@@ -174,3 +174,69 @@ func waitForAlert(t *testing.T, base, namespace string) alert {
 	})
 	return found
 }
+
+// TestARolloutsEventsReachAReceiver: a release goes step by step to its
+// promotion, the next is aborted by hand and reverted in Git, and a
+// webhook receives each of these as weir records it: the rollout started,
+// the step reached, the promotion, the abort and the revert pushed.
+func TestARolloutsEventsReachAReceiver(t *testing.T) {
+	key := []byte("e2e-hmac-key-9a2e")
+	hook := &webhookReceiver{}
+	s := given(t, map[string]string{
+		"web.yaml":     fixture.Deployment("web", 4, "shop:v1"),
+		"svc.yaml":     fixture.Service("web"),
+		"rollout.yaml": canaryRollout("      - setWeight: 50\n      - pause: {}\n", "", true),
+	})
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: "hook"},
+		Data: map[string][]byte{notify.KeyAddress: []byte(hook.serve(t, key)), notify.KeyHMACKey: key}}
+	if err := s.c.Create(context.Background(), secret); err != nil {
+		t.Fatal(err)
+	}
+	s.notification("hook", weirv1.NotificationSpec{Provider: weirv1.ProviderWebhook, SecretRef: &weirv1.LocalObjectReference{Name: "hook"},
+		Applications: []string{"shop"}})
+	s.allowPush()
+	s.whenApplication(nil)
+	s.thenRunning("shop:v1")
+
+	good := s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v2")})
+	s.thenPausedAt(1, 50)
+	step := hook.await(t, "Rollout", "StepReached")
+	if !containsAll(step.Message, good, "step 1 of 2", "50% of traffic") || step.Application != "shop" || step.Severity != weirv1.SeverityInfo {
+		t.Errorf("StepReached sent as %+v", step)
+	}
+	if started := hook.await(t, "Rollout", "Progressing"); !strings.Contains(started.Message, good) {
+		t.Errorf("Progressing sent as %+v", started)
+	}
+	s.request(weirv1.PromoteAnnotation)
+	s.thenIdle("shop:v2")
+	hook.await(t, "Rollout", "Promoted")
+
+	bad := s.commit("release v3", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v3")})
+	s.thenPausedAt(1, 50)
+	s.request(weirv1.AbortAnnotation)
+	if aborted := hook.await(t, "Rollout", "Aborted"); !strings.Contains(aborted.Message, bad) || aborted.Severity != weirv1.SeverityError {
+		t.Errorf("Aborted sent as %+v", aborted)
+	}
+	if reverted := hook.await(t, "Rollout", "Reverted"); !containsAll(reverted.Message, bad[:12]) {
+		t.Errorf("Reverted sent as %+v", reverted)
+	}
+}
+
+// await waits until the receiver holds an Event of kind with reason, and
+// returns the first.
+func (w *webhookReceiver) await(t *testing.T, kind, reason string) notify.Event {
+	t.Helper()
+	var found notify.Event
+	testenv.Eventually(t, time.Minute, fmt.Sprintf("the webhook to receive %s of a %s", reason, kind), func(context.Context) error {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, e := range w.events {
+			if e.Kind == kind && e.Reason == reason {
+				found = e
+				return nil
+			}
+		}
+		return fmt.Errorf("received %d events", len(w.events))
+	})
+	return found
+}

@@ -406,3 +406,54 @@ func stalledRollout(reason string, parts ...string) func(weirv1.RolloutStatus) e
 		return saying(stalled.Message, parts)
 	}
 }
+
+// TestATenantsEditorWritesWeirsTenantKinds: someone bound to the built-in
+// edit role in a tenant's namespace creates, with config/tenancy/roles
+// applied, each of weir's kinds that a tenant writes there, and no
+// Application.
+func TestATenantsEditorWritesWeirsTenantKinds(t *testing.T) {
+	installTenancy(t)
+	tenant := newTenant(t)
+	admin := testenv.Client(t, weirv1.AddToScheme)
+	editor := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: tenant, Name: "editor"}}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: tenant, Name: "editor"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: tenant, Name: editor.Name}},
+	}
+	for _, obj := range []client.Object{editor, binding} {
+		if err := admin.Create(context.Background(), obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := client.New(serviceAccountConfig(t, tenant, editor.Name), client.Options{Scheme: admin.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := weirv1.LocalObjectReference{Name: "web"}
+	objs := []client.Object{
+		&weirv1.Rollout{ObjectMeta: meta(tenant, "web"), Spec: weirv1.RolloutSpec{TargetRef: app,
+			Strategy: weirv1.RolloutStrategy{Canary: &weirv1.CanaryStrategy{Service: "web"}}}},
+		&weirv1.AnalysisTemplate{ObjectMeta: meta(tenant, "web"), Spec: weirv1.AnalysisTemplateSpec{
+			Metrics: []weirv1.Metric{{Name: "ok", Provider: weirv1.MetricProvider{Web: &weirv1.WebMetric{URL: "http://127.0.0.1:1/"}}}}}},
+		&weirv1.ImageUpdate{ObjectMeta: meta(tenant, "web"), Spec: weirv1.ImageUpdateSpec{Image: "registry.example.com/web",
+			Policy: weirv1.ImagePolicy{SemVer: &weirv1.SemVerPolicy{Range: ">=1.0.0"}}, Update: weirv1.ImageUpdateTarget{ApplicationRef: app}}},
+		&weirv1.Pipeline{ObjectMeta: meta(tenant, "web"), Spec: weirv1.PipelineSpec{
+			Images: []weirv1.PipelineImage{{Name: "web", Repository: "registry.example.com/web"}},
+			Stages: []weirv1.PipelineStage{{Name: "dev", Applications: []weirv1.LocalObjectReference{app}},
+				{Name: "prod", Applications: []weirv1.LocalObjectReference{app}}}}},
+		&weirv1.Notification{ObjectMeta: meta(tenant, "web"), Spec: weirv1.NotificationSpec{Provider: weirv1.ProviderWebhook,
+			Address: "http://127.0.0.1:1/"}},
+	}
+	// The aggregated role takes a moment to reach edit.
+	for _, obj := range objs {
+		kind := fmt.Sprintf("%T", obj)
+		testenv.Eventually(t, 30*time.Second, "the editor creates a "+kind, func(ctx context.Context) error {
+			return c.Create(ctx, obj)
+		})
+	}
+	a := &weirv1.Application{ObjectMeta: meta(tenant, "web"), Spec: weirv1.ApplicationSpec{Source: weirv1.GitSource{URL: "https://git.example.com/web.git"}}}
+	if err := c.Create(context.Background(), a); !apierrors.IsForbidden(err) {
+		t.Errorf("the editor created an Application: %v, want forbidden", err)
+	}
+}
