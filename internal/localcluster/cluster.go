@@ -268,6 +268,17 @@ func Attach(dir string) (*Cluster, error) {
 	return c, nil
 }
 
+// StopComponent stops one running component by name ("kube-apiserver",
+// say), leaving the others running; Stop stops them all still.
+func (c *Cluster) StopComponent(name string) error {
+	for _, p := range c.Processes {
+		if p.Name == name {
+			return p.stop(stopGrace)
+		}
+	}
+	return fmt.Errorf("no component %q in the cluster in %s", name, c.Dir)
+}
+
 // Running reports whether every component of the cluster is still running.
 func (c *Cluster) Running() bool {
 	for _, p := range c.Processes {

@@ -49,14 +49,19 @@ type Setup func(cfg *rest.Config) (teardown func(), err error)
 // runs setups and the package's tests, and stops the cluster. With -short,
 // no cluster is started and tests that need one are skipped.
 func Main(m *testing.M, setups ...Setup) {
+	refuseRenderWorker()
+	flag.Parse()
+	os.Exit(run(m, setups))
+}
+
+// refuseRenderWorker exits when the test binary was started by
+// isolate.Renderer to render, which a TestMain that does not call
+// isolate.ServeIfWorker first cannot do.
+func refuseRenderWorker() {
 	if os.Getenv(renderWorkerEnv) != "" {
-		// Started by isolate.Renderer to render, which this TestMain
-		// does not do: it must call isolate.ServeIfWorker first.
 		fmt.Fprintln(os.Stderr, "testenv: started as a render worker, but TestMain does not call isolate.ServeIfWorker before testenv.Main")
 		os.Exit(2)
 	}
-	flag.Parse()
-	os.Exit(run(m, setups))
 }
 
 func run(m *testing.M, setups []Setup) int {

@@ -1,0 +1,101 @@
+// Package multicluster tells the stories of one weir and several clusters:
+// the package's control plane runs weir, two more are remote clusters
+// that Applications name by their kubeconfig Secrets.
+package multicluster
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/isolate"
+	"weir.dev/weir/internal/localcluster"
+	"weir.dev/weir/internal/source"
+	"weir.dev/weir/internal/testenv"
+)
+
+// remoteClusters is how many control planes TestMain starts beside weir's.
+const remoteClusters = 2
+
+func TestMain(m *testing.M) {
+	// The controller renders in this binary, re-executed.
+	isolate.ServeIfWorker()
+	testenv.MainWithRemotes(m, remoteClusters, installCRDs, startController)
+}
+
+func installCRDs(cfg *rest.Config) (func(), error) {
+	return func() {}, testenv.InstallCRDFiles(cfg, "../../config/crd/bases/weir.dev_applications.yaml",
+		"../../config/crd/bases/weir.dev_rollouts.yaml", "../../config/crd/bases/weir.dev_analysistemplates.yaml",
+		"../../config/crd/bases/weir.dev_sourcepolicies.yaml",
+		"../../config/crd/bases/weir.dev_clustersyncpolicies.yaml")
+}
+
+// startController runs weir's controllers against the package's own
+// control plane, as `weir controller` does.
+func startController(cfg *rest.Config) (func(), error) {
+	scheme := testenv.Scheme()
+	if err := weirv1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		return nil, err
+	}
+	cacheDir, err := os.MkdirTemp("", "weir-multicluster-sources-")
+	if err != nil {
+		return nil, err
+	}
+	sources := source.Options{AllowFileSources: true, Timeout: 30 * time.Second}
+	if err := controller.Setup(mgr, controller.Options{CacheDir: cacheDir, Sources: sources}); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = mgr.Start(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+		_ = os.RemoveAll(cacheDir)
+	}, nil
+}
+
+// registerCluster creates, in namespace ns, the Secret named name that
+// registers remote as a cluster: its kubeconfig under "value", with
+// labels.
+func registerCluster(t *testing.T, ns, name string, remote *localcluster.Cluster, labels map[string]string) {
+	t.Helper()
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
+		Data:       map[string][]byte{weirv1.ClusterKubeconfigKey: testenv.Kubeconfig(t, remote)},
+	}
+	if err := testenv.Client(t).Create(t.Context(), secret); err != nil {
+		t.Fatalf("register cluster %s: %v", name, err)
+	}
+}
+
+// remoteClient is an admin client of remote, with weir's types.
+func remoteClient(t *testing.T, remote *localcluster.Cluster) client.Client {
+	t.Helper()
+	c, err := client.New(rest.CopyConfig(remote.Config), client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
