@@ -19,7 +19,7 @@ image: build
 # Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 # kubectl and kwok, and the real node's kubelet, kube-proxy and CoreDNS, from
 # Go modules into .cache/controlplane (minutes the first time, then cached
-# by version).
+# by version and by a hash of the hack/controlplane files they are built from).
 controlplane: build
 	$(BIN) dev cluster build
 

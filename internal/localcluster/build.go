@@ -3,6 +3,8 @@ package localcluster
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,7 +60,8 @@ var kwokStageFiles = []string{
 type BuildOptions struct {
 	// Source is the hack/controlplane directory of a weir checkout.
 	Source string
-	// Cache holds one directory per pinned version.
+	// Cache holds one directory per part, pinned version and hash of
+	// its sources.
 	Cache string
 	// Log receives the go tool's output; nil discards it.
 	Log io.Writer
@@ -122,7 +125,10 @@ func (b Binaries) CheckNode() error {
 }
 
 // Locate returns the binaries that opts would build, and whether all of
-// them are already in the cache.
+// them are already in the cache. Each part is cached under its pinned
+// version and a hash of the build module's files it is built from, so that
+// a change to hack/controlplane (a main package, a go.mod or go.sum) builds
+// that part again.
 func Locate(opts BuildOptions) (Binaries, bool, error) {
 	k8s, err := pinnedVersion(filepath.Join(opts.Source, "go.mod"), kubernetesModule)
 	if err != nil {
@@ -136,18 +142,44 @@ func Locate(opts BuildOptions) (Binaries, bool, error) {
 	if err != nil {
 		return Binaries{}, false, err
 	}
-	b := Binaries{
-		KubernetesVersion: k8s,
-		Kubernetes:        filepath.Join(opts.Cache, "kubernetes-"+k8s),
-		Kwok:              filepath.Join(opts.Cache, "kwok-"+kwok),
-		Node:              filepath.Join(opts.Cache, "node-"+k8s),
-		CoreDNS:           filepath.Join(opts.Cache, "coredns-"+coredns),
+	var b Binaries
+	b.KubernetesVersion = k8s
+	for _, part := range []struct {
+		dir           *string
+		name, version string
+		sources       []string
+	}{
+		{&b.Kubernetes, "kubernetes", k8s, []string{"go.mod", "go.sum", "etcd/main.go"}},
+		{&b.Kwok, "kwok", kwok, []string{"kwok/go.mod", "kwok/go.sum"}},
+		{&b.Node, "node", k8s, []string{"go.mod", "go.sum", "pause/main.go"}},
+		{&b.CoreDNS, "coredns", coredns, []string{"coredns/go.mod", "coredns/go.sum", "coredns/main.go"}},
+	} {
+		key, err := sourceKey(opts.Source, part.sources)
+		if err != nil {
+			return Binaries{}, false, err
+		}
+		*part.dir = filepath.Join(opts.Cache, part.name+"-"+part.version+"-"+key)
 	}
 	cached := b.Check() == nil
 	if opts.RealNode {
 		cached = cached && b.CheckNode() == nil
 	}
 	return b, cached, nil
+}
+
+// sourceKey is a short hash of the names and contents of files, relative
+// to dir.
+func sourceKey(dir string, files []string) (string, error) {
+	h := sha256.New()
+	for _, name := range files {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return "", fmt.Errorf("read control-plane build source: %w", err)
+		}
+		fmt.Fprintf(h, "%s %d\n", name, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
 // Build compiles whatever part of the control plane is not cached yet and
