@@ -33,7 +33,7 @@ import (
 // reach; deleting the leader's pod hands over, and syncs go on.
 func TestWeirInstalledRunsOnTheRealNode(t *testing.T) {
 	c := startRealNode(t)
-	loadWeirImage(t, c)
+	loadWeirImage(t, c, thisCheckout(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	t.Cleanup(func() {
@@ -45,7 +45,7 @@ func TestWeirInstalledRunsOnTheRealNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustKubectl(t, ctx, c, "apply", "-k", onRealNode(t))
+	mustKubectl(t, ctx, c, "apply", "-k", onRealNode(t, "../../config/default", version.Version))
 	mustKubectl(t, ctx, c, "-n", "weir-system", "create", "secret", "generic", "weir-webhook", "--from-literal=token=hook-token")
 	pods := waitAvailable(t, ctx, client, "weir-system", "app.kubernetes.io/name=weir", 2)
 	leader := awaitLeader(t, ctx, client, "")
@@ -70,7 +70,7 @@ func TestWeirInstalledRunsOnTheRealNode(t *testing.T) {
 	first := repo.Commit("settings v1")
 	mustKubectl(t, ctx, c, "create", "namespace", "shop")
 	mustKubectl(t, ctx, c, "apply", "-k", grantOverlay(t, "shop"))
-	mustKubectl(t, ctx, c, "apply", "-f", writeFile(t, "app.yaml", application(repo.url)))
+	mustKubectl(t, ctx, c, "apply", "-f", writeFile(t, "app.yaml", application("shop", repo.url, "")))
 	awaitSetting(t, ctx, c, "v1", first)
 
 	mustKubectl(t, ctx, c, "-n", "weir-system", "delete", "pod", leader, "--wait=false")
@@ -84,32 +84,54 @@ func TestWeirInstalledRunsOnTheRealNode(t *testing.T) {
 	t.Logf("pods %v; leader %s, then %s", pods, leader, next)
 }
 
-// loadWeirImage builds weir's image from this checkout for this machine's
-// platform, as `make image` builds it for two, and loads it into the node.
-func loadWeirImage(t *testing.T, c realCluster) {
+// weirSource is a tree of weir's source to build an image of, and the
+// tag to give it.
+type weirSource struct {
+	dir    string
+	source image.Source
+	tag    string
+}
+
+// thisCheckout is this checkout, tagged with its version.
+func thisCheckout(t testing.TB) weirSource {
 	t.Helper()
-	ctx := t.Context()
-	src, err := image.SourceOf(ctx, "../..", "https://github.com/weir-dev/weir")
+	src, err := image.SourceOf(t.Context(), "../..", "https://github.com/weir-dev/weir")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return weirSource{dir: "../..", source: src, tag: version.Version}
+}
+
+// loadWeirImage builds weir's image of src for this machine's platform,
+// as `make image` builds it for two, and loads it into the node. It
+// returns how long the build took.
+func loadWeirImage(t testing.TB, c realCluster, src weirSource) time.Duration {
+	t.Helper()
+	ctx := t.Context()
+	start := time.Now()
 	res, err := image.Build(ctx, image.Options{
-		SourceDir: "../..", Package: "./cmd/weir",
+		SourceDir: src.dir, Package: "./cmd/weir",
 		Platforms:  []ocispec.Platform{{OS: "linux", Architecture: runtime.GOARCH}},
-		Repository: "ghcr.io/weir-dev/weir", Tag: version.Version, Source: src,
+		Repository: weirRepository, Tag: src.tag, Source: src.source,
 		OutDir: t.TempDir(), Name: "weir-image",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	took := time.Since(start)
 	if err := c.LoadImage(ctx, res.Archive); err != nil {
 		t.Fatal(err)
 	}
+	return took
 }
 
-// onRealNode is an overlay of config/default that puts weir's pods on the
-// real node, by its label and taint, and no other change.
-func onRealNode(t *testing.T) string {
+// weirRepository is where config/default pulls weir's image from.
+const weirRepository = "ghcr.io/weir-dev/weir"
+
+// onRealNode is an overlay of base, a config/default, that runs weir's
+// image tagged tag and puts its pods on the real node, by its label and
+// taint, and no other change.
+func onRealNode(t testing.TB, base, tag string) string {
 	t.Helper()
 	patch := fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
@@ -126,17 +148,18 @@ spec:
         value: %[2]s
         effect: NoSchedule
 `, localcluster.RealNodeLabel, localcluster.RealNodeValue)
-	return overlay(t, "../../config/default", "patches:\n- path: patch.yaml\n", map[string]string{"patch.yaml": patch})
+	more := fmt.Sprintf("patches:\n- path: patch.yaml\nimages:\n- name: %s\n  newTag: %s\n", weirRepository, tag)
+	return overlay(t, base, more, map[string]string{"patch.yaml": patch})
 }
 
 // grantOverlay is config/grant/namespace for namespace ns.
-func grantOverlay(t *testing.T, ns string) string {
+func grantOverlay(t testing.TB, ns string) string {
 	t.Helper()
 	return overlay(t, "../../config/grant/namespace", "namespace: "+ns+"\n", nil)
 }
 
 // overlay writes a kustomization of base with more, and files beside it.
-func overlay(t *testing.T, base, more string, files map[string]string) string {
+func overlay(t testing.TB, base, more string, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	abs, err := filepath.Abs(base)
@@ -161,7 +184,7 @@ func overlay(t *testing.T, base, more string, files map[string]string) string {
 
 // awaitLeader waits until a pod other than not holds weir's Lease, and
 // returns its name.
-func awaitLeader(t *testing.T, ctx context.Context, client kubernetes.Interface, not string) string {
+func awaitLeader(t testing.TB, ctx context.Context, client kubernetes.Interface, not string) string {
 	t.Helper()
 	return eventually(t, ctx, "a leader other than "+not, func() (string, error) {
 		lease, err := client.CoordinationV1().Leases("weir-system").Get(ctx, "weir-controller.weir.dev", metav1.GetOptions{})
@@ -187,7 +210,7 @@ func leaseHolder(l *coordinationv1.Lease) string {
 }
 
 // serviceURL is the http:// URL of path on the Service's first port.
-func serviceURL(t *testing.T, ctx context.Context, client kubernetes.Interface, name, path string) string {
+func serviceURL(t testing.TB, ctx context.Context, client kubernetes.Interface, name, path string) string {
 	t.Helper()
 	svc, err := client.CoreV1().Services("weir-system").Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -196,7 +219,7 @@ func serviceURL(t *testing.T, ctx context.Context, client kubernetes.Interface, 
 	return fmt.Sprintf("http://%s:%d%s", svc.Spec.ClusterIP, svc.Spec.Ports[0].Port, path)
 }
 
-func mustKubectl(t *testing.T, ctx context.Context, c realCluster, args ...string) string {
+func mustKubectl(t testing.TB, ctx context.Context, c realCluster, args ...string) string {
 	t.Helper()
 	out, err := kubectl(ctx, c, args...)
 	if err != nil {
@@ -205,7 +228,7 @@ func mustKubectl(t *testing.T, ctx context.Context, c realCluster, args ...strin
 	return out
 }
 
-func writeFile(t *testing.T, name, content string) string {
+func writeFile(t testing.TB, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -221,7 +244,7 @@ type podRepo struct {
 	url string
 }
 
-func newPodReachableRepo(t *testing.T, ctx context.Context, client kubernetes.Interface) podRepo {
+func newPodReachableRepo(t testing.TB, ctx context.Context, client kubernetes.Interface) podRepo {
 	t.Helper()
 	node, err := client.CoreV1().Nodes().Get(ctx, localcluster.RealNodeName, metav1.GetOptions{})
 	if err != nil {
@@ -242,23 +265,26 @@ func configMap(value string) string {
 	return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  value: " + value + "\n"
 }
 
-func application(url string) string {
-	return `apiVersion: weir.dev/v1alpha1
+// application is an Application of namespace shop that syncs path of the
+// repository at url every two seconds.
+func application(name, url, path string) string {
+	return fmt.Sprintf(`apiVersion: weir.dev/v1alpha1
 kind: Application
 metadata:
-  name: shop
+  name: %s
   namespace: shop
 spec:
   source:
-    url: ` + url + `
+    url: %s
+    path: %q
   sync:
     interval: 2s
-`
+`, name, url, path)
 }
 
 // awaitSetting waits until the ConfigMap holds value and the Application
 // has applied commit.
-func awaitSetting(t *testing.T, ctx context.Context, c realCluster, value, commit string) {
+func awaitSetting(t testing.TB, ctx context.Context, c realCluster, value, commit string) {
 	t.Helper()
 	eventually(t, ctx, "the ConfigMap at "+value, func() (string, error) {
 		got, err := kubectl(ctx, c, "-n", "shop", "get", "configmap", "settings", "-o", "jsonpath={.data.value}")
@@ -290,7 +316,7 @@ func httpPostStatus(ctx context.Context, url string) (string, error) {
 }
 
 // reportPods logs what the pods of weir-system and shop are doing.
-func reportPods(t *testing.T, c realCluster) {
+func reportPods(t testing.TB, c realCluster) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, args := range [][]string{
