@@ -248,6 +248,7 @@ func newLoader(mgr ctrl.Manager, opts Options, rec *metrics.Recorder) (*desired.
 		// Every render runs in a child process of this binary, bounded
 		// in memory and killed on timeout.
 		Renderer:  &isolate.Renderer{MaxMemoryBytes: opts.RenderMemoryBytes},
+		Renders:   desired.NewRenderCache(desired.DefaultRenderCacheBytes),
 		Charts:    helmrepo.NewPuller(filepath.Join(opts.CacheDir, "charts"), opts.Charts),
 		Discovery: dc,
 		Metrics:   rec,

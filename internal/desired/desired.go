@@ -78,6 +78,9 @@ type Loader struct {
 	// Discovery describes the target cluster to Helm charts
 	// (.Capabilities); nil leaves Helm's defaults.
 	Discovery Discovery
+	// Renders, when set, keeps recent renders, so that a load at the
+	// inputs of an earlier one does not render again.
+	Renders *RenderCache
 }
 
 // Load fetches the Application's revision and renders its path.
@@ -98,7 +101,7 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 	if state.Signers, err = l.verify(ctx, app, artifact); err != nil {
 		return state, err
 	}
-	dec, err := l.decryptor(ctx, app)
+	dec, keys, err := l.decryptor(ctx, app)
 	if err != nil {
 		return state, err
 	}
@@ -113,15 +116,27 @@ func (l *Loader) Load(ctx context.Context, app *weirv1.Application) (State, erro
 			return state, err
 		}
 	}
+	inputs := renderInputs{URL: src.URL, Revision: state.Artifact.Revision, Commit: artifact.Commit, Path: src.Path,
+		Type: opts.Type, Empty: opts.AllowEmpty, Helm: opts.Helm, Keys: keys}
+	state.Objects, state.Secrets, err = l.render(ctx, artifact, src.Path, opts, dec, inputs.key())
+	return state, err
+}
+
+// render renders path in the checkout of artifact, or takes the objects
+// an earlier render at the same inputs (key) produced.
+func (l *Loader) render(ctx context.Context, artifact source.Artifact, path string, opts render.Options, dec *decrypt.Decryptor, key string) ([]*unstructured.Unstructured, *decrypt.Redactor, error) {
+	if objs, secrets, ok := l.Renders.get(key); ok {
+		return objs, secrets, nil
+	}
 	rendering := time.Now()
-	objs, err := l.Renderer.Render(ctx, artifact.Dir, src.Path, opts, dec)
+	objs, err := l.Renderer.Render(ctx, artifact.Dir, path, opts, dec)
 	l.Metrics.ObservePhase(metrics.PhaseRender, time.Since(rendering))
 	if err != nil {
-		return state, renderError(artifact.Revision, dec, err)
+		return nil, nil, renderError(artifact.Revision, dec, err)
 	}
-	state.Objects = objs
-	state.Secrets = secretsOf(dec, objs)
-	return state, nil
+	secrets := secretsOf(dec, objs)
+	l.Renders.put(key, objs, secrets)
+	return objs, secrets, nil
 }
 
 // listedSince is how old a listing of the Application's repository may be
@@ -268,22 +283,23 @@ func (l *Loader) SigningKey(ctx context.Context, app *weirv1.Application) ([]byt
 
 // decryptor returns the Decryptor of the Application: with the keys of the
 // Secret named by spec.decryption, or without keys, so that an encrypted
-// file fails the render rather than reach the cluster encrypted.
-func (l *Loader) decryptor(ctx context.Context, app *weirv1.Application) (*decrypt.Decryptor, error) {
+// file fails the render rather than reach the cluster encrypted. It also
+// returns a digest of the keys' Secret ("" for none).
+func (l *Loader) decryptor(ctx context.Context, app *weirv1.Application) (*decrypt.Decryptor, string, error) {
 	d := app.Spec.Decryption
 	if d == nil {
-		return decrypt.New(nil), nil
+		return decrypt.New(nil), "", nil
 	}
 	const field = "spec.decryption.secretRef"
 	data, err := l.secretData(ctx, app, &d.SecretRef, field)
 	if err != nil {
-		return nil, &Error{Stage: StageDecryptionKeys, Err: err}
+		return nil, "", &Error{Stage: StageDecryptionKeys, Err: err}
 	}
 	keys, err := decrypt.ParseKeys(data)
 	if err != nil {
-		return nil, &Error{Stage: StageDecryptionKeys, Err: fmt.Errorf("Secret %s/%s named by %s: %w", app.Namespace, d.SecretRef.Name, field, err)}
+		return nil, "", &Error{Stage: StageDecryptionKeys, Err: fmt.Errorf("Secret %s/%s named by %s: %w", app.Namespace, d.SecretRef.Name, field, err)}
 	}
-	return decrypt.New(keys), nil
+	return decrypt.New(keys), keysDigest(data), nil
 }
 
 // secretData reads the Secret that the field ref of the Application names;
