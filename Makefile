@@ -66,3 +66,4 @@ clean:
 generate:
 	$(GO) tool controller-gen object paths=./api/... crd paths=./api/... output:crd:dir=config/crd/bases
 	$(GO) tool controller-gen rbac:roleName=weir-controller paths=./internal/... output:rbac:dir=config/rbac
+	sh hack/embed-controlplane.sh

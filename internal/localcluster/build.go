@@ -6,13 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -58,7 +56,8 @@ var kwokStageFiles = []string{
 // BuildOptions says where the control plane's build modules are and where
 // the built binaries are cached.
 type BuildOptions struct {
-	// Source is the hack/controlplane directory of a weir checkout.
+	// Source is the hack/controlplane directory of a weir checkout, or
+	// the copy of it that weir embeds, written out.
 	Source string
 	// Cache holds one directory per part, pinned version and hash of
 	// its sources.
@@ -348,10 +347,11 @@ func majorMinor(version string) (major, minor string, ok bool) {
 
 // DefaultBuildOptions walks up from dir to the weir checkout that holds the
 // control-plane build modules (hack/controlplane) and caches the binaries
-// in that checkout's git-ignored .cache/controlplane. Outside a checkout,
-// it uses the checkout this binary was built from, if it is still there
-// (not for a binary built with -trimpath), so that `weir dev cluster up`
-// runs from any directory.
+// in that checkout's git-ignored .cache/controlplane. Outside a checkout it
+// builds from the copy of those modules embedded in weir, written out into
+// the user's cache directory (weir/controlplane, as os.UserCacheDir has
+// it), where the binaries are cached too: `weir dev cluster` runs from any
+// directory.
 func DefaultBuildOptions(dir string) (BuildOptions, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -360,13 +360,15 @@ func DefaultBuildOptions(dir string) (BuildOptions, error) {
 	if opts, ok := checkoutAbove(abs); ok {
 		return opts, nil
 	}
-	// This file's path as compiled: <checkout>/internal/localcluster/build.go.
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		if opts, ok := checkoutAbove(filepath.Dir(file)); ok {
-			return opts, nil
-		}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
 	}
-	return BuildOptions{}, errors.New("hack/controlplane not found above " + abs + " nor in the checkout weir was built from: run inside a weir checkout")
+	opts, err := embeddedBuildOptions(filepath.Join(base, "weir", "controlplane"))
+	if err != nil {
+		return opts, fmt.Errorf("write out the control plane's build modules: %w", err)
+	}
+	return opts, nil
 }
 
 // checkoutAbove finds the weir checkout that holds dir.

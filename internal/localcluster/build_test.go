@@ -1,29 +1,111 @@
 package localcluster
 
 import (
+	"bytes"
+	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
-// TestDefaultBuildOptionsOutsideACheckout checks that, run from a directory
-// outside any weir checkout, the build modules are those of the checkout
-// the code was compiled from (go test does not trim paths).
+// TestEmbeddedSourcesMatchHack: the build modules weir embeds are those
+// of hack/controlplane (but Traefik's), file for file.
+func TestEmbeddedSourcesMatchHack(t *testing.T) {
+	const hack = "../../hack/controlplane"
+	var want []string
+	err := filepath.WalkDir(hack, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			if d != nil && d.IsDir() && d.Name() == "traefik" {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		rel, _ := filepath.Rel(hack, path)
+		want = append(want, filepath.ToSlash(rel))
+		hackData, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		embedded, err := embeddedSources.ReadFile(embeddedRoot + "/" + filepath.ToSlash(rel) + ".txt")
+		if err != nil || !bytes.Equal(embedded, hackData) {
+			t.Errorf("the embedded copy of hack/controlplane/%s is out of date (run make generate)", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = fs.WalkDir(embeddedSources, embeddedRoot, func(name string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			got = append(got, strings.TrimSuffix(strings.TrimPrefix(name, embeddedRoot+"/"), ".txt"))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("weir embeds %v, want hack/controlplane's %v (run make generate)", got, want)
+	}
+}
+
+// TestDefaultBuildOptionsOutsideACheckout: run from a directory outside
+// any weir checkout, the build modules are the embedded copy, written out
+// into the user's cache directory, pinning the versions of the checkout's,
+// and complete: the go tool resolves every package Build compiles from them
+// without changing a go.mod or go.sum.
 func TestDefaultBuildOptionsOutsideACheckout(t *testing.T) {
 	here, err := DefaultBuildOptions(".")
 	if err != nil {
 		t.Fatal(err)
 	}
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
 	elsewhere, err := DefaultBuildOptions(t.TempDir())
 	if err != nil {
 		t.Fatalf("outside a checkout: %v", err)
 	}
-	if elsewhere != here {
-		t.Errorf("outside a checkout the build options are %+v, want this checkout's %+v", elsewhere, here)
+	if want := filepath.Join(cache, "weir", "controlplane"); elsewhere.Cache != want || filepath.Dir(elsewhere.Source) != want {
+		t.Errorf("outside a checkout the build options are %+v, want the sources and binaries in %s", elsewhere, want)
 	}
-	if _, err := os.Stat(filepath.Join(elsewhere.Source, "go.mod")); err != nil {
-		t.Error(err)
+	again, err := DefaultBuildOptions(t.TempDir())
+	if err != nil || again != elsewhere {
+		t.Errorf("a second call gives %+v, %v; want %+v", again, err, elsewhere)
+	}
+	wantBins, _, err := Locate(here)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, _, err := Locate(elsewhere)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(bins.Kubernetes) != filepath.Base(wantBins.Kubernetes) || filepath.Base(bins.Kwok) != filepath.Base(wantBins.Kwok) ||
+		filepath.Base(bins.CoreDNS) != filepath.Base(wantBins.CoreDNS) {
+		t.Errorf("the embedded modules pin %+v, the checkout's %+v", bins, wantBins)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, list := range []struct {
+		dir      string
+		packages []string
+	}{
+		{".", slices.Concat(kubernetesPackages, nodePackages)},
+		{"kwok", []string{kwokModule + "/cmd/kwok"}},
+		{"coredns", []string{"."}},
+	} {
+		var out bytes.Buffer
+		args := append([]string{"list", "-deps"}, list.packages...)
+		if err := goTool(ctx, filepath.Join(elsewhere.Source, list.dir), &out, args...); err != nil {
+			t.Errorf("%v\n%s", err, out.Bytes()[max(0, out.Len()-2000):])
+		}
 	}
 }
 
