@@ -47,17 +47,32 @@ type PipelineImage struct {
 }
 
 // PipelineStage is a set of Applications that release a change together.
+//
+// +kubebuilder:validation:XValidation:rule="(has(self.applications) && size(self.applications) > 0) || has(self.selector)",message="set applications, selector or both"
 type PipelineStage struct {
 	// Name of the stage, "dev", "staging", "prod".
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	Name string `json:"name"`
-	// Applications of the stage, in the Pipeline's namespace. A change is
-	// committed to the first one's repository, branch and path, with its
-	// credentials and signing key; they all must be released before the
-	// change moves on.
-	// +kubebuilder:validation:MinItems=1
-	Applications []LocalObjectReference `json:"applications"`
+	// Applications of the stage by name, in the Pipeline's namespace. A
+	// change is committed to the first Application's repository, branch
+	// and path, with its credentials and signing key (the first named
+	// here, or else the first selected in the order of names); they all
+	// must be released before the change moves on.
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Applications []LocalObjectReference `json:"applications,omitempty"`
+	// Selector chooses Applications of the Pipeline's namespace by label,
+	// besides those named in applications.
+	// +optional
+	Selector *metav1.LabelSelector `json:"selector,omitempty"`
+	// PushBranch, when set, is a branch for review that the promotion
+	// commits to this stage go to instead of the tracked one: weir
+	// replaces it each time, and the stage receives the change when it is
+	// merged.
+	// +kubebuilder:validation:MaxLength=255
+	// +optional
+	PushBranch string `json:"pushBranch,omitempty"`
 	// Soak is how long a change must have run released in this stage
 	// before it moves on to the next.
 	// +kubebuilder:validation:Type=string

@@ -1484,6 +1484,11 @@ func (in *PipelineStage) DeepCopyInto(out *PipelineStage) {
 		*out = make([]LocalObjectReference, len(*in))
 		copy(*out, *in)
 	}
+	if in.Selector != nil {
+		in, out := &in.Selector, &out.Selector
+		*out = new(v1.LabelSelector)
+		(*in).DeepCopyInto(*out)
+	}
 	if in.Soak != nil {
 		in, out := &in.Soak, &out.Soak
 		*out = new(v1.Duration)

@@ -80,20 +80,20 @@ func (pr *Promoter) Check(ctx context.Context, p *weirv1.Pipeline) error {
 // read finds what a stage runs and whether it is released.
 func (pr *Promoter) read(ctx context.Context, p *weirv1.Pipeline, spec weirv1.PipelineStage, now metav1.Time) (stage, error) {
 	s := stage{spec: spec, StageStatus: weirv1.StageStatus{Name: spec.Name}}
+	apps, err := pr.applications(ctx, p, spec)
+	if err != nil {
+		return s, err
+	}
+	s.apps = apps
 	var deployments []appsv1.Deployment
-	for _, ref := range spec.Applications {
-		app := weirv1.Application{}
-		if err := pr.Reader.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: ref.Name}, &app); err != nil {
-			return s, fmt.Errorf("stage %s: Application %s/%s: %w", spec.Name, p.Namespace, ref.Name, err)
-		}
-		s.apps = append(s.apps, app)
+	for _, app := range apps {
 		for _, obj := range app.Status.Inventory {
 			if obj.Group != "apps" || obj.Kind != "Deployment" {
 				continue
 			}
 			d := appsv1.Deployment{}
 			if err := pr.Reader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: obj.Name}, &d); err != nil {
-				return s, fmt.Errorf("stage %s: Deployment %s/%s of Application %s: %w", spec.Name, obj.Namespace, obj.Name, ref.Name, err)
+				return s, fmt.Errorf("stage %s: Deployment %s/%s of Application %s: %w", spec.Name, obj.Namespace, obj.Name, app.Name, err)
 			}
 			deployments = append(deployments, d)
 		}
@@ -171,7 +171,7 @@ func (pr *Promoter) commit(ctx context.Context, p *weirv1.Pipeline, from, next *
 		images[i] = imagewrite.Image{Namespace: p.Namespace, Name: img.Name, Repository: img.Repository, Tag: tags(from.Images)[i]}
 	}
 	req := gitwrite.CommitRequest{
-		URL: app.Spec.Source.URL, Branch: app.Spec.Source.Ref.BranchOrDefault(), Path: app.Spec.Source.Path,
+		URL: app.Spec.Source.URL, Branch: app.Spec.Source.Ref.BranchOrDefault(), PushBranch: next.spec.PushBranch, Path: app.Spec.Source.Path,
 		Credentials: creds, Signer: signer, Editor: imagewrite.Editor{Images: images},
 		Message: fmt.Sprintf("Promote %s to %s\n\nweir's Pipeline %s/%s: released in stage %s.\n",
 			strings.Join(from.Images, ", "), next.Name, p.Namespace, p.Name, from.Name),

@@ -23,6 +23,8 @@ import (
 const (
 	ns   = "shop"
 	repo = "registry.example.com/team/web"
+	rev1 = "main@sha1:1111111111111111111111111111111111111111"
+	rev2 = "main@sha1:2222222222222222222222222222222222222222"
 )
 
 // committer records the commits asked of it.
@@ -53,7 +55,7 @@ func stageObjects(stage, tag string, rollouts ...weirv1.RolloutProgress) []clien
 	app := &weirv1.Application{
 		ObjectMeta: metav1.ObjectMeta{Name: "web-" + stage, Namespace: ns},
 		Spec:       weirv1.ApplicationSpec{Source: weirv1.GitSource{URL: "https://git.example.com/shop.git", Path: stage}},
-		Status: weirv1.ApplicationStatus{Conditions: ready, Rollouts: rollouts,
+		Status: weirv1.ApplicationStatus{Conditions: ready, Rollouts: rollouts, LastAppliedRevision: rev1, LastAttemptedRevision: rev1,
 			Inventory: []weirv1.ObjectRef{{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: ns, Name: "web-" + stage}}},
 	}
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web-" + stage, Namespace: ns}}
@@ -123,6 +125,20 @@ func TestAReleasedChangeIsCommittedToTheNextStageAfterItsSoak(t *testing.T) {
 	}
 }
 
+// A stage with a pushBranch receives its promotion commits there, for
+// review, rather than on its Application's branch.
+func TestAPromotionGoesToTheStagesBranchForReview(t *testing.T) {
+	pr, c, _ := promoter(t, objects(stageObjects("dev", "1.1.0"), stageObjects("staging", "1.0.0"), stageObjects("prod", "1.0.0"))...)
+	p := pipeline(0)
+	p.Spec.Stages[1].PushBranch = "weir/promote-staging"
+	if err := pr.Check(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.reqs) != 1 || c.reqs[0].Branch != "main" || c.reqs[0].PushBranch != "weir/promote-staging" {
+		t.Fatalf("commits = %+v, want one on main's head pushed to weir/promote-staging", c.reqs)
+	}
+}
+
 // A change whose release failed in staging (the Rollout's last failure
 // names the promotion commit, and weir reverted it: staging runs the old
 // tag, released) is stopped and never committed again, to staging or
@@ -151,21 +167,97 @@ func TestAChangeThatFailsInAStageIsStoppedThere(t *testing.T) {
 }
 
 func TestPhase(t *testing.T) {
+	app := func(url, revision string, edit func(*weirv1.Application), rollouts ...weirv1.RolloutProgress) weirv1.Application {
+		a := *stageObjects("dev", "1.0.0", rollouts...)[0].(*weirv1.Application)
+		a.Spec.Source.URL, a.Status.LastAppliedRevision, a.Status.LastAttemptedRevision = url, revision, revision
+		if edit != nil {
+			edit(&a)
+		}
+		return a
+	}
+	const shop, other = "https://git.example.com/shop.git", "https://git.example.com/other.git"
 	for _, tc := range []struct {
-		name     string
-		rollouts []weirv1.RolloutProgress
-		want     string
+		name string
+		apps []weirv1.Application
+		want string
 	}{
-		{"no rollout", nil, weirv1.StageReleased},
-		{"idle", []weirv1.RolloutProgress{{Phase: weirv1.RolloutIdle}}, weirv1.StageReleased},
-		{"progressing", []weirv1.RolloutProgress{{Phase: weirv1.RolloutProgressing}}, weirv1.StageProgressing},
-		{"held", []weirv1.RolloutProgress{{Phase: weirv1.RolloutIdle, Held: true}}, weirv1.StageProgressing},
-		{"aborted", []weirv1.RolloutProgress{{Phase: weirv1.RolloutAborted}}, weirv1.StageFailed},
+		{"no rollout", []weirv1.Application{app(shop, rev1, nil)}, weirv1.StageReleased},
+		{"idle", []weirv1.Application{app(shop, rev1, nil, weirv1.RolloutProgress{Phase: weirv1.RolloutIdle})}, weirv1.StageReleased},
+		{"progressing", []weirv1.Application{app(shop, rev1, nil, weirv1.RolloutProgress{Phase: weirv1.RolloutProgressing})}, weirv1.StageProgressing},
+		{"held", []weirv1.Application{app(shop, rev1, nil, weirv1.RolloutProgress{Phase: weirv1.RolloutIdle, Held: true})}, weirv1.StageProgressing},
+		{"aborted", []weirv1.Application{app(shop, rev1, nil, weirv1.RolloutProgress{Phase: weirv1.RolloutAborted})}, weirv1.StageFailed},
+		{"one repository, one revision", []weirv1.Application{app(shop, rev1, nil), app(shop, rev1, nil)}, weirv1.StageReleased},
+		{"one repository, two revisions", []weirv1.Application{app(shop, rev1, nil), app(shop, rev2, nil)}, weirv1.StageProgressing},
+		{"two repositories, two revisions", []weirv1.Application{app(shop, rev1, nil), app(other, rev2, nil)}, weirv1.StageReleased},
+		{"the last attempt failed", []weirv1.Application{app(shop, rev1, func(a *weirv1.Application) { a.Status.LastAttemptedRevision = rev2 })}, weirv1.StageProgressing},
+		{"never applied", []weirv1.Application{app(shop, "", nil)}, weirv1.StageProgressing},
+		{"spec not reconciled", []weirv1.Application{app(shop, rev1, func(a *weirv1.Application) { a.Generation = 2 })}, weirv1.StageProgressing},
+		{"not healthy", []weirv1.Application{app(shop, rev1, func(a *weirv1.Application) { a.Status.Conditions[1].Status = metav1.ConditionFalse })}, weirv1.StageProgressing},
 	} {
-		app := stageObjects("dev", "1.0.0", tc.rollouts...)[0].(*weirv1.Application)
-		if got := phase([]weirv1.Application{*app}); got != tc.want {
+		if got := phase(tc.apps); got != tc.want {
 			t.Errorf("%s: phase = %s, want %s", tc.name, got, tc.want)
 		}
+	}
+}
+
+// labelled are the objects of one more Application of stage, named name,
+// labelled stage=STAGE and synced at revision.
+func labelled(stage, name, tag, revision string) []client.Object {
+	objs := stageObjects(stage, tag)
+	app, d := objs[0].(*weirv1.Application), objs[1].(*appsv1.Deployment)
+	app.Name, d.Name, app.Spec.Source.Path = name, name, name
+	app.Labels = map[string]string{"stage": stage}
+	app.Status.Inventory[0].Name = name
+	app.Status.LastAppliedRevision, app.Status.LastAttemptedRevision = revision, revision
+	return objs
+}
+
+// A stage may choose its Applications by label: the change moves on only
+// once every one it selects runs it released at the same revision, and it
+// is committed to the first selected, by name.
+func TestApplicationsChosenByLabelReleaseAtOneRevision(t *testing.T) {
+	pr, c, _ := promoter(t, objects(
+		labelled("dev", "web-dev-b", "1.1.0", rev1), labelled("dev", "web-dev-a", "1.1.0", rev2),
+		labelled("staging", "web-staging-b", "1.0.0", rev1), labelled("staging", "web-staging-a", "1.0.0", rev1),
+		stageObjects("prod", "1.0.0"),
+		labelled("qa", "web-qa", "1.0.0", rev1))...)
+	p := pipeline(0)
+	for i, st := range []string{"dev", "staging"} {
+		p.Spec.Stages[i] = weirv1.PipelineStage{Name: st, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"stage": st}}}
+	}
+	if err := pr.Check(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Status.Stages[0].Phase; got != weirv1.StageProgressing || len(c.reqs) != 0 {
+		t.Fatalf("dev at two revisions: phase %s, commits %+v; want Progressing and none", got, c.reqs)
+	}
+
+	app := &weirv1.Application{}
+	if err := pr.Reader.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-dev-a"}, app); err != nil {
+		t.Fatal(err)
+	}
+	app.Status.LastAppliedRevision, app.Status.LastAttemptedRevision = rev1, rev1
+	if err := pr.Reader.(client.Client).Update(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	if err := pr.Check(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Status.Stages[0].Phase; got != weirv1.StageReleased {
+		t.Fatalf("dev at one revision: phase %s, want Released", got)
+	}
+	if len(c.reqs) != 1 || c.reqs[0].Path != "web-staging-a" || !strings.Contains(c.reqs[0].Message, "to staging") {
+		t.Fatalf("commits = %+v, want one to staging, in web-staging-a's path", c.reqs)
+	}
+}
+
+func TestASelectorThatChoosesNothingFailsTheCheck(t *testing.T) {
+	pr, _, _ := promoter(t, objects(stageObjects("dev", "1.0.0"), stageObjects("staging", "1.0.0"), stageObjects("prod", "1.0.0"))...)
+	p := pipeline(0)
+	p.Spec.Stages[1] = weirv1.PipelineStage{Name: "staging", Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"stage": "staging"}}}
+	err := pr.Check(context.Background(), p)
+	if err == nil || !strings.Contains(err.Error(), "stage staging: no Application in namespace shop is named or selected") {
+		t.Errorf("err = %v", err)
 	}
 }
 

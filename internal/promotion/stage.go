@@ -11,29 +11,48 @@ import (
 )
 
 // phase is where a stage's Applications stand: Failed when a Rollout of
-// one aborted, Released when all are Ready and Healthy with no Rollout
-// under way, else Progressing.
+// one aborted; Released when all are released at one change (see
+// released) and those of one repository and ref at the same revision;
+// else Progressing.
 func phase(apps []weirv1.Application) string {
-	released := true
+	ok := true
+	revisions := map[string]string{}
 	for i := range apps {
-		st := &apps[i].Status
-		for _, ro := range st.Rollouts {
-			switch {
-			case ro.Phase == weirv1.RolloutAborted:
+		app := &apps[i]
+		for _, ro := range app.Status.Rollouts {
+			if ro.Phase == weirv1.RolloutAborted {
 				return weirv1.StageFailed
-			case ro.Held || (ro.Phase != "" && ro.Phase != weirv1.RolloutIdle):
-				released = false
 			}
 		}
-		if !apimeta.IsStatusConditionTrue(st.Conditions, weirv1.ReadyCondition) ||
-			!apimeta.IsStatusConditionTrue(st.Conditions, weirv1.HealthyCondition) {
-			released = false
+		if !released(app) {
+			ok = false
 		}
+		source := app.Spec.Source.URL + " " + app.Spec.Source.Ref.String()
+		if rev, seen := revisions[source]; seen && rev != app.Status.LastAppliedRevision {
+			ok = false
+		}
+		revisions[source] = app.Status.LastAppliedRevision
 	}
-	if released {
+	if ok {
 		return weirv1.StageReleased
 	}
 	return weirv1.StageProgressing
+}
+
+// released reports whether app runs its last revision released: its spec
+// reconciled, the revision it last tried applied, Ready and Healthy, and
+// none of its Rollouts under way or holding a template back.
+func released(app *weirv1.Application) bool {
+	st := &app.Status
+	for _, ro := range st.Rollouts {
+		if ro.Held || (ro.Phase != "" && ro.Phase != weirv1.RolloutIdle) {
+			return false
+		}
+	}
+	return st.ObservedGeneration == app.Generation &&
+		st.LastAppliedRevision != "" && st.LastAppliedRevision == st.LastAttemptedRevision &&
+		apimeta.IsStatusConditionTrue(st.Conditions, weirv1.ReadyCondition) &&
+		apimeta.IsStatusConditionTrue(st.Conditions, weirv1.HealthyCondition)
 }
 
 // failure is the last failure a Rollout of apps records that names
