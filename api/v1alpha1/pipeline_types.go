@@ -7,16 +7,25 @@ import (
 )
 
 // PipelineSpec declares the stages a change goes through, in order, and
-// the images that make a change.
+// the images and values that make a change.
+//
+// +kubebuilder:validation:XValidation:rule="(has(self.images) && size(self.images) > 0) || (has(self.values) && size(self.values) > 0)",message="set images, values or both"
 type PipelineSpec struct {
 	// Images are what moves from stage to stage: the tag a stage runs is
 	// committed to the next stage's files, where they are marked for the
 	// image's name (`# {"$imagepolicy": "NAMESPACE:NAME"}`, as an
 	// ImageUpdate of that name writes them) or listed in a Kustomization's
 	// images:.
-	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
-	Images []PipelineImage `json:"images"`
+	// +optional
+	Images []PipelineImage `json:"images,omitempty"`
+
+	// Values are fields of the stages' files that move from stage to
+	// stage too: their values in a stage's file, at the revision the stage
+	// runs released, are committed to the same file of the next stage.
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Values []PipelineValues `json:"values,omitempty"`
 
 	// Stages in order; the first receives changes by other means (an
 	// ImageUpdate, a person's commit), each next one from weir.
@@ -44,6 +53,25 @@ type PipelineImage struct {
 	// Repository of the image, "registry.example.com/team/web".
 	// +kubebuilder:validation:MinLength=1
 	Repository string `json:"repository"`
+}
+
+// PipelineValues are fields of one file of each stage.
+type PipelineValues struct {
+	// File holding the fields, relative to the path of each stage's first
+	// Application: "values.yaml", "kustomization.yaml". It holds one YAML
+	// document.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') && !self.contains('..')",message="a path within the stage's, without .."
+	File string `json:"file"`
+	// Paths of the fields, keys separated by dots, as kustomize's
+	// replacements write them: "image.tag", "images.[name=web].newTag",
+	// "args.0", "metadata.annotations.[example.com/owner]".
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=256
+	Paths []string `json:"paths"`
 }
 
 // PipelineStage is a set of Applications that release a change together.
@@ -106,6 +134,11 @@ type StageStatus struct {
 	// order of spec.images; empty when they do not all run the same.
 	// +optional
 	Images []string `json:"images,omitempty"`
+	// Values the stage's files hold at the revision its first Application
+	// applied, "FILE PATH=VALUE", in the order of spec.values; a value
+	// longer than 64 bytes or not a scalar is shown as sha256:<digest>.
+	// +optional
+	Values []string `json:"values,omitempty"`
 	// Phase: Released (every Application Ready and Healthy at one
 	// revision, no Rollout under way), Progressing, or Failed (a Rollout
 	// aborted).
@@ -119,7 +152,11 @@ type StageStatus struct {
 // PipelineChange is one set of images and how far it went.
 type PipelineChange struct {
 	// Images of the change, "repository:tag".
-	Images []string `json:"images"`
+	// +optional
+	Images []string `json:"images,omitempty"`
+	// Values of the change, "FILE PATH=VALUE", as in a stage's status.
+	// +optional
+	Values []string `json:"values,omitempty"`
 	// Stage is the last stage the change reached.
 	Stage string `json:"stage"`
 	// Phase: Promoted (committed to Stage), Released (released in the

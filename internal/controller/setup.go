@@ -159,7 +159,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	pipelines := &PipelineReconciler{
 		Client: mgr.GetClient(),
 		Promoter: &promotion.Promoter{Reader: mgr.GetAPIReader(), Git: stages.reverter, Credentials: loader,
-			Recorder: stages.recorder},
+			Source: loader.Fetcher, Recorder: stages.recorder},
 	}
 	if err := pipelines.SetupWithManager(mgr); err != nil {
 		return err

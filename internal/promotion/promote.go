@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +17,6 @@ import (
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/gitwrite"
 	"weir.dev/weir/internal/imageupdate"
-	"weir.dev/weir/internal/imagewrite"
 )
 
 // Event reasons of a Pipeline.
@@ -39,6 +39,9 @@ type Promoter struct {
 	Git imageupdate.Committer
 	// Credentials of the Applications' repositories.
 	Credentials imageupdate.CredentialReader
+	// Source checks out the revisions the stages run, to read the
+	// Pipelines' values from.
+	Source Source
 	// Recorder tells each commit and each stopped change in an Event.
 	Recorder record.EventRecorder
 	// Now is the clock; nil is time.Now.
@@ -47,8 +50,9 @@ type Promoter struct {
 
 // stage is what one check found of a stage.
 type stage struct {
-	spec weirv1.PipelineStage
-	apps []weirv1.Application
+	spec  weirv1.PipelineStage
+	apps  []weirv1.Application
+	files []fileValues
 	weirv1.StageStatus
 }
 
@@ -98,11 +102,14 @@ func (pr *Promoter) read(ctx context.Context, p *weirv1.Pipeline, spec weirv1.Pi
 			deployments = append(deployments, d)
 		}
 	}
-	s.Images = runningImages(p.Spec.Images, deployments)
+	if s.files, err = pr.readValues(ctx, p, &apps[0]); err != nil {
+		return s, fmt.Errorf("stage %s: %w", spec.Name, err)
+	}
+	s.Images, s.Values = runningImages(p.Spec.Images, deployments), shown(p, s.files)
 	s.Phase = phase(s.apps)
 	if s.Phase == weirv1.StageReleased {
 		s.ReleasedAt = &now
-		if prev := previous(p, spec.Name); prev != nil && prev.ReleasedAt != nil && sameImages(prev.Images, s.Images) {
+		if prev := previous(p, spec.Name); prev != nil && prev.ReleasedAt != nil && sameChange(prev.Images, prev.Values, s.Images, s.Values) {
 			s.ReleasedAt = prev.ReleasedAt
 		}
 	}
@@ -129,16 +136,16 @@ func (pr *Promoter) advance(ctx context.Context, p *weirv1.Pipeline, from, next 
 			}
 			c.Phase, c.Message, c.Time = weirv1.ChangeStopped, msg, now
 			pr.Recorder.Event(p, corev1.EventTypeWarning, ReasonPromotionStopped,
-				fmt.Sprintf("%s stopped in stage %s, and goes no further: %s", strings.Join(c.Images, ", "), next.Name, msg))
+				fmt.Sprintf("%s stopped in stage %s, and goes no further: %s", strings.Join(append(slices.Clip(c.Images), c.Values...), ", "), next.Name, msg))
 			return nil
 		}
 	}
 	switch {
-	case from.Phase != weirv1.StageReleased || len(from.Images) == 0 || sameImages(from.Images, next.Images):
+	case from.Phase != weirv1.StageReleased || !complete(p, from) || sameChange(from.Images, from.Values, next.Images, next.Values):
 		return nil
 	case now.Sub(from.ReleasedAt.Time) < from.spec.SoakOrDefault():
 		return nil
-	case stopped(p, from.Images, next.Name):
+	case stopped(p, from, next.Name):
 		return nil
 	}
 	h, err := pr.commit(ctx, p, from, next)
@@ -149,9 +156,9 @@ func (pr *Promoter) advance(ctx context.Context, p *weirv1.Pipeline, from, next 
 		pr.Recorder.Event(p, corev1.EventTypeWarning, ReasonPromotionFailed, err.Error())
 		return err
 	}
-	addChange(p, weirv1.PipelineChange{Images: from.Images, Stage: next.Name, Phase: weirv1.ChangePromoted, Commit: h, Time: now})
+	addChange(p, weirv1.PipelineChange{Images: from.Images, Values: from.Values, Stage: next.Name, Phase: weirv1.ChangePromoted, Commit: h, Time: now})
 	pr.Recorder.Event(p, corev1.EventTypeNormal, ReasonPromotionCommitted,
-		fmt.Sprintf("Committed %s, released in stage %s, to stage %s as %s", strings.Join(from.Images, ", "), from.Name, next.Name, h))
+		fmt.Sprintf("Committed %s, released in stage %s, to stage %s as %s", from.change(), from.Name, next.Name, h))
 	return nil
 }
 
@@ -166,15 +173,15 @@ func (pr *Promoter) commit(ctx context.Context, p *weirv1.Pipeline, from, next *
 	if err != nil {
 		return "", err
 	}
-	images := make([]imagewrite.Image, len(p.Spec.Images))
-	for i, img := range p.Spec.Images {
-		images[i] = imagewrite.Image{Namespace: p.Namespace, Name: img.Name, Repository: img.Repository, Tag: tags(from.Images)[i]}
+	editor, err := editorFor(p, from, app)
+	if err != nil {
+		return "", err
 	}
 	req := gitwrite.CommitRequest{
 		URL: app.Spec.Source.URL, Branch: app.Spec.Source.Ref.BranchOrDefault(), PushBranch: next.spec.PushBranch, Path: app.Spec.Source.Path,
-		Credentials: creds, Signer: signer, Editor: imagewrite.Editor{Images: images},
+		Credentials: creds, Signer: signer, Editor: editor,
 		Message: fmt.Sprintf("Promote %s to %s\n\nweir's Pipeline %s/%s: released in stage %s.\n",
-			strings.Join(from.Images, ", "), next.Name, p.Namespace, p.Name, from.Name),
+			from.change(), next.Name, p.Namespace, p.Name, from.Name),
 	}
 	if a := p.Spec.Author; a != nil {
 		req.Author = gitwrite.Signature{Name: a.Name, Email: a.Email}
@@ -192,10 +199,10 @@ func latestAt(p *weirv1.Pipeline, stage string) *weirv1.PipelineChange {
 	return nil
 }
 
-// stopped reports whether images were stopped at stage.
-func stopped(p *weirv1.Pipeline, images []string, stage string) bool {
+// stopped reports whether the change s runs was stopped at stage.
+func stopped(p *weirv1.Pipeline, s *stage, at string) bool {
 	for _, c := range p.Status.Changes {
-		if c.Stage == stage && c.Phase == weirv1.ChangeStopped && sameImages(c.Images, images) {
+		if c.Stage == at && c.Phase == weirv1.ChangeStopped && sameChange(c.Images, c.Values, s.Images, s.Values) {
 			return true
 		}
 	}

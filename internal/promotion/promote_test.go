@@ -2,6 +2,8 @@ package promotion
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,11 +29,27 @@ const (
 	rev2 = "main@sha1:2222222222222222222222222222222222222222"
 )
 
-// committer records the commits asked of it.
-type committer struct{ reqs []gitwrite.CommitRequest }
+// committer records the commits asked of it and, when it has files,
+// edits them as gitwrite does.
+type committer struct {
+	reqs  []gitwrite.CommitRequest
+	files map[string][]byte
+}
 
 func (c *committer) Commit(_ context.Context, req gitwrite.CommitRequest) (string, error) {
 	c.reqs = append(c.reqs, req)
+	for name, content := range c.files {
+		if !strings.HasPrefix(name, req.Path+"/") {
+			continue
+		}
+		out, changed, err := req.Editor.Edit(name, content)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		if changed {
+			c.files[name] = out
+		}
+	}
 	return strings.Repeat("c", 40), nil
 }
 
@@ -278,7 +296,7 @@ func TestRunningImages(t *testing.T) {
 		{"two differ", []appsv1.Deployment{dep("127.0.0.1:5000/web:1.0.0"), dep("127.0.0.1:5000/web:1.1.0")}, nil},
 		{"none", []appsv1.Deployment{dep("127.0.0.1:5000/other:1.0.0"), dep("127.0.0.1:5000/web")}, nil},
 	} {
-		if got := runningImages(images, tc.deps); !sameImages(got, tc.want) && (got != nil || tc.want != nil) {
+		if got := runningImages(images, tc.deps); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: runningImages = %v, want %v", tc.name, got, tc.want)
 		}
 	}

@@ -105,5 +105,20 @@ func tags(refs []string) []string {
 	return out
 }
 
-// sameImages reports whether a and b are the same non-empty set.
-func sameImages(a, b []string) bool { return len(a) > 0 && slices.Equal(a, b) }
+// sameChange reports whether two stages, or a stage and a change, hold
+// the same images and values, and some.
+func sameChange(aImages, aValues, bImages, bValues []string) bool {
+	return len(aImages)+len(aValues) > 0 && slices.Equal(aImages, bImages) && slices.Equal(aValues, bValues)
+}
+
+// complete reports whether s is known to run each image and each value of
+// p: its Deployments agree on the images, and its first Application has
+// applied a revision to read the values at.
+func complete(p *weirv1.Pipeline, s *stage) bool {
+	return (len(p.Spec.Images) == 0 || len(s.Images) > 0) && (len(p.Spec.Values) == 0 || len(s.Values) > 0)
+}
+
+// change is what s runs, as a commit message and an Event name it.
+func (s *stage) change() string {
+	return strings.Join(append(slices.Clip(s.Images), s.Values...), ", ")
+}

@@ -97,8 +97,8 @@ func TestANewImageMovesThroughThePipelineByCommits(t *testing.T) {
 }
 
 // createApplication creates an Application of the story's repository
-// that syncs path.
-func (s *story) createApplication(name, path string) {
+// that syncs path, as edits (if any) change its spec.
+func (s *story) createApplication(name, path string, edits ...func(*weirv1.ApplicationSpec)) {
 	s.t.Helper()
 	app := &weirv1.Application{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns},
@@ -106,6 +106,9 @@ func (s *story) createApplication(name, path string) {
 			Source: weirv1.GitSource{URL: s.repo.URL(), Path: path},
 			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Second}, Timeout: &metav1.Duration{Duration: 20 * time.Second}},
 		},
+	}
+	for _, edit := range edits {
+		edit(&app.Spec)
 	}
 	if err := s.c.Create(context.Background(), app); err != nil {
 		s.t.Fatalf("create Application %s: %v", name, err)
