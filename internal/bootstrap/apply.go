@@ -3,7 +3,6 @@ package bootstrap
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -22,34 +21,57 @@ const fieldManager = "weir-bootstrap"
 // crdTimeout bounds the wait for weir's CRDs to be served.
 const crdTimeout = time.Minute
 
-// applyAll server-side applies objs, Namespaces and CRDs first and weir's
-// own kinds once their CRDs are served, and returns how many it created or
-// changed.
+// applyAll server-side applies objs, Namespaces and CRDs first, the rest
+// once those CRDs are served (so that a newer weir's Deployment never runs
+// before the kinds it watches), and weir's own kinds last, and returns how
+// many it created or changed.
 func applyAll(ctx context.Context, c client.Client, objs []*unstructured.Unstructured) (int, error) {
-	var custom, crds []*unstructured.Unstructured
-	changed := 0
-	objs = slices.Clone(objs)
-	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int { return stage(a) - stage(b) })
+	var first, rest, custom []*unstructured.Unstructured
 	for _, o := range objs {
-		if o.GroupVersionKind().Group == weirv1.GroupVersion.Group {
+		switch {
+		case o.GroupVersionKind().Group == weirv1.GroupVersion.Group:
 			custom = append(custom, o)
-			continue
+		case neededFirst(o):
+			first = append(first, o)
+		default:
+			rest = append(rest, o)
 		}
+	}
+	changed, err := applyEach(ctx, c, first)
+	if err != nil {
+		return changed, err
+	}
+	for _, o := range first {
 		if o.GetKind() == "CustomResourceDefinition" {
-			crds = append(crds, o)
+			if err := awaitEstablished(ctx, c, o.GetName()); err != nil {
+				return changed, err
+			}
 		}
-		n, err := applyOne(ctx, c, o)
+	}
+	for _, set := range [][]*unstructured.Unstructured{rest, custom} {
+		n, err := applyEach(ctx, c, set)
+		changed += n
 		if err != nil {
 			return changed, err
 		}
-		changed += n
 	}
-	for _, crd := range crds {
-		if err := awaitEstablished(ctx, c, crd.GetName()); err != nil {
-			return changed, err
-		}
+	return changed, nil
+}
+
+// first_ says whether o is of what others need first: Namespaces and CRDs.
+func neededFirst(o *unstructured.Unstructured) bool {
+	switch o.GetKind() {
+	case "Namespace", "CustomResourceDefinition":
+		return true
 	}
-	for _, o := range custom {
+	return false
+}
+
+// applyEach applies objs in order and returns how many it created or
+// changed, stopping at the first error.
+func applyEach(ctx context.Context, c client.Client, objs []*unstructured.Unstructured) (int, error) {
+	changed := 0
+	for _, o := range objs {
 		n, err := applyOne(ctx, c, o)
 		if err != nil {
 			return changed, err
@@ -57,15 +79,6 @@ func applyAll(ctx context.Context, c client.Client, objs []*unstructured.Unstruc
 		changed += n
 	}
 	return changed, nil
-}
-
-// stage orders objects for applyAll: what others need first.
-func stage(o *unstructured.Unstructured) int {
-	switch o.GetKind() {
-	case "Namespace", "CustomResourceDefinition":
-		return 0
-	}
-	return 1
 }
 
 // applyOne applies o and returns 1 when that created or changed it. A
