@@ -66,7 +66,7 @@ func measurePod(b *testing.B, ctx context.Context, c realCluster) {
 	for _, name := range nodeComponents {
 		node += rssMiB(pidOf(c.Cluster, name))
 	}
-	for _, pid := range podPIDs() {
+	for _, pid := range podPIDs("") {
 		pod += rssMiB(pid)
 	}
 	b.ReportMetric(node, "node-RSS-MiB")
@@ -122,13 +122,14 @@ func rssMiB(pid int) float64 {
 	return 0
 }
 
-// podPIDs are the processes in the kubelet's pod cgroups (of the memory
-// hierarchy under cgroup v1, of the one hierarchy under v2).
-func podPIDs() []int {
+// podPIDs are the processes in the kubelet's cgroups of the pod whose UID
+// is uid, or of every pod when uid is empty (of the memory hierarchy under
+// cgroup v1, of the one hierarchy under v2).
+func podPIDs(uid string) []int {
 	var pids []int
 	for _, root := range []string{"/sys/fs/cgroup/memory/kubepods", "/sys/fs/cgroup/kubepods"} {
 		_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-			if err != nil || d.Name() != "cgroup.procs" {
+			if err != nil || d.Name() != "cgroup.procs" || !strings.Contains(path, "/pod"+uid) {
 				return nil
 			}
 			data, _ := os.ReadFile(path)
