@@ -21,6 +21,7 @@ import (
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/drift"
 	"weir.dev/weir/internal/driftguard"
+	"weir.dev/weir/internal/fleet"
 	"weir.dev/weir/internal/gitwrite"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/identity"
@@ -122,6 +123,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	// each sync: weir watches only what it manages, and a policy changed a
 	// moment ago applies at once.
 	engine := policy.NewEngine()
+	policies := &sourcepolicy.Reader{Cache: mgr.GetClient(), Namespaces: mgr.GetAPIReader()}
 	r := &ApplicationReconciler{
 		Client:       mgr.GetClient(),
 		Reader:       mgr.GetAPIReader(),
@@ -136,7 +138,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Metrics:      rec,
 		Released:     released,
 		SyncRequests: syncRequests,
-		Policies:     &sourcepolicy.Reader{Cache: mgr.GetClient(), Namespaces: mgr.GetAPIReader()},
+		Policies:     policies,
 		SyncPolicies: &policy.Checker{Reader: mgr.GetAPIReader(), Engine: engine},
 	}
 	if err := r.SetupWithManager(mgr, opts.Concurrency); err != nil {
@@ -162,6 +164,14 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 			Source: loader.Fetcher, Recorder: stages.recorder},
 	}
 	if err := pipelines.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	sets := &ApplicationSetReconciler{
+		Client: mgr.GetClient(),
+		Generator: &fleet.Generator{Secrets: mgr.GetAPIReader(), Fetcher: loader.Fetcher, Credentials: loader,
+			Policies: setSources{policies}},
+	}
+	if err := sets.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	rollouts := &RolloutReconciler{

@@ -248,9 +248,19 @@ func renderError(revision string, dec *decrypt.Decryptor, err error) error {
 // Credentials reads the Git credentials in the Secret named by
 // spec.source.secretRef; none when it names none.
 func (l *Loader) Credentials(ctx context.Context, app *weirv1.Application) (source.Credentials, error) {
-	d, err := l.secretData(ctx, app, app.Spec.Source.SecretRef, "spec.source.secretRef")
+	creds, err := l.GitCredentials(ctx, app.Namespace, app.Spec.Source.SecretRef, "spec.source.secretRef")
 	if err != nil {
 		return source.Credentials{}, &Error{Stage: StageCredentials, Err: err}
+	}
+	return creds, nil
+}
+
+// GitCredentials reads the Git credentials in the Secret that ref, the
+// field of an object of namespace, names; none when ref is nil.
+func (l *Loader) GitCredentials(ctx context.Context, namespace string, ref *weirv1.LocalObjectReference, field string) (source.Credentials, error) {
+	d, err := l.secretIn(ctx, namespace, ref, field)
+	if err != nil {
+		return source.Credentials{}, err
 	}
 	return source.Credentials{
 		Username:   string(d["username"]),
@@ -305,12 +315,18 @@ func (l *Loader) decryptor(ctx context.Context, app *weirv1.Application) (*decry
 // secretData reads the Secret that the field ref of the Application names;
 // no ref yields no data.
 func (l *Loader) secretData(ctx context.Context, app *weirv1.Application, ref *weirv1.LocalObjectReference, field string) (map[string][]byte, error) {
+	return l.secretIn(ctx, app.Namespace, ref, field)
+}
+
+// secretIn reads the Secret of namespace that the field ref names; no ref
+// yields no data.
+func (l *Loader) secretIn(ctx context.Context, namespace string, ref *weirv1.LocalObjectReference, field string) (map[string][]byte, error) {
 	if ref == nil {
 		return nil, nil
 	}
 	secret := &corev1.Secret{}
-	if err := l.Reader.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: ref.Name}, secret); err != nil {
-		return nil, fmt.Errorf("read Secret %s/%s named by %s: %w", app.Namespace, ref.Name, field, err)
+	if err := l.Reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, secret); err != nil {
+		return nil, fmt.Errorf("read Secret %s/%s named by %s: %w", namespace, ref.Name, field, err)
 	}
 	return secret.Data, nil
 }

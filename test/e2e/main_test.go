@@ -73,6 +73,7 @@ func createWebhookSecret(cfg *rest.Config) (func(), error) {
 
 func installCRDs(cfg *rest.Config) (func(), error) {
 	return func() {}, testenv.InstallCRDFiles(cfg, "../../config/crd/bases/weir.dev_applications.yaml",
+		"../../config/crd/bases/weir.dev_applicationsets.yaml",
 		"../../config/crd/bases/weir.dev_rollouts.yaml", "../../config/crd/bases/weir.dev_analysistemplates.yaml",
 		"../../config/crd/bases/weir.dev_sourcepolicies.yaml",
 		"../../config/crd/bases/weir.dev_clustersyncpolicies.yaml",
