@@ -41,11 +41,14 @@ bench: controlplane
 # repository over http-backend; it prints create -> Ready, commit -> applied,
 # API requests, ref listings, CPU, heap and RSS at rest over REST, drift ->
 # healed at rest and under load, webhook -> applied for 50 objects, and the
-# mean time of each phase of a sync. WEIR=<binary> measures that binary.
+# mean time of each phase of a sync. WEIR=<binary> measures that binary;
+# ARGS='--concurrency=16' passes more flags to weir controller; REST=0 and
+# DRIFTS=0 leave out the measures at rest and of drift.
 APPS ?= 100
 REST ?= 1m
+DRIFTS ?= 20
 bench-scale: controlplane
-	$(GO) test -count=1 -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 90m ./test/scale -apps=$(APPS) -rest=$(REST) $(if $(WEIR),-weir=$(abspath $(WEIR)))
+	$(GO) test -count=1 -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 90m ./test/scale -apps=$(APPS) -rest=$(REST) -drifts=$(DRIFTS) $(if $(WEIR),-weir=$(abspath $(WEIR))) $(if $(ARGS),-args='$(ARGS)')
 
 # Runs the harness of bench-scale at 3 Applications, to check that it works.
 bench-scale-smoke: controlplane

@@ -15,17 +15,23 @@ var getOptions = metav1.GetOptions{}
 
 // Apply server-side-applies one stage as the field manager, taking over
 // fields other managers own, and reports per object whether it was Created,
-// Configured, Replaced or Unchanged. An object another Application owns is
-// refused with an *OwnershipError (see Validate). All objects are
-// attempted; the error names each that failed. When the stage holds
-// CustomResourceDefinitions, Apply returns once they are Established and
-// the Manager's RESTMapper serves their kinds, so the next stage can use
+// Configured, Replaced or Unchanged, with the object as the server returned
+// it. An object whose dry run in dryRuns (from Validate) changed nothing is
+// not sent; one that it read is not read again. An object another
+// Application owns is refused with an *OwnershipError (see Validate). All
+// objects are attempted; the error names each that failed. When the stage
+// holds CustomResourceDefinitions, Apply returns once they are Established
+// and the Manager's RESTMapper serves their kinds, so the next stage can use
 // them.
-func (m *Manager) Apply(ctx context.Context, stage []*unstructured.Unstructured) (ChangeSet, error) {
+func (m *Manager) Apply(ctx context.Context, stage []*unstructured.Unstructured, dryRuns DryRuns) (ChangeSet, error) {
 	results := make([]Change, len(stage))
 	failures := make([]error, len(stage))
 	m.each(len(stage), func(i int) {
-		results[i], failures[i] = m.applyOne(ctx, stage[i])
+		if r, ok := dryRuns.of(stage[i]); ok {
+			results[i], failures[i] = m.applyDryRun(ctx, stage[i], r)
+		} else {
+			results[i], failures[i] = m.applyOne(ctx, stage[i])
+		}
 	})
 	var (
 		changes ChangeSet
@@ -48,6 +54,22 @@ func (m *Manager) Apply(ctx context.Context, stage []*unstructured.Unstructured)
 	return changes, setError("apply", len(stage), errs)
 }
 
+// applyDryRun applies obj as Validate's dry run r found it: not at all
+// when it changes nothing, and otherwise over the live object r read,
+// which Validate checked the owner of.
+func (m *Manager) applyDryRun(ctx context.Context, obj *unstructured.Unstructured, r dryRun) (Change, error) {
+	if r.unchanged(m) {
+		return Change{Object: Ref(obj), Action: Unchanged, Applied: r.applied}, nil
+	}
+	res, err := m.resource(ctx, Ref(obj))
+	if err != nil {
+		return Change{}, err
+	}
+	return m.applyOver(ctx, res, obj, r.live)
+}
+
+// applyOne reads obj's live object, checks its owner and applies obj as
+// its directives say.
 func (m *Manager) applyOne(ctx context.Context, obj *unstructured.Unstructured) (Change, error) {
 	ref := Ref(obj)
 	d, _ := ReadDirectives(obj) // NewPlan has refused invalid ones
@@ -59,30 +81,41 @@ func (m *Manager) applyOne(ctx context.Context, obj *unstructured.Unstructured) 
 	if err != nil {
 		return Change{}, err
 	}
-	if before != nil {
-		// Validate checked the set; another Application may have claimed
-		// the object since.
-		if err := m.checkOwner(ctx, obj, before.GetAnnotations()); err != nil {
-			return Change{}, err
-		}
+	if before == nil {
+		return m.applyOver(ctx, res, obj, nil)
 	}
-	if before != nil {
-		switch d.ifExists() {
-		case keepExisting:
-			return Change{Object: ref, Action: Unchanged}, nil
-		case recreateExisting:
-			if err := deleteAndWait(ctx, res, before); err != nil {
-				return Change{}, fmt.Errorf("delete the previous hook: %w", err)
-			}
-			return m.create(ctx, res, obj, Replaced)
+	// Validate checked the set; another Application may have claimed the
+	// object since.
+	if err := m.checkOwner(ctx, obj, before.GetAnnotations()); err != nil {
+		return Change{}, err
+	}
+	switch d.ifExists() {
+	case keepExisting:
+		return Change{Object: ref, Action: Unchanged, Applied: before}, nil
+	case recreateExisting:
+		if err := deleteAndWait(ctx, res, before); err != nil {
+			return Change{}, fmt.Errorf("delete the previous hook: %w", err)
 		}
+		return m.create(ctx, res, obj, Replaced)
+	}
+	return m.applyOver(ctx, res, obj, before)
+}
+
+// applyOver applies obj over before, its live object (nil when there is
+// none), once weir has taken over before's fields from the managers it
+// takes over; an object whose immutable fields change is deleted and
+// created anew when its directives ask for it.
+func (m *Manager) applyOver(ctx context.Context, res dynamic.ResourceInterface, obj, before *unstructured.Unstructured) (Change, error) {
+	d, _ := ReadDirectives(obj)
+	if before != nil {
+		var err error
 		if before, err = m.takeOver(ctx, res, before); err != nil {
 			return Change{}, err
 		}
 	}
 	after, err := res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(false))
 	err = asImmutable(err)
-	if isImmutable(err) && d.Replace {
+	if isImmutable(err) && d.Replace && before != nil {
 		if err := deleteAndWait(ctx, res, before); err != nil {
 			return Change{}, fmt.Errorf("replace: %w", err)
 		}
@@ -92,15 +125,16 @@ func (m *Manager) applyOne(ctx context.Context, obj *unstructured.Unstructured) 
 		return Change{}, err
 	}
 	action, err := m.actionOf(before, after)
-	return Change{Object: ref, Action: action}, err
+	return Change{Object: Ref(obj), Action: action, Applied: after}, err
 }
 
 // create applies obj, which does not exist, and reports it as action.
 func (m *Manager) create(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, action Action) (Change, error) {
-	if _, err := res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(false)); err != nil {
+	created, err := res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(false))
+	if err != nil {
 		return Change{}, asImmutable(err)
 	}
-	return Change{Object: Ref(obj), Action: action}, nil
+	return Change{Object: Ref(obj), Action: action, Applied: created}, nil
 }
 
 // actionOf tells what an apply did from the object before and after it.

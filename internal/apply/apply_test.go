@@ -1,7 +1,14 @@
 package apply
 
 import (
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"weir.dev/weir/internal/testenv"
 )
@@ -91,5 +98,47 @@ func TestApplyTakesOverFieldsOfOtherManagers(t *testing.T) {
 	assertActions(t, changes, map[string]Action{"ConfigMap/settings": Configured})
 	if mode := live(t, ctx, m, Ref(objs[0])).Object["data"].(map[string]any)["mode"]; mode != "production" {
 		t.Errorf("mode = %v after weir's apply, want production", mode)
+	}
+}
+
+func TestAnUnchangedObjectIsNotAppliedAndNoObjectIsReadTwice(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := ctxFor(t)
+	cfg := testenv.Config(t)
+	var (
+		mu   sync.Mutex
+		sent []string
+	)
+	countRequests(cfg, func(req *http.Request) {
+		if !strings.Contains(req.URL.Path, "/namespaces/"+ns+"/") {
+			return // discovery
+		}
+		what := req.Method + " " + path.Base(req.URL.Path)
+		if req.URL.Query().Get("dryRun") != "" {
+			what = "dry-run " + what
+		}
+		mu.Lock()
+		sent = append(sent, what)
+		mu.Unlock()
+	})
+	m, err := NewManager(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(a, b string) []*unstructured.Unstructured {
+		return parse(t, ns, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {v: '"+a+"'}\n---\n"+
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {v: '"+b+"'}\n")
+	}
+	assertActions(t, applyAll(t, ctx, m, ns, set("1", "1")), map[string]Action{"ConfigMap/a": Created, "ConfigMap/b": Created})
+	slices.Sort(sent)
+	if want := []string{"PATCH a", "PATCH b", "dry-run PATCH a", "dry-run PATCH b"}; !slices.Equal(sent, want) {
+		t.Errorf("creating sent %v, want %v: a dry run and an apply of each, and no read of an object the dry run shows is new", sent, want)
+	}
+
+	sent = nil
+	assertActions(t, applyAll(t, ctx, m, ns, set("1", "2")), map[string]Action{"ConfigMap/a": Unchanged, "ConfigMap/b": Configured})
+	slices.Sort(sent)
+	if want := []string{"GET a", "GET b", "PATCH b", "dry-run PATCH a", "dry-run PATCH b"}; !slices.Equal(sent, want) {
+		t.Errorf("changing b sent %v, want %v: a dry run and a read of each, and an apply of b alone", sent, want)
 	}
 }

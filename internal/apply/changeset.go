@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"weir.dev/weir/api/v1alpha1"
 )
 
@@ -38,6 +40,10 @@ type Change struct {
 	Action Action
 	// Reason explains a Skipped action; empty otherwise.
 	Reason string
+	// Applied is the object as the server returned it when it was
+	// applied, or as it was when it was left unchanged; nil when unknown,
+	// and after a prune. Its status tells whether it is healthy as it is.
+	Applied *unstructured.Unstructured
 }
 
 // String reads like "apps/Deployment shop/web configured" or

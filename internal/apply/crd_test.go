@@ -135,7 +135,7 @@ spec:
 		t.Fatal(err)
 	}
 
-	err := m.Validate(ctx, objs)
+	_, err := m.Validate(ctx, objs)
 
 	var setErr *SetError
 	if !errors.As(err, &setErr) || len(setErr.Objects) != 4 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
 
 	"weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
@@ -54,7 +56,8 @@ func applyAll(t testing.TB, ctx context.Context, m *Manager, ns string, objs []*
 	if err := m.Normalize(ctx, objs, ns); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Validate(ctx, objs); err != nil {
+	dryRuns, err := m.Validate(ctx, objs)
+	if err != nil {
 		t.Fatal(err)
 	}
 	plan, err := NewPlan(objs)
@@ -63,7 +66,7 @@ func applyAll(t testing.TB, ctx context.Context, m *Manager, ns string, objs []*
 	}
 	var all ChangeSet
 	for _, stage := range plan.Stages {
-		changes, err := m.Apply(ctx, stage)
+		changes, err := m.Apply(ctx, stage, dryRuns)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,3 +123,17 @@ func assertActions(t testing.TB, cs ChangeSet, want map[string]Action) {
 }
 
 func ctxFor(t testing.TB) context.Context { return testenv.Context(t, 2*time.Minute) }
+
+// countRequests has every request cfg's clients send passed to seen first.
+func countRequests(cfg *rest.Config, seen func(*http.Request)) {
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			seen(req)
+			return rt.RoundTrip(req)
+		})
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }

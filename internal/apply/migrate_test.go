@@ -204,7 +204,7 @@ func TestChangedJobFailsInOneLineUnlessItAsksToBeReplaced(t *testing.T) {
 	applyAll(t, ctx, m, ns, job(t, ns, "{}", "migrate:1"))
 	uid := live(t, ctx, m, jobRef(ns)).GetUID()
 
-	err := m.Validate(ctx, job(t, ns, "{}", "migrate:2"))
+	_, err := m.Validate(ctx, job(t, ns, "{}", "migrate:2"))
 	want := "batch/Job " + ns + "/migrate: spec.template: field is immutable; to have weir delete and recreate the object when it changes, annotate it weir.dev/sync-options: Replace=true"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error\n%v\nwant it to contain\n%s", err, want)

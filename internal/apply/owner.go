@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"weir.dev/weir/api/v1alpha1"
@@ -105,47 +104,48 @@ func (m *Manager) applicationExists(ctx context.Context, name string, uid types.
 	return uid == "" || app.UID == uid, nil
 }
 
-// checkOwners runs checkOwner on every object of a set that exists.
-func (m *Manager) checkOwners(ctx context.Context, objs []*unstructured.Unstructured) []*ObjectError {
+// readAndCheckOwners reads the live objects of a set, but for those whose
+// dry run (applied[i]; nil when there was none) shows they do not exist,
+// and returns what each dry run found with the object it ran on. The
+// errors name every object that belongs to another Application (see
+// checkOwner) or could not be read.
+func (m *Manager) readAndCheckOwners(ctx context.Context, objs, applied []*unstructured.Unstructured) (DryRuns, []*ObjectError) {
+	lives := make([]*unstructured.Unstructured, len(objs))
 	failures := make([]error, len(objs))
 	m.each(len(objs), func(i int) {
-		live, err := m.liveAnnotations(ctx, Ref(objs[i]))
-		if err == nil {
-			err = m.checkOwner(ctx, objs[i], live)
+		if applied[i] != nil && !exists(applied[i]) {
+			return
 		}
-		failures[i] = err
+		live, err := m.readLive(ctx, Ref(objs[i]))
+		if err == nil && live != nil {
+			err = m.checkOwner(ctx, objs[i], live.GetAnnotations())
+		}
+		lives[i], failures[i] = live, err
 	})
-	var errs []*ObjectError
+	var (
+		dryRuns DryRuns
+		errs    []*ObjectError
+	)
 	for i, err := range failures {
-		if err != nil {
+		switch {
+		case err != nil:
 			errs = append(errs, objectError(objs[i], err))
+		case applied[i] != nil:
+			dryRuns.add(objs[i], lives[i], applied[i])
 		}
 	}
-	return errs
+	return dryRuns, errs
 }
 
-// liveAnnotations returns the annotations of ref's live object, or nil when
-// there is none or the cluster does not serve its kind yet.
-func (m *Manager) liveAnnotations(ctx context.Context, ref v1alpha1.ObjectRef) (map[string]string, error) {
-	mapping, err := m.mapper.RESTMappingWithContext(ctx, schema.GroupKind{Group: ref.Group, Kind: ref.Kind}, ref.Version)
+// readLive returns ref's live object, or nil when there is none or the
+// cluster does not serve its kind yet.
+func (m *Manager) readLive(ctx context.Context, ref v1alpha1.ObjectRef) (*unstructured.Unstructured, error) {
+	res, err := m.resource(ctx, ref)
 	if meta.IsNoMatchError(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	res := m.metadata.Resource(mapping.Resource)
-	var live *metav1.PartialObjectMetadata
-	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-		live, err = res.Namespace(ref.Namespace).Get(ctx, ref.Name, getOptions)
-	} else {
-		live, err = res.Get(ctx, ref.Name, getOptions)
-	}
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get: %w", err)
-	}
-	return live.GetAnnotations(), nil
+	return get(ctx, res, ref.Name)
 }

@@ -59,7 +59,7 @@ metadata: {name: only-b}
 	if err := m.Normalize(ctx, objs, ns); err != nil {
 		t.Fatal(err)
 	}
-	err := m.Validate(ctx, objs)
+	_, err := m.Validate(ctx, objs)
 
 	var conflict *OwnershipError
 	if !errors.As(err, &conflict) || conflict.Owner != a.String() {
@@ -73,7 +73,7 @@ metadata: {name: only-b}
 	}
 	// Should B apply all the same (it validated before A claimed the
 	// object), the apply refuses it too.
-	changes, err := m.Apply(ctx, objs)
+	changes, err := m.Apply(ctx, objs, DryRuns{})
 	if !errors.As(err, &conflict) {
 		t.Errorf("Apply = %v, want an OwnershipError", err)
 	}

@@ -29,28 +29,31 @@ import (
 //     created again, a Flux "ssa: IfNotPresent" object), or that asks to be
 //     replaced and changes an immutable field, is dry-run as a create.
 //
-// Before all that, an object that exists and belongs to another
-// Application than the one the set is marked for (SetOwner) fails the set
-// with an *OwnershipError; nothing else is checked then.
+// An object that exists and belongs to another Application than the one
+// the set is marked for (SetOwner) fails the set with an *OwnershipError;
+// the other errors are then left out.
 //
-// Objects must have been normalized.
-func (m *Manager) Validate(ctx context.Context, objs []*unstructured.Unstructured) error {
-	if errs := m.checkOwners(ctx, objs); len(errs) > 0 {
-		return setError("validate", len(objs), errs)
-	}
+// The DryRuns returned hold what the dry runs made of the objects dry-run
+// as applies, for Apply. Objects must have been normalized.
+func (m *Manager) Validate(ctx context.Context, objs []*unstructured.Unstructured) (DryRuns, error) {
 	v, errs := m.newValidation(ctx, objs)
+	applied := make([]*unstructured.Unstructured, len(objs))
 	failures := make([]error, len(objs))
 	m.each(len(objs), func(i int) {
 		if !isCRD(objs[i]) && !isNamespace(objs[i]) { // done by newValidation
-			failures[i] = v.validate(ctx, objs[i])
+			applied[i], failures[i] = v.validate(ctx, objs[i])
 		}
 	})
+	dryRuns, conflicts := m.readAndCheckOwners(ctx, objs, applied)
+	if len(conflicts) > 0 {
+		return DryRuns{}, setError("validate", len(objs), conflicts)
+	}
 	for i, err := range failures {
 		if err != nil {
 			errs = append(errs, objectError(objs[i], err))
 		}
 	}
-	return setError("validate", len(objs), errs)
+	return dryRuns, setError("validate", len(objs), errs)
 }
 
 // validation is what Validate learns about a set before checking its objects.
@@ -126,28 +129,30 @@ func (v *validation) checkNamespace(ctx context.Context, obj *unstructured.Unstr
 
 var namespaceResource = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
-func (v *validation) validate(ctx context.Context, obj *unstructured.Unstructured) error {
+// validate checks one object, and returns what a dry-run apply made of
+// it when it was checked that way.
+func (v *validation) validate(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	gvk := obj.GroupVersionKind()
 	if s, ok := v.schemas[gvk]; ok {
-		return s.validate(ctx, obj)
+		return nil, s.validate(ctx, obj)
 	}
 	if v.offline[gvk.GroupKind()] {
-		return fmt.Errorf("the CustomResourceDefinition in the set does not serve version %s", gvk.Version)
+		return nil, fmt.Errorf("the CustomResourceDefinition in the set does not serve version %s", gvk.Version)
 	}
 	if v.newNamespaces[obj.GetNamespace()] {
-		return v.m.dryRunCreateIn(ctx, obj, v.m.opts.DryRunNamespace)
+		return nil, v.m.dryRunCreateIn(ctx, obj, v.m.opts.DryRunNamespace)
 	}
 	d, _ := ReadDirectives(obj)
 	if d.ifExists() != updateExisting {
 		// Applied only as a create: whether it would be a valid update
 		// of the live object does not matter.
-		return v.m.dryRunCreateIn(ctx, obj, obj.GetNamespace())
+		return nil, v.m.dryRunCreateIn(ctx, obj, obj.GetNamespace())
 	}
-	_, err := v.m.DryRun(ctx, obj)
+	applied, err := v.m.DryRun(ctx, obj)
 	if isImmutable(err) && d.Replace {
-		return v.m.dryRunCreateIn(ctx, obj, obj.GetNamespace())
+		return nil, v.m.dryRunCreateIn(ctx, obj, obj.GetNamespace())
 	}
-	return err
+	return applied, err
 }
 
 // DryRun returns what a server-side apply of obj would produce, without

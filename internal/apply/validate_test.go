@@ -68,7 +68,7 @@ func TestValidateNamesEveryInvalidObjectAndAppliesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	err := m.Validate(ctx, objs)
+	_, err := m.Validate(ctx, objs)
 
 	var setErr *SetError
 	if !errors.As(err, &setErr) {
@@ -126,7 +126,7 @@ spec:
 	if err := m.Normalize(ctx, objs, ns); err != nil {
 		t.Fatal(err)
 	}
-	err := m.Validate(ctx, objs)
+	_, err := m.Validate(ctx, objs)
 	if err == nil || !strings.Contains(err.Error(), "Service "+newNS+"/api") || !strings.Contains(err.Error(), "spec.ports[0].port") {
 		t.Fatalf("Validate = %v, want the invalid Service in the new namespace named", err)
 	}
@@ -156,7 +156,7 @@ metadata:
 	if err == nil || !strings.Contains(err.Error(), "example.com/Gadget "+ns+"/g: the cluster does not serve example.com/v1, Kind=Gadget") {
 		t.Errorf("Normalize = %v, want the unknown kind named", err)
 	}
-	err = m.Validate(ctx, objs)
+	_, err = m.Validate(ctx, objs)
 	if err == nil || !strings.Contains(err.Error(), "example.com/Gadget "+ns+"/g") {
 		t.Errorf("Validate = %v, want the unknown kind named", err)
 	}

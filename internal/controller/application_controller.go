@@ -47,8 +47,8 @@ type Loader interface {
 // Applier plans, applies and prunes sets of objects.
 type Applier interface {
 	Normalize(ctx context.Context, objs []*unstructured.Unstructured, defaultNamespace string) error
-	Validate(ctx context.Context, objs []*unstructured.Unstructured) error
-	Apply(ctx context.Context, stage []*unstructured.Unstructured) (apply.ChangeSet, error)
+	Validate(ctx context.Context, objs []*unstructured.Unstructured) (apply.DryRuns, error)
+	Apply(ctx context.Context, stage []*unstructured.Unstructured, dryRuns apply.DryRuns) (apply.ChangeSet, error)
 	DeleteHooks(ctx context.Context, stage []*unstructured.Unstructured, policy apply.DeletePolicy) (apply.ChangeSet, error)
 	Prune(ctx context.Context, owner apply.Owner, previous []weirv1.ObjectRef, desired []*unstructured.Unstructured) (apply.ChangeSet, error)
 	Drift(ctx context.Context, objs []*unstructured.Unstructured) ([]apply.ObjectDrift, error)
@@ -512,7 +512,7 @@ func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Applic
 	}
 	var changes apply.ChangeSet
 	for _, stage := range order.Stages {
-		applied, err := r.applyStage(ctx, app, stage)
+		applied, err := r.applyStage(ctx, app, stage, order.dryRuns)
 		changes = append(changes, applied...)
 		if err != nil {
 			return r.failed(ctx, app, order, changes, err)
@@ -531,10 +531,11 @@ func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Applic
 	return changes, order, nil
 }
 
-// planned is the plan of a sync: the order of its objects, and what the
-// policies warned of.
+// planned is the plan of a sync: the order of its objects, what their dry
+// runs found, and what the policies warned of.
 type planned struct {
 	apply.Plan
+	dryRuns  apply.DryRuns
 	warnings []policy.Violation
 }
 
@@ -567,7 +568,7 @@ func (r *ApplicationReconciler) plan(ctx context.Context, app *weirv1.Applicatio
 	// namespace to keep it when a sync applied it before. One that does not
 	// normalize (of a kind the cluster does not serve) fails no sync.
 	_ = r.Applier.Normalize(ctx, order.Skipped, namespace)
-	if err := r.Applier.Validate(ctx, applicable); err != nil {
+	if order.dryRuns, err = r.Applier.Validate(ctx, applicable); err != nil {
 		return order, err
 	}
 	if order.warnings, err = r.checkPolicies(ctx, app, applicable); err != nil {
@@ -595,16 +596,17 @@ func (r *ApplicationReconciler) checkPolicies(ctx context.Context, app *weirv1.A
 	return report.Warnings, report.Err()
 }
 
-// applyStage applies one stage and waits until it is healthy, then deletes
-// the hooks whose policy says so: HookSucceeded ones when it succeeded,
-// HookFailed ones when it failed.
-func (r *ApplicationReconciler) applyStage(ctx context.Context, app *weirv1.Application, stage []*unstructured.Unstructured) (apply.ChangeSet, error) {
+// applyStage applies one stage, sending only what its dry runs show
+// changes, and waits until it is healthy, then deletes the hooks whose
+// policy says so: HookSucceeded ones when it succeeded, HookFailed ones
+// when it failed.
+func (r *ApplicationReconciler) applyStage(ctx context.Context, app *weirv1.Application, stage []*unstructured.Unstructured, dryRuns apply.DryRuns) (apply.ChangeSet, error) {
 	applying := time.Now()
-	changes, err := r.Applier.Apply(ctx, stage)
+	changes, err := r.Applier.Apply(ctx, stage, dryRuns)
 	r.Metrics.ObservePhase(metrics.PhaseApply, time.Since(applying))
 	if err != nil {
 		err = reason(ReasonApplyFailed, err)
-	} else if err = r.waitHealthy(ctx, app, stage); err != nil {
+	} else if err = r.waitHealthy(ctx, app, changes); err != nil {
 		err = reason(ReasonHealthCheckFailed, err)
 	}
 	policy := apply.HookSucceeded
@@ -618,18 +620,38 @@ func (r *ApplicationReconciler) applyStage(ctx context.Context, app *weirv1.Appl
 	return append(changes, deleted...), err
 }
 
-// waitHealthy waits until the objects of stage are healthy.
-func (r *ApplicationReconciler) waitHealthy(ctx context.Context, app *weirv1.Application, stage []*unstructured.Unstructured) error {
+// waitHealthy waits until the objects a stage applied are healthy. Those
+// Current as the server returned them (ConfigMaps, Services, unchanged
+// workloads) cost no wait and no request; when all are, nothing is waited
+// for.
+func (r *ApplicationReconciler) waitHealthy(ctx context.Context, app *weirv1.Application, changes apply.ChangeSet) error {
 	defer func(waiting time.Time) { r.Metrics.ObservePhase(metrics.PhaseWait, time.Since(waiting)) }(time.Now())
-	_, err := r.Health.Wait(ctx, healthRefs(app, inventoryOf(stage)), app.Spec.Sync.TimeoutOrDefault())
+	pending := healthRefs(app, notCurrent(changes))
+	if len(pending) == 0 {
+		return nil
+	}
+	_, err := r.Health.Wait(ctx, pending, app.Spec.Sync.TimeoutOrDefault())
 	return err
+}
+
+// notCurrent are the objects of changes not Current as the server returned
+// them, or that it did not return, sorted.
+func notCurrent(changes apply.ChangeSet) []weirv1.ObjectRef {
+	var refs []weirv1.ObjectRef
+	for _, c := range changes {
+		if c.Applied == nil || health.Compute(c.Applied).Status != health.Current {
+			refs = append(refs, c.Object)
+		}
+	}
+	sortRefs(refs)
+	return refs
 }
 
 // failed records what a failed sync applied in the inventory and runs the
 // plan's SyncFail hooks; their failure is added to the sync's.
 func (r *ApplicationReconciler) failed(ctx context.Context, app *weirv1.Application, order planned, changes apply.ChangeSet, err error) (apply.ChangeSet, planned, error) {
 	if len(order.OnFailure) > 0 {
-		hooks, hookErr := r.applyStage(ctx, app, order.OnFailure)
+		hooks, hookErr := r.applyStage(ctx, app, order.OnFailure, order.dryRuns)
 		changes = append(changes, hooks...)
 		if hookErr != nil {
 			err = fmt.Errorf("%w; and the SyncFail hooks failed: %v", err, hookErr)

@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/apply"
 )
 
 // namespacingApplier normalizes as apply.Manager does for a cluster that
@@ -28,7 +29,9 @@ func (namespacingApplier) Normalize(_ context.Context, objs []*unstructured.Unst
 	return err
 }
 
-func (namespacingApplier) Validate(context.Context, []*unstructured.Unstructured) error { return nil }
+func (namespacingApplier) Validate(context.Context, []*unstructured.Unstructured) (apply.DryRuns, error) {
+	return apply.DryRuns{}, nil
+}
 
 func TestPlanGivesSkipHooksTheirNamespaceForPrune(t *testing.T) {
 	object := func(kind, name string, annotations map[string]string) *unstructured.Unstructured {

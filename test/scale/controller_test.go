@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -16,7 +17,10 @@ import (
 	"weir.dev/weir/internal/testenv"
 )
 
-var weirFlag = flag.String("weir", "", "the weir binary to measure (default: built from this checkout)")
+var (
+	weirFlag = flag.String("weir", "", "the weir binary to measure (default: built from this checkout)")
+	argsFlag = flag.String("args", "", "more flags for weir controller, space-separated (--concurrency=16 --kube-api-qps=200)")
+)
 
 // controller is a `weir controller` process, its log in a file, its
 // metrics and webhook receiver on ports of their own.
@@ -46,9 +50,10 @@ func startController(t testing.TB, secret string) *controller {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.cmd = exec.Command(bin, "--kubeconfig="+testenv.Cluster(t).Kubeconfig, "controller",
-		"--metrics-bind-address="+metrics, "--health-probe-bind-address=0", "--webhook-bind-address="+webhook,
-		"--webhook-secret="+secret, "--cache-dir="+filepath.Join(dir, "cache"))
+	args := append([]string{"--kubeconfig=" + testenv.Cluster(t).Kubeconfig, "controller",
+		"--metrics-bind-address=" + metrics, "--health-probe-bind-address=0", "--webhook-bind-address=" + webhook,
+		"--webhook-secret=" + secret, "--cache-dir=" + filepath.Join(dir, "cache")}, strings.Fields(*argsFlag)...)
+	c.cmd = exec.Command(bin, args...)
 	c.cmd.Stdout, c.cmd.Stderr = log, log
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("start weir controller: %v", err)

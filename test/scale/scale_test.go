@@ -31,13 +31,14 @@ var (
 	appsFlag  = flag.Int("apps", 100, "Applications BenchmarkScale creates, 20 objects each")
 	restFlag  = flag.Duration("rest", time.Minute, "how long BenchmarkScale measures weir at rest (the Applications' interval)")
 	smokeFlag = flag.Bool("smoke", false, "run TestScaleSmoke, the harness at 3 Applications (a minute or two)")
+	driftFlag = flag.Int("drifts", 20, "drifts BenchmarkScale heals at rest and under load; 0 measures no drift")
 )
 
 // BenchmarkScale runs the scenario once per iteration with -apps
 // Applications and reports its figures.
 func BenchmarkScale(b *testing.B) {
 	for range b.N {
-		for _, f := range run(b, scenario{apps: *appsFlag, rest: *restFlag, drifts: 20}) {
+		for _, f := range run(b, scenario{apps: *appsFlag, rest: *restFlag, drifts: *driftFlag}) {
 			b.ReportMetric(f.value, f.unit)
 		}
 	}
@@ -88,9 +89,13 @@ func run(t testing.TB, s scenario) []figure {
 	b := setUp(t, s.apps)
 	b.createToReady(s.apps)
 	b.commitToApplied(1)
-	b.atRest(s.rest)
-	b.driftHealed("at-rest", s.drifts, nil)
-	b.driftHealed("under-load", s.drifts, func() { b.commitToApplied(2) })
+	if s.rest > 0 {
+		b.atRest(s.rest)
+	}
+	if s.drifts > 0 {
+		b.driftHealed("at-rest", s.drifts, nil)
+		b.driftHealed("under-load", s.drifts, func() { b.commitToApplied(2) })
+	}
 	b.webhookToApplied50()
 	b.syncProfile()
 	for _, f := range b.figures {
@@ -131,15 +136,25 @@ func setUp(t testing.TB, apps int) *bench {
 }
 
 // createToReady creates the Applications and times them until all are
-// Ready at the repository's head.
+// Ready at the repository's head, counting the controller's API requests
+// per object meanwhile.
 func (b *bench) createToReady(n int) {
 	head := b.repo.Head()
+	before := b.scrape()
 	start := time.Now()
 	for i := range n {
 		b.apps = append(b.apps, b.newApplication(b.repo, fmt.Sprintf("apps/app-%d", i)))
 	}
 	b.awaitApplied(b.apps, head)
 	b.report(time.Since(start).Seconds(), "s-create-to-ready")
+	b.reportRequests(before, "requests-per-object-create")
+}
+
+// reportRequests reports the controller's API requests since before, per
+// object of the Applications.
+func (b *bench) reportRequests(before metrics, unit string) {
+	sent := b.scrape().sum("rest_client_requests_total") - before.sum("rest_client_requests_total")
+	b.report(sent/float64(20*len(b.apps)), unit)
 }
 
 // commitToApplied changes every app's ConfigMaps in one commit, sends the
@@ -149,12 +164,14 @@ func (b *bench) commitToApplied(gen int) {
 		writeApp(b.repo, i, gen)
 	}
 	sha := b.repo.Commit(fmt.Sprintf("apps: gen %d", gen))
+	before := b.scrape()
 	start := time.Now()
 	b.push(b.repo)
 	b.awaitApplied(b.apps, sha)
 	b.report(time.Since(start).Seconds(), fmt.Sprintf("s-commit-to-applied-gen%d", gen))
 	if gen == 1 {
 		b.report(time.Since(start).Seconds(), "s-commit-to-applied")
+		b.reportRequests(before, "requests-per-object-commit")
 	}
 }
 
