@@ -73,8 +73,8 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.StringVar(&f.leaderNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
 	flags.StringVar(&f.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "weir-sources"), "directory for Git checkouts and Helm charts")
 	flags.IntVar(&f.concurrency, "concurrency", 4, "Applications synced at once")
-	flags.Float32Var(&f.qps, "kube-api-qps", 50, "requests per second to the API server, sustained")
-	flags.IntVar(&f.burst, "kube-api-burst", 300, "requests to the API server in a burst")
+	flags.Float32Var(&f.qps, "kube-api-qps", 0, "requests per second to the API server, sustained; 0 leaves the pace to the API server's Priority and Fairness when it has it (and 50 when it does not), a negative value sets no limit")
+	flags.IntVar(&f.burst, "kube-api-burst", fallbackBurst, "requests to the API server in a burst, with a --kube-api-qps limit")
 	flags.StringVar(&f.webhookAddr, "webhook-bind-address", ":9292", "address of the push webhook receiver (/hooks/github, /hooks/gitlab, /hooks/gitea, /hooks/generic); 0 disables it")
 	flags.StringSliceVar(&f.analysisAllowedHosts, "analysis-allowed-hosts", nil, "hosts that Prometheus and web analysis metrics may reach, as names, addresses or *.domain (default: any host)")
 	flags.StringSliceVar(&f.takeOverManagers, "take-over-managers", nil, "field managers whose fields weir takes over when it applies an object they wrote, besides "+strings.Join(apply.DefaultTakeOverManagers, ", "))
@@ -133,10 +133,17 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	if err != nil {
 		return err
 	}
-	cfg.QPS, cfg.Burst = f.qps, f.burst
 	log := newLogger(cmd.ErrOrStderr())
 	ctrl.SetLogger(log)
 	klog.SetLogger(log) // client-go's leader election logs through klog
+	if err := setRateLimit(cmd.Context(), cfg, f.qps, f.burst); err != nil {
+		return err
+	}
+	if cfg.QPS < 0 {
+		log.Info("API requests are paced by the API server's Priority and Fairness, not by weir")
+	} else {
+		log.Info("API requests are limited by weir", "qps", cfg.QPS, "burst", cfg.Burst)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  newScheme(),
 		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
