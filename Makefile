@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/weir
 
-.PHONY: all build image controlplane quickstart test vet bench bench-scale bench-scale-smoke fuzz clean generate
+.PHONY: all build image controlplane quickstart quickstart-promotion test vet bench bench-scale bench-scale-smoke fuzz clean generate
 
 all: build
 
@@ -25,6 +25,11 @@ controlplane: build
 
 quickstart: controlplane
 	hack/quickstart.sh
+
+# The second quick start: an image pushed to a local registry (Debian's
+# docker-registry) promoted dev -> staging -> prod by weir's commits alone.
+quickstart-promotion: controlplane
+	hack/quickstart-promotion.sh
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above are not formatted"; exit 1; }
