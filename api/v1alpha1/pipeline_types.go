@@ -77,6 +77,7 @@ type PipelineValues struct {
 // PipelineStage is a set of Applications that release a change together.
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.applications) && size(self.applications) > 0) || has(self.selector)",message="set applications, selector or both"
+// +kubebuilder:validation:XValidation:rule="!has(self.requireApproval) || !self.requireApproval || self.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="a stage that requires approval has a name of lowercase letters, digits and '-': it ends the name of its approval annotation"
 type PipelineStage struct {
 	// Name of the stage, "dev", "staging", "prod".
 	// +kubebuilder:validation:MinLength=1
@@ -107,6 +108,11 @@ type PipelineStage struct {
 	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
 	// +optional
 	Soak *metav1.Duration `json:"soak,omitempty"`
+	// RequireApproval holds each change, before it is committed to this
+	// stage, until a person approves it: `weir promote PIPELINE STAGE`, or
+	// the annotation approve.weir.dev/<stage> naming the change.
+	// +optional
+	RequireApproval bool `json:"requireApproval,omitempty"`
 }
 
 // PipelineStatus says where each stage and each change stands.
@@ -121,6 +127,11 @@ type PipelineStatus struct {
 	// stands: at most 20.
 	// +optional
 	Changes []PipelineChange `json:"changes,omitempty"`
+	// Approvals are the last changes that awaited approval for a stage,
+	// newest first, with who approved each, when, and the commit that
+	// followed: at most 20.
+	// +optional
+	Approvals []PipelineApproval `json:"approvals,omitempty"`
 	// Conditions: Ready (the last check could read every stage).
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`

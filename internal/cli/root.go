@@ -37,6 +37,7 @@ func newRootCommand() *cobra.Command {
 		newSyncCommand(cluster),
 		newHistoryCommand(cluster),
 		newRolloutCommand(cluster),
+		newPromoteCommand(cluster),
 		newUICommand(cluster),
 		newDevCommand(),
 		newBootstrapCommand(cluster),

@@ -32,11 +32,12 @@ type PipelineReconciler struct {
 	Promoter *promotion.Promoter
 }
 
-// SetupWithManager registers the reconciler; spec changes trigger it, and
-// each reconcile asks to run again after the interval.
+// SetupWithManager registers the reconciler; spec changes and
+// annotations (an approval) trigger it, and each reconcile asks to run
+// again after the interval.
 func (r *PipelineReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&weirv1.Pipeline{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&weirv1.Pipeline{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Complete(r)
 }
 

@@ -16,6 +16,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"weir.dev/weir/internal/apply"
+	"weir.dev/weir/internal/approval"
 	"weir.dev/weir/internal/delivery"
 	"weir.dev/weir/internal/delivery/analysis"
 	"weir.dev/weir/internal/desired"
@@ -161,7 +162,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	pipelines := &PipelineReconciler{
 		Client: mgr.GetClient(),
 		Promoter: &promotion.Promoter{Reader: mgr.GetAPIReader(), Git: stages.reverter, Credentials: loader,
-			Source: loader.Fetcher, Recorder: stages.recorder},
+			Source: loader.Fetcher, Recorder: stages.recorder, Approvals: approval.NewGate(mgr.GetClient(), mgr.GetAPIReader())},
 	}
 	if err := pipelines.SetupWithManager(mgr); err != nil {
 		return err

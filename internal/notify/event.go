@@ -36,7 +36,7 @@ type Event struct {
 // Reasons are the event reasons weir notifies of when a Notification lists
 // none: sync succeeded and failed, drift detected and corrected, rollout
 // started, step reached, promoted, aborted, revert pushed, image updated,
-// promotion committed or stopped.
+// promotion committed or stopped, approval awaited or given.
 var Reasons = map[string]bool{
 	// Syncs (internal/controller).
 	"Succeeded": true, "ArtifactFailed": true, "RenderFailed": true, "DecryptionFailed": true,
@@ -52,6 +52,7 @@ var Reasons = map[string]bool{
 	// Image automation and promotion.
 	"ImageUpdated": true, "ScanFailed": true, "CommitFailed": true,
 	"PromotionCommitted": true, "PromotionStopped": true, "PromotionFailed": true,
+	"ApprovalAwaited": true, "ApprovalGiven": true,
 }
 
 // severityOf is the severity of an Event of type typ.

@@ -44,6 +44,9 @@ type Promoter struct {
 	Source Source
 	// Recorder tells each commit and each stopped change in an Event.
 	Recorder record.EventRecorder
+	// Approvals keeps the admission policy that vouches for approvals;
+	// without it, no stage that requires approval receives a change.
+	Approvals Gate
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -71,6 +74,7 @@ func (pr *Promoter) Check(ctx context.Context, p *weirv1.Pipeline) error {
 	p.Status.Stages = make([]weirv1.StageStatus, len(stages))
 	for i := range stages {
 		p.Status.Stages[i] = stages[i].StageStatus
+		spend(p, &stages[i])
 	}
 	var errs []error
 	for i := 0; i+1 < len(stages); i++ {
@@ -148,8 +152,14 @@ func (pr *Promoter) advance(ctx context.Context, p *weirv1.Pipeline, from, next 
 	case stopped(p, from, next.Name):
 		return nil
 	}
+	if next.spec.RequireApproval {
+		if ok, err := pr.approved(ctx, p, from, next, now); !ok || err != nil {
+			return err
+		}
+	}
 	h, err := pr.commit(ctx, p, from, next)
 	if errors.Is(err, gitwrite.ErrNothingToCommit) {
+		committed(p, next.Name, from, "")
 		return nil // committed before; the stage has not released it yet
 	}
 	if err != nil {
@@ -157,6 +167,7 @@ func (pr *Promoter) advance(ctx context.Context, p *weirv1.Pipeline, from, next 
 		return err
 	}
 	addChange(p, weirv1.PipelineChange{Images: from.Images, Values: from.Values, Stage: next.Name, Phase: weirv1.ChangePromoted, Commit: h, Time: now})
+	committed(p, next.Name, from, h)
 	pr.Recorder.Event(p, corev1.EventTypeNormal, ReasonPromotionCommitted,
 		fmt.Sprintf("Committed %s, released in stage %s, to stage %s as %s", from.change(), from.Name, next.Name, h))
 	return nil
