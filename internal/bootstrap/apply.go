@@ -58,7 +58,8 @@ func applyAll(ctx context.Context, c client.Client, objs []*unstructured.Unstruc
 	return changed, nil
 }
 
-// first_ says whether o is of what others need first: Namespaces and CRDs.
+// neededFirst says whether o is of what others need first: Namespaces and
+// CRDs.
 func neededFirst(o *unstructured.Unstructured) bool {
 	switch o.GetKind() {
 	case "Namespace", "CustomResourceDefinition":

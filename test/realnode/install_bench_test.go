@@ -69,8 +69,9 @@ func BenchmarkInstall(b *testing.B) {
 	b.ReportMetric(rssMiB(weirProcess(b, ctx, cl, leader)), "controller-RSS-MiB")
 }
 
-// createApplications creates the Applications from-1 to to-1, each syncing
-// its own directory of the repository at url at the default interval.
+// createApplications creates the Applications numbered from to to-1 in
+// namespace shop, each syncing its own directory of the repository at url
+// at the default interval.
 func createApplications(b *testing.B, ctx context.Context, c realCluster, url string, from, to int) {
 	var manifests []string
 	for i := from; i < to; i++ {

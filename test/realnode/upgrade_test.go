@@ -126,6 +126,7 @@ func earlierSource(t testing.TB, ctx context.Context) weirSource {
 	return weirSource{dir: dir, source: src, tag: earlierCommit[:12]}
 }
 
+// weirClient is a client of c that knows weir's kinds and CRDs.
 func weirClient(t testing.TB, c realCluster) client.Client {
 	t.Helper()
 	scheme := testenv.Scheme()
@@ -237,6 +238,7 @@ func (s *upgradeStory) webRelease() string {
 	return ""
 }
 
+// rollout reads Rollout web.
 func (s *upgradeStory) rollout() *weirv1.Rollout {
 	s.t.Helper()
 	ro := &weirv1.Rollout{}
@@ -246,6 +248,7 @@ func (s *upgradeStory) rollout() *weirv1.Rollout {
 	return ro
 }
 
+// pausedAt says whether a Rollout's status is paused at step with weight.
 func pausedAt(step, weight int32) func(weirv1.RolloutStatus) bool {
 	return func(st weirv1.RolloutStatus) bool {
 		return st.Phase == weirv1.RolloutPaused && st.CurrentStep == step && st.CanaryWeight == weight
