@@ -213,11 +213,14 @@ func eventually(t testing.TB, ctx context.Context, what string, f func() (string
 	}
 }
 
+// httpGet GETs url on a connection of its own: a connection kept alive
+// would reach the same pod behind a Service every time.
 func httpGet(ctx context.Context, url string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return "", err
 	}
+	req.Close = true
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
 	if err != nil {
 		return "", err
