@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -104,48 +103,37 @@ func (m *Manager) applicationExists(ctx context.Context, name string, uid types.
 	return uid == "" || app.UID == uid, nil
 }
 
-// readAndCheckOwners reads the live objects of a set, but for those whose
-// dry run (applied[i]; nil when there was none) shows they do not exist,
-// and returns what each dry run found with the object it ran on. The
-// errors name every object that belongs to another Application (see
-// checkOwner) or could not be read.
+// readAndCheckOwners reads the live objects of a set (see ReadObjects),
+// but for those whose dry run (applied[i]; nil when there was none) shows
+// they do not exist, and returns what each dry run found with the object
+// it ran on. The errors name every object that belongs to another
+// Application (see checkOwner) or could not be read.
 func (m *Manager) readAndCheckOwners(ctx context.Context, objs, applied []*unstructured.Unstructured) (DryRuns, []*ObjectError) {
-	lives := make([]*unstructured.Unstructured, len(objs))
-	failures := make([]error, len(objs))
-	m.each(len(objs), func(i int) {
-		if applied[i] != nil && !exists(applied[i]) {
-			return
-		}
-		live, err := m.readLive(ctx, Ref(objs[i]))
-		if err == nil && live != nil {
-			err = m.checkOwner(ctx, objs[i], live.GetAnnotations())
-		}
-		lives[i], failures[i] = live, err
-	})
 	var (
 		dryRuns DryRuns
 		errs    []*ObjectError
+		read    []int // indices of the objects read
+		refs    []v1alpha1.ObjectRef
 	)
-	for i, err := range failures {
+	for i, obj := range objs {
+		if applied[i] != nil && !exists(applied[i]) {
+			dryRuns.add(obj, nil, applied[i])
+			continue
+		}
+		read = append(read, i)
+		refs = append(refs, Ref(obj))
+	}
+	for j, live := range ReadObjects(ctx, m.client, m.mapper, refs) {
+		i, err := read[j], live.Err
+		if err == nil && live.Object != nil {
+			err = m.checkOwner(ctx, objs[i], live.Object.GetAnnotations())
+		}
 		switch {
 		case err != nil:
 			errs = append(errs, objectError(objs[i], err))
 		case applied[i] != nil:
-			dryRuns.add(objs[i], lives[i], applied[i])
+			dryRuns.add(objs[i], live.Object, applied[i])
 		}
 	}
 	return dryRuns, errs
-}
-
-// readLive returns ref's live object, or nil when there is none or the
-// cluster does not serve its kind yet.
-func (m *Manager) readLive(ctx context.Context, ref v1alpha1.ObjectRef) (*unstructured.Unstructured, error) {
-	res, err := m.resource(ctx, ref)
-	if meta.IsNoMatchError(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return get(ctx, res, ref.Name)
 }

@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
 	"weir.dev/weir/api/v1alpha1"
@@ -46,109 +43,20 @@ func NewChecker(client dynamic.Interface, mapper meta.RESTMapper) *Checker {
 // first object that could not be read for another reason.
 //
 // Objects of one kind and namespace are read with one list of the objects
-// weir manages there (apply.ManagedByLabel) rather than one GET each; an
-// object the list does not hold is read on its own.
+// weir manages there (apply.ReadObjects) rather than one GET each.
 func (c *Checker) Check(ctx context.Context, refs []v1alpha1.ObjectRef) (Report, error) {
 	report := Report{Objects: make([]ObjectStatus, len(refs))}
-	groups, err := c.group(refs, report.Objects)
-	if err != nil {
-		return Report{}, err
-	}
-	for _, g := range groups {
-		if err := c.checkGroup(ctx, g, refs, report.Objects); err != nil {
-			return Report{}, err
+	for i, live := range apply.ReadObjects(ctx, c.client, c.mapper, refs) {
+		switch {
+		case live.Err != nil:
+			return Report{}, fmt.Errorf("health of %s: %w", refs[i].String(), live.Err)
+		case !live.Served:
+			report.Objects[i] = ObjectStatus{Object: refs[i], Status: NotFound, Message: "the cluster does not serve its kind"}
+		default:
+			report.Objects[i] = statusOf(refs[i], live.Object)
 		}
 	}
 	return report, nil
-}
-
-// readGroup is the objects of refs read from one resource in one namespace.
-type readGroup struct {
-	res     dynamic.ResourceInterface
-	indices []int
-}
-
-// group sorts refs into readGroups by resource and namespace, and marks as
-// NotFound in statuses those whose kind the cluster does not serve.
-func (c *Checker) group(refs []v1alpha1.ObjectRef, statuses []ObjectStatus) ([]*readGroup, error) {
-	type key struct {
-		gvr       schema.GroupVersionResource
-		namespace string
-	}
-	byKey := map[key]*readGroup{}
-	var groups []*readGroup
-	for i, ref := range refs {
-		mapping, err := c.mapping(ref)
-		if meta.IsNoMatchError(err) {
-			statuses[i] = ObjectStatus{Object: ref, Status: NotFound, Message: "the cluster does not serve its kind"}
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("health of %s: %w", ref.String(), err)
-		}
-		k := key{gvr: mapping.Resource}
-		var res dynamic.ResourceInterface = c.client.Resource(mapping.Resource)
-		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-			k.namespace = ref.Namespace
-			res = c.client.Resource(mapping.Resource).Namespace(ref.Namespace)
-		}
-		g, ok := byKey[k]
-		if !ok {
-			g = &readGroup{res: res}
-			byKey[k] = g
-			groups = append(groups, g)
-		}
-		g.indices = append(g.indices, i)
-	}
-	return groups, nil
-}
-
-// mapping maps ref's kind to its resource, at the version it was applied
-// as or, when the cluster no longer serves that one, at another.
-func (c *Checker) mapping(ref v1alpha1.ObjectRef) (*meta.RESTMapping, error) {
-	gk := schema.GroupKind{Group: ref.Group, Kind: ref.Kind}
-	mapping, err := c.mapper.RESTMapping(gk, ref.Version)
-	if meta.IsNoMatchError(err) {
-		mapping, err = c.mapper.RESTMapping(gk)
-	}
-	return mapping, err
-}
-
-// managedSelector selects the objects weir applied.
-var managedSelector = metav1.ListOptions{LabelSelector: apply.ManagedByLabel}
-
-// checkGroup reads the objects of g, with one list when there are several,
-// and sets their statuses. When the list fails (an identity allowed to get
-// its objects but not to list them), each is read on its own.
-func (c *Checker) checkGroup(ctx context.Context, g *readGroup, refs []v1alpha1.ObjectRef, statuses []ObjectStatus) error {
-	listed := map[string]*unstructured.Unstructured{}
-	if len(g.indices) > 1 {
-		if list, err := g.res.List(ctx, managedSelector); err == nil {
-			for i := range list.Items {
-				listed[list.Items[i].GetName()] = &list.Items[i]
-			}
-		}
-	}
-	for _, i := range g.indices {
-		obj, ok := listed[refs[i].Name]
-		if !ok {
-			var err error
-			if obj, err = read(ctx, g.res, refs[i].Name); err != nil {
-				return fmt.Errorf("health of %s: %w", refs[i].String(), err)
-			}
-		}
-		statuses[i] = statusOf(refs[i], obj)
-	}
-	return nil
-}
-
-// read returns the named object, or nil when there is none.
-func read(ctx context.Context, res dynamic.ResourceInterface, name string) (*unstructured.Unstructured, error) {
-	obj, err := res.Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	return obj, err
 }
 
 // statusOf is the status of ref, read as obj (nil when it is missing).
