@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
@@ -48,14 +49,22 @@ type ApplicationSetReconciler struct {
 	Generator *fleet.Generator
 }
 
-// SetupWithManager registers the reconciler: a set's spec changes and
-// changes to the Applications it owns (their status moves its rollout)
-// trigger it.
+// SetupWithManager registers the reconciler: a set's spec changes trigger
+// it, and so do the changes to the Applications it owns that move them in
+// a rollout (their status at each poll does not).
 func (r *ApplicationSetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&weirv1.ApplicationSet{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Owns(&weirv1.Application{}).
+		Owns(&weirv1.Application{}, builder.WithPredicates(predicate.Funcs{UpdateFunc: standingChanged})).
 		Complete(r)
+}
+
+// standingChanged reports whether an update moved an Application in a
+// rollout; its other updates (each poll's status) do not wake its set.
+func standingChanged(e event.UpdateEvent) bool {
+	before, ok1 := e.ObjectOld.(*weirv1.Application)
+	after, ok2 := e.ObjectNew.(*weirv1.Application)
+	return !ok1 || !ok2 || fleet.StandingOf(before) != fleet.StandingOf(after)
 }
 
 // Reconcile runs the generators, renders the template for each element,

@@ -240,3 +240,19 @@ func released(st *weirv1.ApplicationStatus) bool {
 	return apimeta.IsStatusConditionTrue(st.Conditions, weirv1.ReadyCondition) &&
 		apimeta.IsStatusConditionTrue(st.Conditions, weirv1.HealthyCondition)
 }
+
+// Standing is what a rollout reads of an Application: two Applications of
+// one Standing are at the same point of a release, so a change between
+// them need not wake the set.
+type Standing struct {
+	Hash                 string
+	Generation, Observed int64
+	Released             bool
+	Failure              string
+}
+
+// StandingOf is the Standing of app.
+func StandingOf(app *weirv1.Application) Standing {
+	return Standing{Hash: app.Annotations[weirv1.ApplicationSetHashAnnotation], Generation: app.Generation,
+		Observed: app.Status.ObservedGeneration, Released: released(&app.Status), Failure: failure(&app.Status)}
+}

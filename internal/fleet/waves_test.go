@@ -199,3 +199,36 @@ func TestPlanChangesWithoutRollout(t *testing.T) {
 		t.Errorf("waves %v without a rollout", plan.Waves)
 	}
 }
+
+func TestStandingChangesOnlyWithWhatARolloutReads(t *testing.T) {
+	g, err := Render(testSet(""), elem("e", "name", "web", "region", "eu"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := liveApp(g, ready)
+	tests := []struct {
+		name    string
+		edit    func(*weirv1.Application)
+		changed bool
+	}{
+		{"a new sync record", func(a *weirv1.Application) {
+			a.Status.History = append(a.Status.History, weirv1.SyncRecord{Revision: "main@sha1:1"})
+		}, false},
+		{"a new message", func(a *weirv1.Application) { a.Status.Conditions[0].Message = "other" }, false},
+		{"a new generation", func(a *weirv1.Application) { a.Generation++ }, true},
+		{"not Ready", func(a *weirv1.Application) { a.Status.Conditions[0].Status = "False" }, true},
+		{"a Rollout under way", func(a *weirv1.Application) {
+			a.Status.Rollouts = []weirv1.RolloutProgress{{Name: "web", Phase: weirv1.RolloutProgressing}}
+		}, true},
+		{"another hash", func(a *weirv1.Application) { a.Annotations[weirv1.ApplicationSetHashAnnotation] = "x" }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			edited := base.DeepCopy()
+			tt.edit(edited)
+			if got := StandingOf(edited) != StandingOf(&base); got != tt.changed {
+				t.Errorf("changed = %v, want %v", got, tt.changed)
+			}
+		})
+	}
+}
