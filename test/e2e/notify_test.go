@@ -240,3 +240,29 @@ func (w *webhookReceiver) await(t *testing.T, kind, reason string) notify.Event 
 	})
 	return found
 }
+
+// TestDriftIsNotifiedToAReceiver: kubectl scales a Deployment that weir
+// manages with self-heal, and a webhook hears the drift, naming who made
+// it, then its correction.
+func TestDriftIsNotifiedToAReceiver(t *testing.T) {
+	key := []byte("e2e-hmac-key-drift")
+	hook := &webhookReceiver{}
+	s := given(t, driftFiles)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: "hook"},
+		Data: map[string][]byte{notify.KeyAddress: []byte(hook.serve(t, key)), notify.KeyHMACKey: key}}
+	if err := s.c.Create(context.Background(), secret); err != nil {
+		t.Fatal(err)
+	}
+	s.notification("hook", weirv1.NotificationSpec{Provider: weirv1.ProviderWebhook, SecretRef: &weirv1.LocalObjectReference{Name: "hook"},
+		Applications: []string{"shop"}})
+	s.whenApplication(watchOnly(true))
+	s.thenApplied(s.repo.Head())
+
+	s.kubectl(nil, "scale", "deployment/web", "--replicas=5")
+	if e := hook.await(t, "Application", "DriftDetected"); !containsAll(e.Message, "Deployment "+s.ns+"/web", ".spec.replicas changed by kubectl") || e.Severity != weirv1.SeverityError {
+		t.Errorf("DriftDetected sent as %+v", e)
+	}
+	if e := hook.await(t, "Application", "DriftCorrected"); !strings.Contains(e.Message, "Re-applied revision") {
+		t.Errorf("DriftCorrected sent as %+v", e)
+	}
+}
