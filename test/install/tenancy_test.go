@@ -410,7 +410,7 @@ func stalledRollout(reason string, parts ...string) func(weirv1.RolloutStatus) e
 // TestATenantsEditorWritesWeirsTenantKinds: someone bound to the built-in
 // edit role in a tenant's namespace creates, with config/tenancy/roles
 // applied, each of weir's kinds that a tenant writes there, and no
-// Application.
+// Application or ApplicationSet.
 func TestATenantsEditorWritesWeirsTenantKinds(t *testing.T) {
 	installTenancy(t)
 	tenant := newTenant(t)
@@ -452,8 +452,10 @@ func TestATenantsEditorWritesWeirsTenantKinds(t *testing.T) {
 			return c.Create(ctx, obj)
 		})
 	}
-	a := &weirv1.Application{ObjectMeta: meta(tenant, "web"), Spec: weirv1.ApplicationSpec{Source: weirv1.GitSource{URL: "https://git.example.com/web.git"}}}
-	if err := c.Create(context.Background(), a); !apierrors.IsForbidden(err) {
-		t.Errorf("the editor created an Application: %v, want forbidden", err)
+	// Authorization comes before validation: empty specs do.
+	for _, obj := range []client.Object{&weirv1.Application{ObjectMeta: meta(tenant, "web")}, &weirv1.ApplicationSet{ObjectMeta: meta(tenant, "web")}} {
+		if err := c.Create(context.Background(), obj); !apierrors.IsForbidden(err) {
+			t.Errorf("the editor created a %T: %v, want forbidden", obj, err)
+		}
 	}
 }
