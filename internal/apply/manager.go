@@ -100,6 +100,18 @@ func (m *Manager) As(cfg *rest.Config) (*Manager, error) {
 	return as, as.connect(cfg)
 }
 
+// On returns a Manager for another cluster, which cfg reaches: with a
+// mapper of its own, and m's options and reads of the Applications that
+// own objects, which live in m's cluster.
+func (m *Manager) On(cfg *rest.Config) (*Manager, error) {
+	mapper, err := NewMapper(cfg)
+	if err != nil {
+		return nil, err
+	}
+	on := &Manager{opts: m.opts, mapper: mapper, owners: m.owners}
+	return on, on.connect(cfg)
+}
+
 // connect makes m's clients for cfg. A config without rate limits gets
 // generous ones, since a sync sends a few requests per object.
 func (m *Manager) connect(cfg *rest.Config) error {

@@ -44,7 +44,7 @@ func newGetCommand(cluster *clusterFlags) *cobra.Command {
 	}
 	apps.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list Applications in every namespace")
 	apps.Flags().VarP(&output, "output", "o", "output format: table, yaml or json")
-	get.AddCommand(apps)
+	get.AddCommand(apps, newGetClustersCommand(cluster))
 	return get
 }
 

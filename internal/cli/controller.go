@@ -19,6 +19,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"weir.dev/weir/internal/apply"
+	remote "weir.dev/weir/internal/cluster"
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/driftguard"
 	"weir.dev/weir/internal/identity"
@@ -54,6 +55,7 @@ type controllerFlags struct {
 	takeOverManagers       []string
 	tenancy                identity.Policy
 	driftPrevention        driftguard.Options
+	clusters               remote.Options
 }
 
 func newControllerCommand(cluster *clusterFlags) *cobra.Command {
@@ -83,6 +85,9 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.StringVar(&f.webhookSecret, "webhook-secret", "", "namespace/name of the Secret whose \"token\" key webhooks must be signed with; without it the receiver is off")
 	flags.StringVar(&f.tenancy.DefaultServiceAccount, "default-service-account", "", "ServiceAccount, of each Application's namespace, that weir impersonates for Applications that name none (default: weir's own identity)")
 	flags.BoolVar(&f.tenancy.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse Applications and Rollouts that name another namespace than their own")
+	flags.DurationVar(&f.clusters.Timeout, "remote-cluster-timeout", remote.DefaultTimeout, "longest a request to a remote cluster may take (watches aside); a cluster that does not answer in time is ClusterUnreachable")
+	flags.Float32Var(&f.clusters.QPS, "remote-cluster-qps", remote.DefaultQPS, "requests per second to each remote cluster, sustained")
+	flags.IntVar(&f.clusters.Burst, "remote-cluster-burst", remote.DefaultBurst, "requests to each remote cluster in a burst")
 	addSourceFlags(flags, &f.sources)
 	f.renderMemoryBytes = isolate.DefaultMaxMemoryBytes
 	flags.Var(byteSize{&f.renderMemoryBytes}, "render-memory-limit", "memory each render may use in its child process, Go heap and added address space (a Kubernetes quantity); a render that needs more fails")
@@ -165,6 +170,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	opts.TakeOverManagers = f.takeOverManagers
 	opts.Tenancy = f.tenancy
 	opts.DriftPrevention = f.driftPrevention
+	opts.Clusters = f.clusters
 	opts.Fetcher = source.NewFetcher(f.cacheDir, f.sources)
 	if err := setupWebhook(mgr, f, &opts); err != nil {
 		return err

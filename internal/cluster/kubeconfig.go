@@ -62,6 +62,11 @@ func Parse(secret string, data []byte) (*rest.Config, error) {
 	if err != nil {
 		return nil, &RefusedError{Secret: secret, Reason: "current context: " + err.Error()}
 	}
+	// Certificates and keys that do not parse are refused now, not at
+	// each request; the TLS errors name no part of them.
+	if _, err := rest.TLSConfigFor(cfg); err != nil {
+		return nil, &RefusedError{Secret: secret, Reason: "current context's certificates: " + err.Error()}
+	}
 	return cfg, nil
 }
 

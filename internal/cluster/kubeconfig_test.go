@@ -12,7 +12,7 @@ import (
 
 // testSecrets are the credential values the fixtures hold; no error may
 // repeat one.
-var testSecrets = []string{"s3cr3t-token-value", "s3cr3t-key"}
+var testSecrets = []string{"s3cr3t-token-value", "iN1JdhIRs4FMsF67"}
 
 func TestRESTConfigAcceptsOnlyStaticCredentials(t *testing.T) {
 	tests := []struct {
@@ -30,6 +30,7 @@ func TestRESTConfigAcceptsOnlyStaticCredentials(t *testing.T) {
 		{file: "no-current-context.yaml", want: `current-context "" names no context`},
 		{file: "no-server.yaml", want: `names cluster "prod", which has no server`},
 		{file: "malformed.yaml", want: "not a kubeconfig"},
+		{file: "bad-ca.yaml", want: "current context's certificates: unable to load root certificates"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

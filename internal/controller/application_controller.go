@@ -145,6 +145,9 @@ type ApplicationReconciler struct {
 	Health     HealthChecker
 	Delivery   Delivery
 	Identities Identities
+	// Clusters, when set, give the Identities and Drift of the
+	// Applications that sync to a remote cluster.
+	Clusters Clusters
 	// Tenancy says whom weir acts as for an Application and refuses its
 	// references to other namespaces when it must.
 	Tenancy identity.Policy
@@ -219,7 +222,7 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	app := &weirv1.Application{}
 	if err := r.Reader.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.Drift.Forget(req.NamespacedName)
+			r.forget(req.NamespacedName)
 			r.Metrics.ForgetApplication(req.Namespace, req.Name)
 			return ctrl.Result{}, r.Guard.Forget(ctx, req.NamespacedName)
 		}
@@ -227,7 +230,7 @@ func (r *ApplicationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	defer func() { retErr = errors.Join(retErr, r.guard(ctx, app)) }()
 	if app.Spec.Suspend {
-		r.Drift.Forget(req.NamespacedName)
+		r.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	before := app.DeepCopy()
@@ -263,6 +266,10 @@ func poll(after time.Duration) ctrl.Result {
 // guard protects app's objects from others' changes, or stops, and tells
 // the Application's readers when it cannot.
 func (r *ApplicationReconciler) guard(ctx context.Context, app *weirv1.Application) error {
+	if app.RemoteCluster() != "" {
+		// The admission policy is weir's own cluster's.
+		return r.Guard.Forget(ctx, client.ObjectKeyFromObject(app))
+	}
 	err := r.Guard.Guard(ctx, app)
 	if err != nil {
 		r.Recorder.Event(app, corev1.EventTypeWarning, ReasonDriftPreventionFailed, "Cannot keep the drift prevention policy: "+err.Error())
@@ -301,7 +308,7 @@ func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Appli
 	if err := rules.Spec(app); err != nil {
 		return r.fail(ctx, app, desired.State{}, syncTrigger(app, desired.State{}), time.Now(), stalled(ReasonSourceNotAllowed, err))
 	}
-	acting, err := r.actingFor(app)
+	acting, err := r.actingFor(ctx, app)
 	if err != nil {
 		return r.fail(ctx, app, desired.State{}, syncTrigger(app, desired.State{}), time.Now(), err)
 	}
@@ -309,16 +316,20 @@ func (r *ApplicationReconciler) reconcile(ctx context.Context, app *weirv1.Appli
 }
 
 // actingFor returns a copy of r whose stages act as the identity app runs
-// as, once app's references pass the tenancy policy.
-func (r *ApplicationReconciler) actingFor(app *weirv1.Application) (*ApplicationReconciler, error) {
+// as, on the cluster it syncs to, once app's references pass the tenancy
+// policy.
+func (r *ApplicationReconciler) actingFor(ctx context.Context, app *weirv1.Application) (*ApplicationReconciler, error) {
 	if err := r.Tenancy.CheckApplication(app); err != nil {
 		return nil, stalled(ReasonCrossNamespaceRef, err)
 	}
 	acting := *r
-	if r.Identities == nil {
+	if err := r.destinationOf(ctx, app, &acting); err != nil {
+		return nil, err
+	}
+	if acting.Identities == nil {
 		return &acting, nil
 	}
-	stages, err := r.Identities.Get(r.Tenancy.For(app))
+	stages, err := acting.Identities.Get(r.Tenancy.For(app))
 	if err != nil {
 		return nil, reason(ReasonImpersonationFailed, err)
 	}
@@ -347,6 +358,9 @@ func (r *ApplicationReconciler) reconcileAs(ctx context.Context, app *weirv1.App
 // what was applied.
 func (r *ApplicationReconciler) converge(ctx context.Context, app *weirv1.Application, state desired.State, trigger string) error {
 	apply.SetOwner(state.Objects, apply.OwnerOf(app))
+	if err := refuseRemoteRollouts(app, state.Objects); err != nil {
+		return r.fail(ctx, app, state, trigger, time.Now(), stalled(ReasonDeliveryFailed, err))
+	}
 	plan, err := r.hold(ctx, app, state)
 	if err != nil {
 		return r.fail(ctx, app, state, trigger, time.Now(), reason(ReasonDeliveryFailed, err))

@@ -46,7 +46,7 @@ func TestASyncActsAsTheIdentityTheApplicationRunsAs(t *testing.T) {
 			r := &ApplicationReconciler{Identities: ids, Tenancy: tt.tenancy}
 			app := &weirv1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}}
 			app.Spec.ServiceAccountName, app.Spec.Destination.Namespace = tt.serviceAccount, tt.destination
-			acting, err := r.actingFor(app)
+			acting, err := r.actingFor(t.Context(), app)
 			if tt.wantReason != "" {
 				if se := (*syncError)(nil); !errors.As(err, &se) || se.reason != tt.wantReason || !se.stall || len(ids.asked) > 0 {
 					t.Fatalf("err = %v after asking for %v, want Stalled for %s before any client", err, ids.asked, tt.wantReason)

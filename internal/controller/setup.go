@@ -17,6 +17,7 @@ import (
 
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/approval"
+	"weir.dev/weir/internal/cluster"
 	"weir.dev/weir/internal/delivery"
 	"weir.dev/weir/internal/delivery/analysis"
 	"weir.dev/weir/internal/desired"
@@ -76,6 +77,8 @@ type Options struct {
 	// DriftPrevention is the default of spec.sync.preventDrift and who
 	// may change protected objects by hand.
 	DriftPrevention driftguard.Options
+	// Clusters bound the requests to each remote cluster.
+	Clusters cluster.Options
 }
 
 // Setup builds the stages and registers weir's reconcilers with mgr.
@@ -89,8 +92,15 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
-	watcher, err := newDriftWatcher(mgr, applier)
+	drifted := make(chan event.GenericEvent, eventBuffer)
+	watcher, err := newDriftWatcher(mgr.GetConfig(), applier)
 	if err != nil {
+		return err
+	}
+	if err := mgr.Add(watcher); err != nil {
+		return err
+	}
+	if err := mgr.Add(forwardDrift(watcher, drifted)); err != nil {
 		return err
 	}
 	// Served on the manager's /metrics endpoint.
@@ -113,6 +123,10 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
+	clusters := cluster.NewRegistry(mgr.GetAPIReader(), opts.Clusters, (&remoteBuilder{mgr: mgr, stages: stages, drifted: drifted}).build)
+	if err := mgr.Add(clusters); err != nil {
+		return err
+	}
 	// The policy and bindings are read from the manager's cache: a
 	// reconcile that changes nothing costs no request.
 	guard := driftguard.NewGuard(mgr.GetClient(), mgr.GetAPIReader(), opts.DriftPrevention)
@@ -130,10 +144,11 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Reader:       mgr.GetAPIReader(),
 		Loader:       loader,
 		Identities:   identities,
+		Clusters:     clusters,
 		Tenancy:      opts.Tenancy,
 		Recorder:     stages.recorder,
 		Drift:        watcher,
-		Drifted:      watcher.Events(),
+		Drifted:      drifted,
 		Guard:        guard,
 		Refresh:      opts.Refresh,
 		Metrics:      rec,
@@ -207,7 +222,7 @@ func (b *stageBuilder) build(cfg *rest.Config) (Stages, error) {
 	}
 	// Delivery reads and writes Deployments, Services and routers one at a
 	// time, uncached: weir watches only what it manages.
-	direct, err := client.New(cfg, client.Options{Scheme: b.mgr.GetScheme(), Mapper: b.mgr.GetRESTMapper()})
+	direct, err := client.New(cfg, client.Options{Scheme: b.mgr.GetScheme(), Mapper: applier.RESTMapper()})
 	if err != nil {
 		return Stages{}, err
 	}
@@ -230,15 +245,15 @@ func (b *stageBuilder) build(cfg *rest.Config) (Stages, error) {
 // are dropped, and the periodic requeues make up for them.
 const eventBuffer = 1024
 
-// newDriftWatcher watches the objects weir applied, for the leader.
-func newDriftWatcher(mgr ctrl.Manager, applier *apply.Manager) (*drift.Watcher, error) {
-	metadataClient, err := metadata.NewForConfig(mgr.GetConfig())
+// newDriftWatcher watches the objects weir applied on the cluster cfg
+// reaches, whose kinds applier maps.
+func newDriftWatcher(cfg *rest.Config, applier *apply.Manager) (*drift.Watcher, error) {
+	metadataClient, err := metadata.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	watcher := drift.NewWatcher(metadataClient, applier.RESTMapper(),
-		apply.ManagedByLabel+"="+apply.DefaultFieldManager, apply.DefaultFieldManager)
-	return watcher, mgr.Add(watcher)
+	return drift.NewWatcher(metadataClient, applier.RESTMapper(),
+		apply.ManagedByLabel+"="+apply.DefaultFieldManager, apply.DefaultFieldManager), nil
 }
 
 // newLoader reads desired state from Git and chart repositories.

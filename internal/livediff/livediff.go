@@ -3,18 +3,23 @@
 // Application's revision is fetched and rendered, every object it applies
 // is dry-run on the server, and each is compared with the live object,
 // Secret values masked (apply.Manager.Diff). Every read is made with the
-// client configuration it is given, so with its identity.
+// client configuration it is given, so with its identity; the objects of
+// an Application that syncs to a remote cluster are read there with the
+// credentials of its kubeconfig Secret.
 package livediff
 
 import (
 	"context"
+	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/apply"
+	"weir.dev/weir/internal/cluster"
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/source"
@@ -54,7 +59,11 @@ func (r Result) Changed() int {
 // Diff compares app's desired state at its tracked revision with the
 // cluster, reading both with cfg and c.
 func Diff(ctx context.Context, cfg *rest.Config, c client.Client, app *weirv1.Application, opts Options) (Result, error) {
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	target, err := destination(ctx, cfg, c, app)
+	if err != nil {
+		return Result{}, err
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(target)
 	if err != nil {
 		return Result{}, err
 	}
@@ -70,6 +79,9 @@ func Diff(ctx context.Context, cfg *rest.Config, c client.Client, app *weirv1.Ap
 		return Result{}, err
 	}
 	m, err := apply.NewManager(cfg, apply.Options{})
+	if err == nil && target != cfg {
+		m, err = m.On(target)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -87,4 +99,19 @@ func Diff(ctx context.Context, cfg *rest.Config, c client.Client, app *weirv1.Ap
 		return Result{}, err
 	}
 	return Result{Revision: state.Artifact.Revision, Diffs: diffs}, nil
+}
+
+// destination is the client configuration of the cluster app syncs to:
+// cfg for weir's own, and for a remote cluster the one its kubeconfig
+// Secret holds, read with c.
+func destination(ctx context.Context, cfg *rest.Config, c client.Client, app *weirv1.Application) (*rest.Config, error) {
+	key, ok := cluster.SecretOf(app)
+	if !ok {
+		return cfg, nil
+	}
+	secret := &corev1.Secret{}
+	if err := c.Get(ctx, key, secret); err != nil {
+		return nil, fmt.Errorf("read the kubeconfig Secret %s: %w", key, err)
+	}
+	return cluster.RESTConfig(secret)
 }

@@ -4,11 +4,15 @@
 package multicluster
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -17,12 +21,35 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/cluster"
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/localcluster"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/testenv"
 )
+
+// controllerLog collects everything the controller logs, so that tests can
+// assert that no credential ever reaches it.
+var controllerLog lockedBuffer
+
+// lockedBuffer is a bytes.Buffer safe for the controller's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 // remoteClusters is how many control planes TestMain starts beside weir's.
 const remoteClusters = 2
@@ -43,6 +70,7 @@ func installCRDs(cfg *rest.Config) (func(), error) {
 // startController runs weir's controllers against the package's own
 // control plane, as `weir controller` does.
 func startController(cfg *rest.Config) (func(), error) {
+	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(&controllerLog, nil)))
 	scheme := testenv.Scheme()
 	if err := weirv1.AddToScheme(scheme); err != nil {
 		return nil, err
@@ -60,7 +88,10 @@ func startController(cfg *rest.Config) (func(), error) {
 		return nil, err
 	}
 	sources := source.Options{AllowFileSources: true, Timeout: 30 * time.Second}
-	if err := controller.Setup(mgr, controller.Options{CacheDir: cacheDir, Sources: sources}); err != nil {
+	// A remote cluster that never answers is given up on within the
+	// tests' waits.
+	clusters := cluster.Options{Timeout: 5 * time.Second}
+	if err := controller.Setup(mgr, controller.Options{CacheDir: cacheDir, Sources: sources, Clusters: clusters}); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,99 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/cluster"
+	"weir.dev/weir/internal/delivery"
+)
+
+// Reasons for the remote cluster of an Application.
+const (
+	// ReasonClusterRefused: the kubeconfig Secret of the remote cluster is
+	// missing, malformed, or asks for credentials other than static ones.
+	ReasonClusterRefused = "ClusterRefused"
+	// ReasonClusterUnreachable: the remote cluster did not answer; nothing
+	// was applied or pruned, and the sync is retried with backoff.
+	ReasonClusterUnreachable = "ClusterUnreachable"
+)
+
+// Destination is a remote cluster as weir acts on it for its
+// Applications: the Stages of each identity there, and the drift watches
+// of its objects there.
+type Destination struct {
+	Identities Identities
+	Drift      DriftWatcher
+}
+
+// Forget stops watching app's objects on the cluster (cluster.Forgetter).
+func (d Destination) Forget(app types.NamespacedName) { d.Drift.Forget(app) }
+
+// Clusters give the Destination of an Application that syncs to a remote
+// cluster (cluster.Registry).
+type Clusters interface {
+	// For returns app's remote cluster, recording that app targets it.
+	For(ctx context.Context, app *weirv1.Application) (Destination, error)
+	// Reachable says whether app's remote cluster answered lately.
+	Reachable(ctx context.Context, app *weirv1.Application) error
+	// Release records that an Application targets no remote cluster.
+	Release(app types.NamespacedName)
+}
+
+// destinationOf sets acting's Identities and Drift to those of app's
+// remote cluster, once it is reachable; for an Application of weir's own
+// cluster, it releases any remote cluster the Application targeted.
+func (r *ApplicationReconciler) destinationOf(ctx context.Context, app *weirv1.Application, acting *ApplicationReconciler) error {
+	key := client.ObjectKeyFromObject(app)
+	if app.RemoteCluster() == "" {
+		if r.Clusters != nil {
+			r.Clusters.Release(key)
+		}
+		return nil
+	}
+	if r.Clusters == nil {
+		return stalled(ReasonClusterRefused, fmt.Errorf("application %s names a remote cluster, which this controller does not serve", key))
+	}
+	// Its objects are watched where they are.
+	r.Drift.Forget(key)
+	dest, err := r.Clusters.For(ctx, app)
+	if cluster.IsRefused(err) {
+		return stalled(ReasonClusterRefused, err)
+	}
+	if err != nil {
+		return reason(ReasonClusterRefused, err)
+	}
+	if err := r.Clusters.Reachable(ctx, app); err != nil {
+		return reason(ReasonClusterUnreachable, err)
+	}
+	acting.Identities, acting.Drift = dest.Identities, dest.Drift
+	return nil
+}
+
+// forget stops everything weir keeps for an Application that is gone or
+// suspended.
+func (r *ApplicationReconciler) forget(app types.NamespacedName) {
+	r.Drift.Forget(app)
+	if r.Clusters != nil {
+		r.Clusters.Release(app)
+	}
+}
+
+// refuseRemoteRollouts refuses a set with a Rollout for a remote cluster:
+// weir drives the Rollouts of its own cluster only.
+func refuseRemoteRollouts(app *weirv1.Application, objs []*unstructured.Unstructured) error {
+	if app.RemoteCluster() == "" {
+		return nil
+	}
+	if i := slices.IndexFunc(objs, delivery.IsRollout); i >= 0 {
+		return fmt.Errorf("rollout %s: weir drives Rollouts on its own cluster only, and Application %s/%s syncs to the remote cluster of Secret %s",
+			objs[i].GetName(), app.Namespace, app.Name, app.RemoteCluster())
+	}
+	return nil
+}
