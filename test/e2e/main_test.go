@@ -8,10 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -22,12 +20,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/server"
-	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/harness"
 )
 
 // TestMain trusts the certificate of the HTTPS Git servers first: the
@@ -82,11 +79,9 @@ func installCRDs(cfg *rest.Config) (func(), error) {
 		"../../config/crd/bases/weir.dev_notifications.yaml")
 }
 
+// startController runs weir's controller, its metrics server and its push
+// webhook receiver on free loopback ports, for the whole package.
 func startController(cfg *rest.Config) (func(), error) {
-	scheme := testenv.Scheme()
-	if err := weirv1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
 	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(&controllerLog, nil)))
 	metricsAddr, err := freeLoopbackAddress()
 	if err != nil {
@@ -97,39 +92,14 @@ func startController(cfg *rest.Config) (func(), error) {
 		return nil, err
 	}
 	metricsURL, webhookURL = "http://"+metricsAddr, "http://"+webhookAddr
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress: "0",
-	})
-	if err != nil {
-		return nil, err
-	}
-	cacheDir, err := os.MkdirTemp("", "weir-e2e-sources-")
-	if err != nil {
-		return nil, err
-	}
 	refresh := make(chan event.GenericEvent)
-	// The test repositories are on the local disk; a fetch from a server
-	// that never answers gives up well within the tests' waits.
-	sources := source.Options{AllowFileSources: true, Timeout: 30 * time.Second}
-	if err := controller.Setup(mgr, controller.Options{CacheDir: cacheDir, Refresh: refresh, Sources: sources}); err != nil {
-		return nil, err
-	}
-	if err := server.Setup(mgr, server.Options{BindAddress: webhookAddr, Secret: webhookSecret, Refresh: refresh}); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = mgr.Start(ctx)
-	}()
-	return func() {
-		cancel()
-		<-done
-		_ = os.RemoveAll(cacheDir)
-	}, nil
+	return harness.Setup(harness.Options{
+		Manager:    ctrl.Options{Metrics: metricsserver.Options{BindAddress: metricsAddr}},
+		Controller: controller.Options{Refresh: refresh},
+		Add: func(mgr ctrl.Manager) error {
+			return server.Setup(mgr, server.Options{BindAddress: webhookAddr, Secret: webhookSecret, Refresh: refresh})
+		},
+	})(cfg)
 }
 
 // lockedBuffer is a bytes.Buffer safe for the controller's goroutines.

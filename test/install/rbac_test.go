@@ -2,7 +2,6 @@ package install
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -22,12 +21,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/driftguard"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/harness"
 )
 
 // TestLeastPrivilege runs the controller as the ServiceAccount weir, with
@@ -124,52 +123,22 @@ func serviceAccountGroups(namespace string) []string {
 }
 
 // startController runs weir's controllers in this process with cfg and
-// opts (in a CacheDir of the test's, unless opts name one), electing a
-// leader in weir-system as the installed Deployment does, until the test
-// ends. It fails the test unless this process is elected.
+// opts, electing a leader in weir-system as the installed Deployment does,
+// until the test ends. It fails the test unless this process is elected.
 func startController(t *testing.T, cfg *rest.Config, opts controller.Options) {
 	t.Helper()
-	scheme := testenv.Scheme()
-	if err := weirv1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress:        "0",
-		LeaderElection:                true,
-		LeaderElectionNamespace:       systemNamespace,
-		LeaderElectionID:              "weir-least-privilege",
-		LeaderElectionReleaseOnCancel: true,
-		// Tests of this package each start a controller of their own in
-		// this process, one after the other.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	harness.StartForTest(t, cfg, harness.Options{
+		Manager: ctrl.Options{
+			LeaderElection:                true,
+			LeaderElectionNamespace:       systemNamespace,
+			LeaderElectionID:              "weir-least-privilege",
+			LeaderElectionReleaseOnCancel: true,
+			// Tests of this package each start a controller of their own
+			// in this process, one after the other.
+			Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		},
+		Controller: opts,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.CacheDir == "" {
-		opts.CacheDir = t.TempDir()
-	}
-	if err := controller.Setup(mgr, opts); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-stopped; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("controller: %v", err)
-		}
-	})
-	select {
-	case <-mgr.Elected():
-	case err := <-stopped:
-		t.Fatalf("controller stopped before it was elected: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("not elected leader within 30s: can the ServiceAccount use Leases in weir-system?")
-	}
 }
 
 // TestServiceAccountPermissions asks the API server's authorizer what the

@@ -19,21 +19,19 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	weirv1 "weir.dev/weir/api/v1alpha1"
-	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/isolate"
 	"weir.dev/weir/internal/livediff"
-	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/testenv"
 	"weir.dev/weir/internal/ui"
+	"weir.dev/weir/test/harness"
 )
 
 func TestMain(m *testing.M) {
 	// The controller and the live diff render in this binary, re-executed.
 	isolate.ServeIfWorker()
-	testenv.Main(m, installCRDs, startController)
+	ctrl.SetLogger(logr.Discard())
+	testenv.Main(m, installCRDs, harness.Setup(harness.Options{}))
 }
 
 // installCRDs installs every CRD of weir's.
@@ -43,43 +41,6 @@ func installCRDs(cfg *rest.Config) (func(), error) {
 		return nil, err
 	}
 	return func() {}, testenv.InstallCRDFiles(cfg, files...)
-}
-
-// startController runs weir's controller as it runs in production, on the
-// test repositories of the local disk.
-func startController(cfg *rest.Config) (func(), error) {
-	scheme := testenv.Scheme()
-	if err := weirv1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	ctrl.SetLogger(logr.Discard())
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
-	if err != nil {
-		return nil, err
-	}
-	cacheDir, err := os.MkdirTemp("", "weir-ui-sources-")
-	if err != nil {
-		return nil, err
-	}
-	sources := source.Options{AllowFileSources: true, Timeout: 30 * time.Second}
-	if err := controller.Setup(mgr, controller.Options{CacheDir: cacheDir, Sources: sources}); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = mgr.Start(ctx)
-	}()
-	return func() {
-		cancel()
-		<-done
-		_ = os.RemoveAll(cacheDir)
-	}, nil
 }
 
 // serveUI serves the UI as weir ui does, with cfg's identity (or, with
