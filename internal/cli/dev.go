@@ -43,15 +43,15 @@ func newDevClusterCommand() *cobra.Command {
 func newDevClusterBuildCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "build",
-		Short: "Build the control-plane and real-node binaries from Go modules (cached by version)",
+		Short: "Build the control-plane and real-node binaries, and Traefik, from Go modules (cached by version)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b, err := buildControlPlane(cmd, true)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Kubernetes %s binaries in %s\nkwok in %s\nkubelet and kube-proxy in %s\nCoreDNS in %s\n",
-				b.KubernetesVersion, b.Kubernetes, b.Kwok, b.Node, b.CoreDNS)
+			fmt.Fprintf(cmd.OutOrStdout(), "Kubernetes %s binaries in %s\nkwok in %s\nkubelet and kube-proxy in %s\nCoreDNS in %s\nTraefik in %s\n",
+				b.KubernetesVersion, b.Kubernetes, b.Kwok, b.Node, b.CoreDNS, b.Traefik)
 			return nil
 		},
 	}

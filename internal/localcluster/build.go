@@ -22,6 +22,7 @@ const (
 	kubernetesModule = "k8s.io/kubernetes"
 	kwokModule       = "sigs.k8s.io/kwok"
 	corednsModule    = "github.com/coredns/coredns"
+	traefikModule    = "github.com/traefik/traefik/v3"
 )
 
 // kubernetesPackages are the control-plane commands built from the
@@ -65,7 +66,8 @@ type BuildOptions struct {
 	// Log receives the go tool's output; nil discards it.
 	Log io.Writer
 	// RealNode also builds what a real node runs: kubelet, kube-proxy,
-	// the sandbox image's pause binary and CoreDNS.
+	// the sandbox image's pause binary and CoreDNS, and, in a checkout,
+	// Traefik, the Gateway API data plane in front of the node's pods.
 	RealNode bool
 }
 
@@ -82,6 +84,10 @@ type Binaries struct {
 	Node string `json:"node"`
 	// CoreDNS holds coredns, the cluster DNS of a real node's pods.
 	CoreDNS string `json:"coredns"`
+	// Traefik holds traefik, a Gateway API implementation that runs on
+	// the host in front of a real node's pods; empty outside a weir
+	// checkout, where its build module is not.
+	Traefik string `json:"traefik"`
 }
 
 // Path returns the path of the named binary.
@@ -93,6 +99,8 @@ func (b Binaries) Path(name string) string {
 		return filepath.Join(b.Node, name)
 	case "coredns":
 		return filepath.Join(b.CoreDNS, name)
+	case "traefik":
+		return filepath.Join(b.Traefik, name)
 	}
 	return filepath.Join(b.Kubernetes, name)
 }
@@ -115,7 +123,11 @@ func (b Binaries) Check() error {
 
 // CheckNode reports the first binary of a real node that is missing.
 func (b Binaries) CheckNode() error {
-	for _, name := range []string{"kubelet", "kube-proxy", "pause", "coredns"} {
+	names := []string{"kubelet", "kube-proxy", "pause", "coredns"}
+	if b.Traefik != "" {
+		names = append(names, "traefik")
+	}
+	for _, name := range names {
 		if _, err := os.Stat(b.Path(name)); err != nil {
 			return fmt.Errorf("real-node binary %s is missing (build it with `weir dev cluster build`): %w", name, err)
 		}
@@ -143,16 +155,26 @@ func Locate(opts BuildOptions) (Binaries, bool, error) {
 	}
 	var b Binaries
 	b.KubernetesVersion = k8s
-	for _, part := range []struct {
+	type part struct {
 		dir           *string
 		name, version string
 		sources       []string
-	}{
+	}
+	parts := []part{
 		{&b.Kubernetes, "kubernetes", k8s, []string{"go.mod", "go.sum", "etcd/main.go"}},
 		{&b.Kwok, "kwok", kwok, []string{"kwok/go.mod", "kwok/go.sum"}},
 		{&b.Node, "node", k8s, []string{"go.mod", "go.sum", "pause/main.go"}},
 		{&b.CoreDNS, "coredns", coredns, []string{"coredns/go.mod", "coredns/go.sum", "coredns/main.go"}},
-	} {
+	}
+	// Traefik's build module is only in a checkout: weir embeds the others.
+	if traefikMod := filepath.Join(opts.Source, "traefik", "go.mod"); fileExists(traefikMod) {
+		traefik, err := pinnedVersion(traefikMod, traefikModule)
+		if err != nil {
+			return Binaries{}, false, err
+		}
+		parts = append(parts, part{&b.Traefik, "traefik", traefik, []string{"traefik/go.mod", "traefik/go.sum"}})
+	}
+	for _, part := range parts {
 		key, err := sourceKey(opts.Source, part.sources)
 		if err != nil {
 			return Binaries{}, false, err
@@ -164,6 +186,11 @@ func Locate(opts BuildOptions) (Binaries, bool, error) {
 		cached = cached && b.CheckNode() == nil
 	}
 	return b, cached, nil
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 // sourceKey is a short hash of the names and contents of files, relative
@@ -227,8 +254,17 @@ func buildNode(ctx context.Context, opts BuildOptions, b Binaries) error {
 		}
 	}
 	if _, err := os.Stat(b.Path("coredns")); err != nil {
-		return buildInto(ctx, b.CoreDNS, func(tmp string) error {
+		if err := buildInto(ctx, b.CoreDNS, func(tmp string) error {
 			return goTool(ctx, filepath.Join(opts.Source, "coredns"), opts.Log, "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(tmp, "coredns"), ".")
+		}); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(b.Path("traefik")); b.Traefik != "" && err != nil {
+		return buildInto(ctx, b.Traefik, func(tmp string) error {
+			// Without cgo, as Traefik's releases are built.
+			return goToolEnv(ctx, filepath.Join(opts.Source, "traefik"), opts.Log, []string{"CGO_ENABLED=0"},
+				"build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(tmp, "traefik"), traefikModule+"/cmd/traefik")
 		})
 	}
 	return nil
@@ -309,10 +345,15 @@ func writeKwokStages(moduleDir, dest string) error {
 }
 
 func goTool(ctx context.Context, dir string, log io.Writer, args ...string) error {
+	return goToolEnv(ctx, dir, log, nil, args...)
+}
+
+// goToolEnv runs the go tool in dir with env added to the environment.
+func goToolEnv(ctx context.Context, dir string, log io.Writer, env []string, args ...string) error {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, log, log
 	// The build modules must not see the module of whoever runs us.
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
+	cmd.Env = append(append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly"), env...)
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go %s in %s: %w", strings.Join(args, " "), dir, err)
 	}

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -11,12 +12,13 @@ import (
 	"weir.dev/weir/internal/localcluster"
 )
 
-// realNodeTurnFile is locked by the test process whose turn it is to run
-// the machine's one real node.
+// realNodeTurnFile is locked (flock) by the process whose turn it is to
+// run the machine's one real node: a test binary, or hack/quickstart.sh.
 var realNodeTurnFile = filepath.Join(os.TempDir(), "weir-real-node-turn.lock")
 
-// realNodeTurn counts the tests of this process that hold the turn, so
-// that a test may start a second real-node cluster in its turn.
+// realNodeTurn counts the holders of the turn in this process (tests, and
+// MainRealNode for a whole package), so that one may start a second
+// real-node cluster in the turn of another.
 var realNodeTurn struct {
 	sync.Mutex
 	holders int
@@ -55,29 +57,90 @@ func RealNodeTurn(t testing.TB) localcluster.Binaries {
 
 func takeRealNodeTurn(t testing.TB) {
 	t.Helper()
+	if err := holdRealNodeTurn(); err != nil {
+		t.Fatal(err)
+	}
+	// Registered first, so that it runs after the cleanups that stop the
+	// test's clusters.
+	t.Cleanup(releaseRealNodeTurn)
+}
+
+// holdRealNodeTurn waits for the real node's turn, unless this process
+// holds it already, and counts one more holder.
+func holdRealNodeTurn() error {
 	realNodeTurn.Lock()
 	defer realNodeTurn.Unlock()
 	if realNodeTurn.holders == 0 {
 		f, err := os.OpenFile(realNodeTurnFile, os.O_CREATE|os.O_RDWR, 0o600)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 			_ = f.Close()
-			t.Fatalf("wait for the real node's turn (%s): %v", realNodeTurnFile, err)
+			return fmt.Errorf("wait for the real node's turn (%s): %w", realNodeTurnFile, err)
 		}
 		realNodeTurn.file = f
 	}
 	realNodeTurn.holders++
-	// Registered first, so that it runs after the cleanups that stop the
-	// test's clusters.
-	t.Cleanup(func() {
-		realNodeTurn.Lock()
-		defer realNodeTurn.Unlock()
-		if realNodeTurn.holders--; realNodeTurn.holders == 0 {
-			_ = realNodeTurn.file.Close()
+	return nil
+}
+
+// releaseRealNodeTurn counts one holder less, and gives the turn up after
+// the last.
+func releaseRealNodeTurn() {
+	realNodeTurn.Lock()
+	defer realNodeTurn.Unlock()
+	if realNodeTurn.holders--; realNodeTurn.holders == 0 {
+		_ = realNodeTurn.file.Close()
+	}
+}
+
+// startRealNodeCluster starts the package's cluster with a real node for
+// MainRealNode, in the real node's turn.
+func startRealNodeCluster(ctx context.Context) (func(), string, error) {
+	if err := localcluster.CheckRealNodeHost(); err != nil {
+		if os.Getenv("CI") != "" {
+			return nil, "", err
 		}
-	})
+		return nil, err.Error(), nil
+	}
+	if err := holdRealNodeTurn(); err != nil {
+		return nil, "", err
+	}
+	stop, err := startRealNodeInTurn(ctx)
+	if err != nil {
+		releaseRealNodeTurn()
+		return nil, "", err
+	}
+	return func() {
+		stop()
+		releaseRealNodeTurn()
+	}, "", nil
+}
+
+func startRealNodeInTurn(ctx context.Context) (func(), error) {
+	opts, err := localcluster.DefaultBuildOptions(".")
+	if err != nil {
+		return nil, err
+	}
+	opts.RealNode, opts.Log = true, os.Stderr
+	if env.binaries, err = localcluster.Build(ctx, opts); err != nil {
+		return nil, err
+	}
+	// Not a long temporary path: containerd's socket paths must stay short.
+	dir, err := os.MkdirTemp("", "weir-node-")
+	if err != nil {
+		return nil, err
+	}
+	env.cluster, err = localcluster.Start(ctx, localcluster.Options{Binaries: env.binaries, Dir: dir, RealNode: true, WaitForNode: true})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return func() {
+		stopCluster()
+		_ = os.RemoveAll(dir)
+	}, nil
 }
 
 // RealNode starts a cluster with a real node for t (see RealNodeTurn),

@@ -39,6 +39,8 @@ const renderWorkerEnv = "WEIR_RENDER_WORKER"
 var env struct {
 	cluster  *localcluster.Cluster
 	binaries localcluster.Binaries
+	// skip says why there is no cluster, for the tests that need one.
+	skip string
 }
 
 // Setup runs once the cluster is up, before the tests (to start a
@@ -51,7 +53,18 @@ type Setup func(cfg *rest.Config) (teardown func(), err error)
 func Main(m *testing.M, setups ...Setup) {
 	refuseRenderWorker()
 	flag.Parse()
-	os.Exit(run(m, setups))
+	os.Exit(run(m, startCluster, setups))
+}
+
+// MainRealNode is Main with a cluster that has a real node (see RealNode),
+// shared by the package's tests: it waits for the real node's turn and
+// keeps it until the tests end. Where the machine cannot run a real node
+// (not root, packages missing), no cluster is started and tests that need
+// one are skipped, unless CI is set: CI installs what a real node needs.
+func MainRealNode(m *testing.M, setups ...Setup) {
+	refuseRenderWorker()
+	flag.Parse()
+	os.Exit(run(m, startRealNodeCluster, setups))
 }
 
 // refuseRenderWorker exits when the test binary was started by
@@ -64,28 +77,25 @@ func refuseRenderWorker() {
 	}
 }
 
-func run(m *testing.M, setups []Setup) int {
+// clusterStarter starts the package's cluster and returns how to stop it,
+// or a nil stop and the reason there is none.
+type clusterStarter func(ctx context.Context) (stop func(), skip string, err error)
+
+func run(m *testing.M, start clusterStarter, setups []Setup) int {
 	if testing.Short() {
+		env.skip = "not started under -short"
 		return m.Run()
 	}
-	ctx := context.Background()
-	opts, err := localcluster.DefaultBuildOptions(".")
-	if err == nil {
-		opts.Log = os.Stderr
-		env.binaries, err = localcluster.Build(ctx, opts)
-	}
-	if err == nil {
-		env.cluster, err = localcluster.Start(ctx, localcluster.Options{Binaries: env.binaries})
-	}
+	stop, skip, err := start(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testenv: start the local control plane:", err)
 		return 1
 	}
-	defer func() {
-		if err := env.cluster.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "testenv: stop the local control plane:", err)
-		}
-	}()
+	if stop == nil {
+		env.skip = skip
+		return m.Run()
+	}
+	defer stop()
 	for _, setup := range setups {
 		teardown, err := setup(rest.CopyConfig(env.cluster.Config))
 		if err != nil {
@@ -97,11 +107,37 @@ func run(m *testing.M, setups []Setup) int {
 	return m.Run()
 }
 
+// startCluster starts a cluster of kwok nodes.
+func startCluster(ctx context.Context) (func(), string, error) {
+	opts, err := localcluster.DefaultBuildOptions(".")
+	if err == nil {
+		opts.Log = os.Stderr
+		env.binaries, err = localcluster.Build(ctx, opts)
+	}
+	if err == nil {
+		env.cluster, err = localcluster.Start(ctx, localcluster.Options{Binaries: env.binaries})
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return stopCluster, "", nil
+}
+
+func stopCluster() {
+	if err := env.cluster.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "testenv: stop the local control plane:", err)
+	}
+}
+
 // Cluster returns the package's running cluster, skipping the test under -short.
 func Cluster(t testing.TB) *localcluster.Cluster {
 	t.Helper()
 	if env.cluster == nil {
-		t.Skip("needs the local control plane (not started under -short, or testenv.Main not called)")
+		why := env.skip
+		if why == "" {
+			why = "testenv.Main not called"
+		}
+		t.Skip("needs the local control plane: " + why)
 	}
 	return env.cluster
 }

@@ -62,54 +62,61 @@ func TestCanaryByReplicaRatioOnRealTraffic(t *testing.T) {
 
 	background, stop = constantLoad(url, 2, 10*time.Millisecond)
 	defer stop()
-	s.repo.Write("web.yaml", demoDeployment("v3", "0.5"))
-	bad := s.repo.Commit("release v3")
-	for _, weight := range []int32{20, 50, 80} {
-		s.waitPaused(weight)
-		s.promote()
-	}
-	ro := s.waitRollout("aborted", func(ro *weirv1.Rollout) bool { return len(ro.Status.FailedRevisions) > 0 })
-	aborted := time.Now()
-	took := s.untilOnly(url, "v2")
-	t.Logf("from the abort seen to every request on stable: %s (failure: %s)", took, ro.Status.FailedRevisions[0].Reason)
-	if f := ro.Status.FailedRevisions[0]; !strings.HasSuffix(f.Revision, bad) || !strings.Contains(f.Reason, "error-rate") {
-		t.Errorf("failed revision %+v, want %s failing error-rate", f, bad)
-	}
-	ro = s.waitRollout("reverted in Git", func(ro *weirv1.Rollout) bool { return ro.Status.FailedRevisions[0].RevertCommit != "" })
-	if head := s.repo.Head(); head != ro.Status.FailedRevisions[0].RevertCommit {
-		t.Errorf("the branch head is %s, want weir's revert %s", head, ro.Status.FailedRevisions[0].RevertCommit)
-	}
+	took := s.releaseBad(url, s.waitPaused)
+	reverted := time.Now()
+	t.Logf("from the abort seen to every request on stable: %s", took)
 	if web := s.repo.Git("show", "HEAD:web.yaml"); !strings.Contains(web, "value: v2") {
 		t.Errorf("web.yaml after the revert:\n%s", web)
 	}
 	late := count(s.ctx, url, 500, 4)
 	if late.versions["v2"] != late.total {
-		t.Errorf("%s after the abort (%s ago), want every request on v2", late, time.Since(aborted).Round(time.Millisecond))
+		t.Errorf("%s after the revert (%s ago), want every request on v2", late, time.Since(reverted).Round(time.Millisecond))
 	}
 	stop()
 	t.Logf("constant load through the bad release: %s", background)
 }
 
-// canaryStory starts a cluster with a real node, weir and a Prometheus
-// scraping namespace ns, and has weir sync a repository holding the demo
-// at v1 behind Service web and rollout, the Rollout of it, with the
-// error-rate analysis. It returns once the Service serves v1, with the
-// Service's address.
-func canaryStory(t testing.TB, ns, rollout string) (*story, string) {
-	t.Helper()
-	c, cl := realCluster(t)
-	s := newStory(t, cl, ns)
-	kc, err := kubernetes.NewForConfig(c.Config)
-	if err != nil {
-		t.Fatal(err)
+// releaseBad commits v3, which fails half its requests, promotes it past
+// the pauses at 20, 50 and 80% (waitPause waits for each), and checks that
+// the error-rate analysis fails it and that weir's revert becomes the
+// branch's head. It returns the time from the abort, as a client watching
+// the Rollout sees it, to the first of 200 requests in a row to url all
+// served by v2.
+func (s *story) releaseBad(url string, waitPause func(weight int32)) time.Duration {
+	s.t.Helper()
+	s.repo.Write("web.yaml", demoDeployment("v3", "0.5"))
+	bad := s.repo.Commit("release v3")
+	for _, weight := range []int32{20, 50, 80} {
+		waitPause(weight)
+		s.promote()
 	}
-	prometheus := testenv.StartPrometheusOnPods(t, kc, s.ns)
+	ro := s.waitRollout("aborted", func(ro *weirv1.Rollout) bool { return len(ro.Status.FailedRevisions) > 0 })
+	took := s.untilOnly(url, "v2")
+	f := ro.Status.FailedRevisions[0]
+	s.t.Logf("v3 failed: %s", f.Reason)
+	if !strings.HasSuffix(f.Revision, bad) || !strings.Contains(f.Reason, "error-rate") {
+		s.t.Errorf("failed revision %+v, want %s failing error-rate", f, bad)
+	}
+	ro = s.waitRollout("reverted in Git", func(ro *weirv1.Rollout) bool { return ro.Status.FailedRevisions[0].RevertCommit != "" })
+	if head := s.repo.Head(); head != ro.Status.FailedRevisions[0].RevertCommit {
+		s.t.Errorf("the branch head is %s, want weir's revert %s", head, ro.Status.FailedRevisions[0].RevertCommit)
+	}
+	return took
+}
+
+// canaryStory has weir sync, in a namespace of its own with a Prometheus
+// scraping it, a repository holding the demo at v1 behind Service web and
+// rollout, the Rollout of it, with the error-rate analysis. It returns
+// once the Service serves v1, with the Service's address.
+func canaryStory(t testing.TB, name, rollout string) (*story, string) {
+	t.Helper()
+	_, cl := realCluster(t)
+	s := newStory(t, cl, name)
 	s.repo.Write("web.yaml", demoDeployment("v1", "0"))
 	s.repo.Write("svc.yaml", demoService)
 	s.repo.Write("rollout.yaml", rollout)
-	s.repo.Write("analysis.yaml", errorRateTemplate(prometheus))
+	s.repo.Write("analysis.yaml", errorRateTemplate(s.startPrometheus()))
 	s.repo.Commit("the demo at v1")
-	s.repo.Git("config", "receive.denyCurrentBranch", "updateInstead")
 	s.createApplication()
 	url := s.serviceURL("web")
 	s.waitServing(url, "v1")
@@ -125,13 +132,33 @@ type story struct {
 	repo *testenv.GitRepo
 }
 
-func newStory(t testing.TB, c client.Client, ns string) *story {
+// newStory creates a namespace named after name for the test, deleted
+// when it ends, and a Git repository into which weir may push.
+func newStory(t testing.TB, c client.Client, name string) *story {
 	t.Helper()
 	ctx := testenv.Context(t, 15*time.Minute)
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: name + "-"}}
+	if err := c.Create(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
-	return &story{t: t, ctx: ctx, c: c, ns: ns, repo: testenv.NewGitRepo(t)}
+	t.Cleanup(func() {
+		// Not waited for: its pods take their grace period to go.
+		_ = c.Delete(context.Background(), ns)
+	})
+	repo := testenv.NewGitRepo(t)
+	repo.Git("config", "receive.denyCurrentBranch", "updateInstead")
+	return &story{t: t, ctx: ctx, c: c, ns: ns.Name, repo: repo}
+}
+
+// startPrometheus starts a Prometheus scraping the story's pods and
+// returns its address.
+func (s *story) startPrometheus() string {
+	s.t.Helper()
+	kc, err := kubernetes.NewForConfig(testenv.Config(s.t))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return testenv.StartPrometheusOnPods(s.t, kc, s.ns)
 }
 
 // createApplication has weir sync the story's repository every second.

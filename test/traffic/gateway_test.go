@@ -1,7 +1,6 @@
 package traffic
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net"
@@ -15,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/localcluster"
@@ -33,31 +32,18 @@ const gatewayAddress = "10.244.255.1"
 // 80 the canary serves within 5 points of 2,000 requests through the
 // Gateway, the last with a header route set, which sends every request
 // with the header to the canary; the promotion leaves every request on
-// the new version.
+// the new version. Then a bad version (half its requests fail) is caught
+// by a Prometheus analysis of the pods' http_requests_total, which count
+// only the requests that came through the Gateway, aborted, its requests
+// through the Gateway stop, and weir's revert lands in Git.
 func TestCanaryThroughTheGateway(t *testing.T) {
-	c, cl := realCluster(t)
-	installGatewayAPI(t, c)
-	s := newStory(t, cl, "gateway")
-	port := startTraefik(t, c)
-	for _, obj := range []string{gatewayClass, fmt.Sprintf(gatewayObject, s.ns, port)} {
-		createYAML(t, s, obj)
-	}
-	gateway := "http://" + net.JoinHostPort(gatewayAddress, strconv.Itoa(port)) + "/"
-	s.repo.Write("web.yaml", demoDeployment("v1", "0"))
-	s.repo.Write("svc.yaml", demoService)
-	s.repo.Write("route.yaml", demoRoute)
-	s.repo.Write("rollout.yaml", gatewayRollout)
-	s.repo.Commit("the demo at v1 behind the Gateway")
-	s.createApplication()
-	s.waitServing(gateway, "v1")
-
+	s, gateway := gatewayStory(t)
+	background, stop := constantLoad(gateway, 2, 10*time.Millisecond) // the analysis needs requests
+	defer stop()
 	s.repo.Write("web.yaml", demoDeployment("v2", "0"))
 	s.repo.Commit("release v2")
 	for _, weight := range []int32{20, 50, 80} {
-		s.waitRollout(fmt.Sprintf("paused at %d%%", weight), func(ro *weirv1.Rollout) bool {
-			return ro.Status.Phase == weirv1.RolloutPaused && ro.Status.CanaryWeight == weight && s.readyPods("web-canary") > 0 &&
-				(weight != 80 || ro.Status.CurrentStep == 6) // at 80, after the header route
-		})
+		s.waitGatewayPause(weight)
 		time.Sleep(2 * time.Second) // Traefik applies a route change within a second or two
 		split := count(s.ctx, gateway, requestsPerWeight, 8)
 		got := split.share("v2")
@@ -82,6 +68,44 @@ func TestCanaryThroughTheGateway(t *testing.T) {
 	s.promote()
 	s.waitRollout("promoted", func(ro *weirv1.Rollout) bool { return ro.Status.Phase == weirv1.RolloutIdle && s.canaryGone() })
 	s.waitServing(gateway, "v2")
+	t.Logf("constant load through the Gateway during the good release: %s", background)
+
+	took := s.releaseBad(gateway, s.waitGatewayPause)
+	t.Logf("through the Gateway, from the abort seen to every request on stable: %s", took)
+}
+
+// gatewayStory has weir sync, in a namespace of its own with a Prometheus
+// scraping it and a Traefik serving its Gateway, a repository holding the
+// demo at v1 behind HTTPRoute web and gatewayRollout, with the error-rate
+// analysis. It returns once the Gateway serves v1, with its address.
+func gatewayStory(t *testing.T) (*story, string) {
+	t.Helper()
+	c, cl := realCluster(t)
+	installGatewayAPI(t, c)
+	s := newStory(t, cl, "gateway")
+	port := startTraefik(t, c)
+	createYAML(t, s, gatewayClass)
+	createYAML(t, s, fmt.Sprintf(gatewayObject, s.ns, port))
+	gateway := "http://" + net.JoinHostPort(gatewayAddress, strconv.Itoa(port)) + "/"
+	s.repo.Write("web.yaml", demoDeployment("v1", "0"))
+	s.repo.Write("svc.yaml", demoService)
+	s.repo.Write("route.yaml", demoRoute)
+	s.repo.Write("rollout.yaml", gatewayRollout)
+	s.repo.Write("analysis.yaml", errorRateTemplate(s.startPrometheus()))
+	s.repo.Commit("the demo at v1 behind the Gateway")
+	s.createApplication()
+	s.waitServing(gateway, "v1")
+	return s, gateway
+}
+
+// waitGatewayPause waits until gatewayRollout pauses at weight (at 80,
+// after the header route) with the canary's pods Ready.
+func (s *story) waitGatewayPause(weight int32) {
+	s.t.Helper()
+	s.waitRollout(fmt.Sprintf("paused at %d%%", weight), func(ro *weirv1.Rollout) bool {
+		return ro.Status.Phase == weirv1.RolloutPaused && ro.Status.CanaryWeight == weight && s.readyPods("web-canary") > 0 &&
+			(weight != 80 || ro.Status.CurrentStep == 6)
+	})
 }
 
 const gatewayClass = `apiVersion: gateway.networking.k8s.io/v1
@@ -116,6 +140,7 @@ metadata: {name: web}
 spec:
   targetRef: {name: web}
   progressDeadline: 2m
+  onFailure: {revertInGit: true}
   strategy:
     canary:
       service: web
@@ -130,6 +155,8 @@ spec:
       - setHeaderRoute:
           matches: [{header: x-canary, value: "yes"}]
       - pause: {}
+      - analysis:
+          templates: [{name: error-rate}]
 `
 
 // installGatewayAPI installs the standard channel's CRDs of the Gateway
@@ -146,25 +173,30 @@ func installGatewayAPI(t testing.TB, c *localcluster.Cluster) {
 	}
 }
 
-// createYAML creates the object in data.
+// createYAML creates the object in data; a cluster-wide one that an
+// earlier test of the package created is kept.
 func createYAML(t testing.TB, s *story, data string) {
 	t.Helper()
 	obj := &unstructured.Unstructured{}
 	if err := yaml.NewYAMLOrJSONDecoder(strings.NewReader(data), 4096).Decode(&obj.Object); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.c.Create(s.ctx, obj, &client.CreateOptions{}); err != nil {
+	if err := s.c.Create(s.ctx, obj); err != nil && !(obj.GetNamespace() == "" && apierrors.IsAlreadyExists(err)) {
 		t.Fatalf("create %s %s: %v", obj.GetKind(), obj.GetName(), err)
 	}
 }
 
-// startTraefik runs Traefik, built from hack/controlplane/traefik (cached
-// in .cache/controlplane by version), on the host as the Gateway API
+// startTraefik runs Traefik, built with the real node's binaries (see
+// localcluster.BuildOptions), on the host as the Gateway API
 // implementation of c, with one entry point on a free port of the real
 // node's address, which it returns. It stops when t ends.
 func startTraefik(t testing.TB, c *localcluster.Cluster) int {
 	t.Helper()
-	bin := buildTraefik(t)
+	bins := testenv.Binaries(t)
+	if bins.Traefik == "" {
+		t.Fatal("no Traefik among the real node's binaries: its build module, hack/controlplane/traefik, is only in a weir checkout")
+	}
+	bin := bins.Path("traefik")
 	l, err := net.Listen("tcp", net.JoinHostPort(gatewayAddress, "0"))
 	if err != nil {
 		t.Fatal(err)
@@ -196,33 +228,4 @@ func startTraefik(t testing.TB, c *localcluster.Cluster) int {
 		_ = logFile.Close()
 	})
 	return port
-}
-
-// buildTraefik builds Traefik at the version hack/controlplane/traefik
-// pins, once per version.
-func buildTraefik(t testing.TB) string {
-	t.Helper()
-	src, err := filepath.Abs("../../hack/controlplane/traefik")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
-	defer cancel()
-	list := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Version}}", "github.com/traefik/traefik/v3")
-	list.Dir = src
-	version, err := list.Output()
-	if err != nil {
-		t.Fatalf("Traefik's version in %s: %v", src, err)
-	}
-	bin := filepath.Join(src, "..", "..", "..", ".cache", "controlplane", "traefik-"+strings.TrimSpace(string(version)), "traefik")
-	if _, err := os.Stat(bin); err == nil {
-		return bin
-	}
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/traefik/traefik/v3/cmd/traefik")
-	build.Dir = src
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build Traefik: %v\n%s", err, out)
-	}
-	return bin
 }
