@@ -204,6 +204,7 @@ const MaxPipelineChanges = 20
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=pl,categories=weir
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Awaiting approval",type=string,JSONPath=`.status.approvals[?(@.phase=="Awaiting")].stage`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Pipeline struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/approval"
+	"weir.dev/weir/internal/cli"
 	"weir.dev/weir/internal/notify"
 	"weir.dev/weir/internal/testenv"
 )
@@ -63,6 +65,11 @@ func TestAProdChangeWaitsForItsApproval(t *testing.T) {
 	if err := s.c.Create(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
+	var out, errOut bytes.Buffer
+	args := []string{"promote", "web", "prod", "--kubeconfig", testenv.Cluster(t).Kubeconfig, "--namespace", s.ns}
+	if code := cli.Execute(context.Background(), args, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "no change awaits approval for stage prod of Pipeline "+s.ns+"/web") {
+		t.Errorf("weir promote with nothing awaiting exited %d: %s%s", code, out.String(), errOut.String())
+	}
 
 	s.commit("web 1.1.0 in dev", stageFile("dev", "1.1.0"))
 	earlier := s.awaitApproval(p, repo+":1.1.0")
@@ -78,6 +85,9 @@ func TestAProdChangeWaitsForItsApproval(t *testing.T) {
 	// 1.1.0 is for a change that no longer waits.
 	s.commit("web 1.2.0 in dev", stageFile("dev", "1.2.0"))
 	waiting := s.awaitApproval(p, repo+":1.2.0")
+	if got, err := s.tryKubectl(nil, "get", "pipeline", "web"); err != nil || !containsAll(got, "AWAITING APPROVAL", "prod") {
+		t.Errorf("kubectl get pipeline web: %v\n%s", err, got)
+	}
 	if err := s.annotate(p, weirv1.ApprovalAnnotation("prod"), weirv1.ApprovalValue(earlier.Change, s.whoAmI())); err != nil {
 		t.Fatalf("approve 1.1.0 by hand: %v", err)
 	}
