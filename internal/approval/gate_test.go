@@ -115,7 +115,7 @@ func TestEnsureRestoresTheBinding(t *testing.T) {
 
 // inForce creates a Pipeline in ns and waits until a Gate says the policy
 // is in force for it.
-func inForce(t *testing.T, admin client.Client, ns string) *weirv1.Pipeline {
+func inForce(t testing.TB, admin client.Client, ns string) *weirv1.Pipeline {
 	t.Helper()
 	p := pipeline(ns, "probed", nil)
 	if err := admin.Create(context.Background(), p); client.IgnoreAlreadyExists(err) != nil {
