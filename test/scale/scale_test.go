@@ -51,7 +51,7 @@ func TestScaleSmoke(t *testing.T) {
 		t.Skip("the harness's smoke test runs with -smoke (make bench-scale-smoke)")
 	}
 	figures := run(t, scenario{apps: 3, rest: 2 * time.Second, drifts: 2})
-	for _, want := range []string{"s-create-to-ready", "s-commit-to-applied", "requests-at-rest", "listings-at-rest", "MiB-rss", "s-drift-healed-p99", "s-webhook-to-applied-50"} {
+	for _, want := range []string{"s-create-to-ready", "s-commit-to-applied", "requests-per-object-create", "requests-per-object-commit", "s-mean-sync", "s-mean-phase-dry-run", "requests-at-rest", "listings-at-rest", "MiB-rss", "s-drift-healed-p99", "s-webhook-to-applied-50"} {
 		if !slices.ContainsFunc(figures, func(f figure) bool { return f.unit == want }) {
 			t.Errorf("no figure %s in %v", want, figures)
 		}
@@ -250,10 +250,16 @@ func (b *bench) webhookToApplied50() {
 	b.report(time.Since(start).Seconds(), "s-webhook-to-applied-50")
 }
 
-// syncProfile reports the mean time of a sync's phases, from the
-// controller's weir_sync_phase_duration_seconds histogram.
+// syncProfile reports how many syncs ran and their mean time, from the
+// controller's weir_sync_duration_seconds, and the mean time of a sync's
+// phases, from weir_sync_phase_duration_seconds: resolve, render, dry run
+// (the whole set), apply and wait (each per stage), prune and status.
 func (b *bench) syncProfile() {
 	m := b.scrape()
+	if syncs := m.count("weir_sync_duration_seconds"); syncs > 0 {
+		b.report(syncs, "syncs")
+		b.report(m.sum("weir_sync_duration_seconds")/syncs, "s-mean-sync")
+	}
 	for _, s := range m["weir_sync_phase_duration_seconds"].GetMetric() {
 		for _, l := range s.GetLabel() {
 			if l.GetName() == "phase" && s.GetHistogram().GetSampleCount() > 0 {
