@@ -10,10 +10,13 @@ import (
 )
 
 // Without API Priority and Fairness, weir paces itself at fallbackQPS
-// requests a second, in bursts of up to fallbackBurst.
+// requests a second, in bursts of up to fallbackBurst: at the default
+// concurrency, a bound that two cores never reach and that keeps a
+// busier process from swamping a server that has no other defence than
+// its limit of requests in flight.
 const (
-	fallbackQPS   = 50
-	fallbackBurst = 300
+	fallbackQPS   = 200
+	fallbackBurst = 400
 )
 
 // setRateLimit sets how fast cfg's clients may send requests. A positive
