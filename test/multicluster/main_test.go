@@ -62,6 +62,7 @@ func TestMain(m *testing.M) {
 
 func installCRDs(cfg *rest.Config) (func(), error) {
 	return func() {}, testenv.InstallCRDFiles(cfg, "../../config/crd/bases/weir.dev_applications.yaml",
+		"../../config/crd/bases/weir.dev_applicationsets.yaml",
 		"../../config/crd/bases/weir.dev_rollouts.yaml", "../../config/crd/bases/weir.dev_analysistemplates.yaml",
 		"../../config/crd/bases/weir.dev_sourcepolicies.yaml",
 		"../../config/crd/bases/weir.dev_clustersyncpolicies.yaml")
