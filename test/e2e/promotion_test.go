@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,13 +20,14 @@ import (
 )
 
 // A new image pushed to the registry moves from dev to staging to prod by
-// commits alone: the ImageUpdate commits it to dev, and once dev has
-// released it the Pipeline commits it to staging, then to prod.
+// commits alone, pushed to a Git server over HTTP: the ImageUpdate commits
+// it to dev, and once dev has released it the Pipeline commits it to
+// staging, then to prod.
 func TestANewImageMovesThroughThePipelineByCommits(t *testing.T) {
 	reg := testenv.NewOCIRegistry(t, "", "")
 	repo := reg.PushImage(t, "team/web", "1.0.0")
 	s := given(t, nil)
-	s.repo.Git("config", "receive.denyCurrentBranch", "updateInstead")
+	url := overHTTP(s)
 	stages := []string{"dev", "staging", "prod"}
 	files := map[string]string{}
 	for _, st := range stages {
@@ -33,7 +35,7 @@ func TestANewImageMovesThroughThePipelineByCommits(t *testing.T) {
 	}
 	first := s.commit("web 1.0.0 everywhere", files)
 	for _, st := range stages {
-		s.createApplication("shop-"+st, st)
+		s.createApplication("shop-"+st, st, from(url))
 	}
 	for _, st := range stages {
 		s.waitForApplication("shop-"+st, first)
@@ -115,6 +117,18 @@ func (s *story) createApplication(name, path string, edits ...func(*weirv1.Appli
 	}
 }
 
+// overHTTP serves the story's repository with git http-backend, pushes
+// allowed, as a Git host does, and returns its URL.
+func overHTTP(s *story) string {
+	root, name := filepath.Split(s.repo.Dir)
+	return testenv.NewGitHTTPServer(s.t, root, "", "", false).URL(name)
+}
+
+// from has an Application read the repository at url.
+func from(url string) func(*weirv1.ApplicationSpec) {
+	return func(spec *weirv1.ApplicationSpec) { spec.Source.URL = url }
+}
+
 // waitForApplication waits until the Application name is applied at sha.
 func (s *story) waitForApplication(name, sha string) {
 	s.t.Helper()
@@ -122,8 +136,9 @@ func (s *story) waitForApplication(name, sha string) {
 	s.thenApplied(sha)
 }
 
-// A release that fails its canary analysis in staging is reverted there
-// and never reaches prod: the Pipeline stops it in staging.
+// A release that fails its canary analysis in staging is reverted there,
+// by weir's commit to a Git server over HTTP, and never reaches prod: the
+// Pipeline stops it in staging.
 func TestAReleaseThatFailsInStagingNeverReachesProd(t *testing.T) {
 	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, `{"successRate": 0.42}`)
@@ -132,7 +147,7 @@ func TestAReleaseThatFailsInStagingNeverReachesProd(t *testing.T) {
 	reg := testenv.NewOCIRegistry(t, "", "")
 	repo := reg.PushImage(t, "team/web", "1.0.0")
 	s := given(t, nil)
-	s.allowPush()
+	url := overHTTP(s)
 	marked := func(name string) string {
 		return strings.Replace(markedDeployment(s.ns, repo+":1.0.0"), "name: web\n", "name: "+name+"\n", 1)
 	}
@@ -145,7 +160,7 @@ func TestAReleaseThatFailsInStagingNeverReachesProd(t *testing.T) {
 		"prod/web.yaml":         marked("web-prod"),
 	})
 	for _, st := range []string{"dev", "staging", "prod"} {
-		s.createApplication("shop-"+st, st)
+		s.createApplication("shop-"+st, st, from(url))
 		s.waitForApplication("shop-"+st, first)
 	}
 	p := &weirv1.Pipeline{

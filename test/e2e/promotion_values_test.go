@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +20,7 @@ import (
 // keeps its comments and the values that are not promoted.
 func TestHelmValuesMoveThroughThePipelineByCommits(t *testing.T) {
 	s := given(t, nil)
-	root, name := filepath.Split(s.repo.Dir)
-	url := testenv.NewGitHTTPServer(t, root, "", "", false).URL(name)
+	url := overHTTP(s)
 	values := func(stage, size string) string {
 		return "# the web shop in " + stage + "\nsize: " + size + " # weir promotes it\ngreeting: hello from " + stage + "\n"
 	}
@@ -36,8 +34,7 @@ func TestHelmValuesMoveThroughThePipelineByCommits(t *testing.T) {
 	}
 	first := s.commit("the web shop, small everywhere", files)
 	for _, st := range stages {
-		s.createApplication("shop-"+st, st, func(spec *weirv1.ApplicationSpec) {
-			spec.Source.URL = url
+		s.createApplication("shop-"+st, st, from(url), func(spec *weirv1.ApplicationSpec) {
 			spec.Render = helmRender(&weirv1.HelmSpec{Chart: "web", ValuesFiles: []string{"values.yaml"}})
 		})
 	}
