@@ -11,6 +11,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -211,4 +212,102 @@ func TestAReleaseThatFailsInStagingNeverReachesProd(t *testing.T) {
 	if log := s.repo.Git("log", "--format=%s", first+"..main"); strings.Contains(log, "to prod") {
 		t.Errorf("a commit to prod:\n%s", log)
 	}
+}
+
+// A stage whose Applications are chosen by label is released only when
+// every one of them runs the same revision: with one of staging's two
+// Applications still at the first revision (it polls once an hour), Ready
+// and Healthy there, the change weir committed to staging runs in the
+// other but goes no further until the first has synced the same commit.
+func TestAStageIsReleasedOnlyWhenItsApplicationsRunOneRevision(t *testing.T) {
+	const repo = "registry.example.com/team/web"
+	s := given(t, nil)
+	url := overHTTP(s)
+	marked := func(name, tag string) string {
+		return strings.Replace(markedDeployment(s.ns, repo+":"+tag), "name: web\n", "name: "+name+"\n", 1)
+	}
+	first := s.commit("web 1.0.0 everywhere", map[string]string{
+		"dev/web.yaml":             marked("web-dev", "1.0.0"),
+		"staging/web.yaml":         marked("web-staging", "1.0.0"),
+		"staging-config/shop.yaml": fixture.ConfigMap("shop-staging", "size", "small"),
+		"prod/web.yaml":            marked("web-prod", "1.0.0"),
+	})
+	hourly := func(spec *weirv1.ApplicationSpec) { spec.Sync.Interval = &metav1.Duration{Duration: time.Hour} }
+	for _, app := range [][2]string{{"shop-dev", "dev"}, {"shop-staging", "staging"}, {"shop-prod", "prod"}} {
+		s.createApplication(app[0], app[1], from(url))
+	}
+	s.createApplication("shop-staging-config", "staging-config", from(url), hourly)
+	for _, name := range []string{"shop-dev", "shop-staging", "shop-staging-config", "shop-prod"} {
+		s.waitForApplication(name, first)
+	}
+	for _, name := range []string{"shop-staging", "shop-staging-config"} {
+		s.editApplication(name, func(app *weirv1.Application) { app.Labels = map[string]string{"stage": "staging"} })
+	}
+	p := &weirv1.Pipeline{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: s.ns},
+		Spec: weirv1.PipelineSpec{
+			Images:   []weirv1.PipelineImage{{Name: "web", Repository: repo}},
+			Interval: &metav1.Duration{Duration: time.Second},
+			Stages: []weirv1.PipelineStage{
+				{Name: "dev", Applications: []weirv1.LocalObjectReference{{Name: "shop-dev"}}},
+				{Name: "staging", Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"stage": "staging"}}},
+				{Name: "prod", Applications: []weirv1.LocalObjectReference{{Name: "shop-prod"}}},
+			},
+		},
+	}
+	if err := s.c.Create(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+
+	s.commit("web 1.1.0 in dev", map[string]string{"dev/web.yaml": marked("web-dev", "1.1.0")})
+	s.thenRuns("web-staging", repo+":1.1.0")
+	time.Sleep(5 * time.Second) // five checks of the Pipeline
+	got := &weirv1.Pipeline{}
+	if err := s.c.Get(context.Background(), client.ObjectKeyFromObject(p), got); err != nil {
+		t.Fatal(err)
+	}
+	if st := got.Status.Stages[1]; st.Phase != weirv1.StageProgressing {
+		t.Errorf("staging with an Application at the first revision: %+v, want Progressing", st)
+	}
+	if log := s.repo.Git("log", "--format=%s", first+"..main"); strings.Contains(log, "to prod") {
+		t.Fatalf("committed to prod while shop-staging-config ran the first revision:\n%s", log)
+	}
+	config := &weirv1.Application{}
+	s.get(config, "shop-staging-config")
+	if !strings.HasSuffix(config.Status.LastAppliedRevision, first) || !apimeta.IsStatusConditionTrue(config.Status.Conditions, weirv1.ReadyCondition) {
+		t.Fatalf("shop-staging-config: %s, Ready %v; want the first revision, Ready", config.Status.LastAppliedRevision, config.Status.Conditions)
+	}
+
+	s.editApplication("shop-staging-config", func(app *weirv1.Application) {
+		app.Annotations = map[string]string{weirv1.RequestedSyncAnnotation: time.Now().Format(time.RFC3339Nano)}
+	})
+	s.thenRuns("web-prod", repo+":1.1.0")
+}
+
+// editApplication changes the Application name as edit says.
+func (s *story) editApplication(name string, edit func(*weirv1.Application)) {
+	s.t.Helper()
+	testenv.Eventually(s.t, 10*time.Second, "edit Application "+name, func(ctx context.Context) error {
+		app := &weirv1.Application{}
+		if err := s.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: name}, app); err != nil {
+			return err
+		}
+		edit(app)
+		return s.c.Update(ctx, app)
+	})
+}
+
+// thenRuns waits until the Deployment name runs image.
+func (s *story) thenRuns(name, image string) {
+	s.t.Helper()
+	testenv.Eventually(s.t, 2*time.Minute, name+" running "+image, func(ctx context.Context) error {
+		var d appsv1.Deployment
+		if err := s.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: name}, &d); err != nil {
+			return err
+		}
+		if got := d.Spec.Template.Spec.Containers[0].Image; got != image {
+			return fmt.Errorf("%s runs %s; the Git log:\n%s", name, got, s.repo.Git("log", "--format=%s"))
+		}
+		return nil
+	})
 }
