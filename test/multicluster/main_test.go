@@ -111,7 +111,7 @@ func startController(cfg *rest.Config) (func(), error) {
 // registerCluster creates, in namespace ns, the Secret named name that
 // registers remote as a cluster: its kubeconfig under "value", with
 // labels.
-func registerCluster(t *testing.T, ns, name string, remote *localcluster.Cluster, labels map[string]string) {
+func registerCluster(t testing.TB, ns, name string, remote *localcluster.Cluster, labels map[string]string) {
 	t.Helper()
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
@@ -123,7 +123,7 @@ func registerCluster(t *testing.T, ns, name string, remote *localcluster.Cluster
 }
 
 // remoteClient is an admin client of remote, with weir's types.
-func remoteClient(t *testing.T, remote *localcluster.Cluster) client.Client {
+func remoteClient(t testing.TB, remote *localcluster.Cluster) client.Client {
 	t.Helper()
 	c, err := client.New(rest.CopyConfig(remote.Config), client.Options{Scheme: testenv.Scheme()})
 	if err != nil {

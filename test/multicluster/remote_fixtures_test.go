@@ -25,7 +25,7 @@ import (
 // remoteStory is one user's Application that syncs a Git repository to a
 // remote cluster, into a namespace of the same name as the Application's.
 type remoteStory struct {
-	t      *testing.T
+	t      testing.TB
 	repo   *testenv.GitRepo
 	ns     string
 	local  client.Client // weir's cluster
@@ -36,7 +36,7 @@ type remoteStory struct {
 // givenRemote starts a story with a repository holding files, and remote
 // registered in a new namespace as the cluster Secret "remote", with that
 // namespace created on remote too.
-func givenRemote(t *testing.T, remote *localcluster.Cluster, files map[string]string) *remoteStory {
+func givenRemote(t testing.TB, remote *localcluster.Cluster, files map[string]string) *remoteStory {
 	t.Helper()
 	s := &remoteStory{t: t, repo: testenv.NewGitRepo(t), ns: testenv.Namespace(t),
 		local: testenv.Client(t, weirv1.AddToScheme), remote: remoteClient(t, remote)}
@@ -63,17 +63,30 @@ func (s *remoteStory) commit(message string, files map[string]string) string {
 	return s.repo.Commit(message)
 }
 
-// whenApplication creates the Application "shop", which syncs to the
-// cluster of Secret cluster every second; edit adjusts its spec.
+// givenLocal starts a story with a repository holding files, for an
+// Application of weir's own cluster.
+func givenLocal(t testing.TB, files map[string]string) *remoteStory {
+	t.Helper()
+	c := testenv.Client(t, weirv1.AddToScheme)
+	s := &remoteStory{t: t, repo: testenv.NewGitRepo(t), ns: testenv.Namespace(t), local: c, remote: c}
+	s.commit("initial", files)
+	return s
+}
+
+// whenApplication creates the Application "shop", which syncs every
+// second to the cluster of Secret cluster, or to weir's own for "";
+// edit adjusts its spec.
 func (s *remoteStory) whenApplication(cluster string, edit func(*weirv1.ApplicationSpec)) *remoteStory {
 	s.t.Helper()
 	s.app = &weirv1.Application{
 		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: s.ns},
 		Spec: weirv1.ApplicationSpec{
-			Source:      weirv1.GitSource{URL: s.repo.URL()},
-			Destination: weirv1.Destination{Cluster: &weirv1.ClusterReference{SecretRef: weirv1.LocalObjectReference{Name: cluster}}},
-			Sync:        weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Second}, Timeout: &metav1.Duration{Duration: 20 * time.Second}},
+			Source: weirv1.GitSource{URL: s.repo.URL()},
+			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Second}, Timeout: &metav1.Duration{Duration: 20 * time.Second}},
 		},
+	}
+	if cluster != "" {
+		s.app.Spec.Destination.Cluster = &weirv1.ClusterReference{SecretRef: weirv1.LocalObjectReference{Name: cluster}}
 	}
 	if edit != nil {
 		edit(&s.app.Spec)
