@@ -30,6 +30,7 @@ import (
 	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/delivery"
 	"weir.dev/weir/internal/desired"
+	"weir.dev/weir/internal/drift"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/metrics"
@@ -65,6 +66,9 @@ type DriftWatcher interface {
 	Forget(app types.NamespacedName)
 	// Suspects returns and forgets the objects changed since the last call.
 	Suspects(app types.NamespacedName) []weirv1.ObjectRef
+	// Restore returns objects to the suspects of an Application, for a
+	// check of them that could not be made.
+	Restore(app types.NamespacedName, refs []weirv1.ObjectRef)
 }
 
 // Delivery holds back the pod templates that Rollouts release, and
@@ -155,9 +159,13 @@ type ApplicationReconciler struct {
 	SyncPolicies PolicyChecker
 	Recorder     record.EventRecorder
 	// Drift reports the objects changed outside weir; Drifted carries the
-	// Applications to check because of such a change.
+	// Applications to check because of such a change, which are healed
+	// from Applied, on workers of their own (see heal).
 	Drift   DriftWatcher
 	Drifted <-chan event.GenericEvent
+	// Applied keeps the objects each Application applied last; nil keeps
+	// none, and every drift is checked against Git.
+	Applied *drift.Applied
 	// Guard keeps others off the objects of Applications that prevent
 	// drift.
 	Guard DriftGuard
@@ -177,6 +185,10 @@ type ApplicationReconciler struct {
 	// Policies, when set, restrict the repositories and namespaces of
 	// Applications; a change to a SourcePolicy re-checks those it binds.
 	Policies SourcePolicies
+
+	// unhealed carries the Applications whose drift the healer leaves to
+	// a reconcile (see heal).
+	unhealed chan event.GenericEvent
 }
 
 // SetupWithManager registers the reconciler. Status updates do not trigger
@@ -192,7 +204,11 @@ func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency i
 		}
 	}
 	if r.Drifted != nil {
-		b = b.WatchesRawSource(source.Channel(r.Drifted, enqueueAt(driftPriority)))
+		r.unhealed = make(chan event.GenericEvent, eventBuffer)
+		b = b.WatchesRawSource(source.Channel(r.unhealed, enqueueAt(driftPriority)))
+		if err := r.setupHealer(mgr); err != nil {
+			return err
+		}
 	}
 	if r.Policies != nil {
 		b = b.Watches(&weirv1.SourcePolicy{}, handler.EnqueueRequestsFromMapFunc(r.boundApplications))
@@ -375,6 +391,7 @@ func (r *ApplicationReconciler) converge(ctx context.Context, app *weirv1.Applic
 		}
 	}
 	if trigger == "" {
+		r.rememberApplied(ctx, app, state)
 		if err := r.refreshHealth(ctx, app); err != nil {
 			return errors.New(failureMessage(err, state.Secrets))
 		}
@@ -489,6 +506,7 @@ func (r *ApplicationReconciler) sync(ctx context.Context, app *weirv1.Applicatio
 	app.Status.LastAppliedRevision = state.Artifact.Revision
 	// Hooks deleted by their policy are not left behind.
 	app.Status.Inventory = mergeInventory(inventoryOf(order.Applied()), changes)
+	r.resetApplied(app, order.Applied())
 	if trigger == TriggerDrift {
 		r.Recorder.Event(app, corev1.EventTypeNormal, ReasonDriftCorrected, "Re-applied revision "+state.Artifact.Revision+" over "+driftSummary(app.Status.Drift))
 		for range app.Status.Drift {
@@ -535,6 +553,7 @@ func (r *ApplicationReconciler) applyAll(ctx context.Context, app *weirv1.Applic
 	if !app.Spec.Sync.PruneEnabled() {
 		return changes, order, nil
 	}
+	r.keepOnly(app, objs)
 	pruning := time.Now()
 	pruned, err := r.Applier.Prune(ctx, apply.OwnerOf(app), app.Status.Inventory, objs)
 	r.Metrics.ObservePhase(metrics.PhasePrune, time.Since(pruning))
@@ -616,7 +635,7 @@ func (r *ApplicationReconciler) checkPolicies(ctx context.Context, app *weirv1.A
 // when it failed.
 func (r *ApplicationReconciler) applyStage(ctx context.Context, app *weirv1.Application, stage []*unstructured.Unstructured, dryRuns apply.DryRuns) (apply.ChangeSet, error) {
 	applying := time.Now()
-	changes, err := r.Applier.Apply(ctx, stage, dryRuns)
+	changes, err := r.applyRecorded(ctx, app, stage, dryRuns)
 	r.Metrics.ObservePhase(metrics.PhaseApply, time.Since(applying))
 	if err != nil {
 		err = reason(ReasonApplyFailed, err)

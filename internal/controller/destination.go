@@ -80,6 +80,7 @@ func (r *ApplicationReconciler) destinationOf(ctx context.Context, app *weirv1.A
 // suspended.
 func (r *ApplicationReconciler) forget(app types.NamespacedName) {
 	r.Drift.Forget(app)
+	r.Applied.Forget(app)
 	if r.Clusters != nil {
 		r.Clusters.Release(app)
 	}

@@ -149,6 +149,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Recorder:     stages.recorder,
 		Drift:        watcher,
 		Drifted:      drifted,
+		Applied:      drift.NewApplied(),
 		Guard:        guard,
 		Refresh:      opts.Refresh,
 		Metrics:      rec,

@@ -150,6 +150,22 @@ func (w *Watcher) Suspects(app types.NamespacedName) []weirv1.ObjectRef {
 	return refs
 }
 
+// Restore marks refs of app as changed again, for a check of them that
+// could not be made: the next Suspects returns them.
+func (w *Watcher) Restore(app types.NamespacedName, refs []weirv1.ObjectRef) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, tracked := w.tracked[app]; !tracked || len(refs) == 0 {
+		return
+	}
+	if w.suspects[app] == nil {
+		w.suspects[app] = map[weirv1.ObjectRef]bool{}
+	}
+	for _, ref := range refs {
+		w.suspects[app][ref.Key()] = true
+	}
+}
+
 func (w *Watcher) own(key weirv1.ObjectRef, app types.NamespacedName) {
 	if w.owners[key] == nil {
 		w.owners[key] = map[types.NamespacedName]bool{}

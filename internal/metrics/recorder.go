@@ -144,6 +144,11 @@ const (
 	PhaseWait    = "wait"    // one stage's objects awaited healthy
 	PhasePrune   = "prune"
 	PhaseStatus  = "status" // the Application's status patched
+	// PhaseDriftCheck is the objects changed outside weir compared, by a
+	// dry run, with what weir applied last.
+	PhaseDriftCheck = "drift-check"
+	// PhaseHeal is the drifted objects re-applied.
+	PhaseHeal = "heal"
 )
 
 // ObservePhase records how long one phase of a reconcile took.

@@ -58,6 +58,36 @@ func TestKubectlScaleIsReportedWithItsManagerAndHealed(t *testing.T) {
 	s.thenEvent(controller.ReasonDriftCorrected, "Re-applied revision "+app.Status.LastAppliedRevision)
 }
 
+// TestDriftIsHealedFromWhatWasAppliedWithoutGit: a heal re-applies the
+// drifted object alone, from the objects weir applied last, so that it
+// needs no Git: it heals while the repository cannot be read.
+func TestDriftIsHealedFromWhatWasAppliedWithoutGit(t *testing.T) {
+	s := given(t, driftFiles)
+	s.whenApplication(watchOnly(true))
+	s.thenApplied(s.repo.Head())
+	gone := s.repo.Dir + "-gone"
+	if err := os.Rename(s.repo.Dir, gone); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Rename(gone, s.repo.Dir) })
+
+	s.kubectl(nil, "scale", "deployment/web", "--replicas=5")
+
+	app := s.waitFor("healed", func(app *weirv1.Application) bool {
+		return len(app.Status.History) == 2 && app.Status.History[0].Trigger == controller.TriggerDrift &&
+			len(app.Status.Drift) == 0 && apimeta.IsStatusConditionTrue(app.Status.Conditions, weirv1.SyncedCondition)
+	})
+	if rec := app.Status.History[0]; rec.Result != weirv1.SyncSucceeded || rec.Summary != "1 configured" || rec.Revision != app.Status.LastAppliedRevision {
+		t.Errorf("the heal is recorded as %+v, want revision %s re-applied to the Deployment alone (1 configured)", rec, app.Status.LastAppliedRevision)
+	}
+	var web appsv1.Deployment
+	s.get(&web, "web")
+	if *web.Spec.Replicas != 2 {
+		t.Errorf("replicas = %d after healing, want Git's 2", *web.Spec.Replicas)
+	}
+	s.thenEvent(controller.ReasonDriftCorrected, "Re-applied revision "+app.Status.LastAppliedRevision+" over apps/Deployment "+s.ns+"/web")
+}
+
 func TestDriftWithoutSelfHealIsReportedAndLeftAlone(t *testing.T) {
 	s := given(t, driftFiles)
 	s.whenApplication(watchOnly(false))
