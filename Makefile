@@ -53,7 +53,7 @@ APPS ?= 100
 REST ?= 1m
 DRIFTS ?= 20
 bench-scale: controlplane
-	$(GO) test -count=1 -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 90m ./test/scale -apps=$(APPS) -rest=$(REST) -drifts=$(DRIFTS) $(if $(WEIR),-weir=$(abspath $(WEIR))) $(if $(ARGS),-args='$(ARGS)')
+	$(GO) test -count=1 -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 90m ./test/scale -apps=$(APPS) -rest=$(REST) -drifts=$(DRIFTS) $(if $(WEIR),-weir=$(abspath $(WEIR))) $(if $(ARGS),-args='$(ARGS)') $(if $(HEAPPROFILE),-heapprofile=$(abspath $(HEAPPROFILE)))
 
 # Runs the harness of bench-scale at 3 Applications, to check that it works.
 bench-scale-smoke: controlplane

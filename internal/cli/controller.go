@@ -40,6 +40,7 @@ const leaderElectionID = "weir-controller.weir.dev"
 // controllerFlags configure `weir controller`.
 type controllerFlags struct {
 	metricsAddr, probeAddr string
+	pprofAddr              string
 	leaderElect            bool
 	leaderNamespace        string
 	cacheDir               string
@@ -71,6 +72,7 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags := cmd.Flags()
 	flags.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint; 0 disables it")
 	flags.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints; 0 disables them")
+	flags.StringVar(&f.pprofAddr, "pprof-bind-address", "0", "address of Go's profiles (/debug/pprof/heap, /debug/pprof/profile, ...), for a developer; 0 disables them")
 	flags.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
 	flags.StringVar(&f.leaderNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
 	flags.StringVar(&f.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "weir-sources"), "directory for Git checkouts and Helm charts")
@@ -153,6 +155,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 		Scheme:                  newScheme(),
 		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
 		HealthProbeBindAddress:  f.probeAddr,
+		PprofBindAddress:        f.pprofAddr,
 		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        leaderElectionID,
 		LeaderElectionNamespace: f.leaderNamespace,

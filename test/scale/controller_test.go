@@ -2,6 +2,8 @@ package scale
 
 import (
 	"flag"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,8 +20,9 @@ import (
 )
 
 var (
-	weirFlag = flag.String("weir", "", "the weir binary to measure (default: built from this checkout)")
-	argsFlag = flag.String("args", "", "more flags for weir controller, space-separated (--concurrency=16 --kube-api-qps=200)")
+	weirFlag        = flag.String("weir", "", "the weir binary to measure (default: built from this checkout)")
+	argsFlag        = flag.String("args", "", "more flags for weir controller, space-separated (--concurrency=16 --kube-api-qps=200)")
+	heapProfileFlag = flag.String("heapprofile", "", "write the controller's heap profile at rest to this file (go tool pprof reads it)")
 )
 
 // controller is a `weir controller` process, its log in a file, its
@@ -29,6 +32,7 @@ type controller struct {
 	logFile    string
 	metricsURL string
 	webhookURL string
+	pprofURL   string
 }
 
 // startController builds weir and starts `weir controller` as the
@@ -44,8 +48,8 @@ func startController(t testing.TB, secret string) *controller {
 			t.Fatalf("go build weir: %v\n%s", err, out)
 		}
 	}
-	metrics, webhook := freeAddr(t), freeAddr(t)
-	c := &controller{logFile: filepath.Join(dir, "weir.log"), metricsURL: "http://" + metrics, webhookURL: "http://" + webhook}
+	metrics, webhook, pprof := freeAddr(t), freeAddr(t), freeAddr(t)
+	c := &controller{logFile: filepath.Join(dir, "weir.log"), metricsURL: "http://" + metrics, webhookURL: "http://" + webhook, pprofURL: "http://" + pprof}
 	log, err := os.Create(c.logFile)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +57,10 @@ func startController(t testing.TB, secret string) *controller {
 	args := append([]string{"--kubeconfig=" + testenv.Cluster(t).Kubeconfig, "controller",
 		"--metrics-bind-address=" + metrics, "--health-probe-bind-address=0", "--webhook-bind-address=" + webhook,
 		"--webhook-secret=" + secret, "--cache-dir=" + filepath.Join(dir, "cache")}, strings.Fields(*argsFlag)...)
+	if *heapProfileFlag != "" {
+		// Only then: a weir binary of before the flag (-weir) runs too.
+		args = append(args, "--pprof-bind-address="+pprof)
+	}
 	c.cmd = exec.Command(bin, args...)
 	c.cmd.Stdout, c.cmd.Stderr = log, log
 	if err := c.cmd.Start(); err != nil {
@@ -99,6 +107,28 @@ func (c *controller) scrape() (metrics, error) {
 	defer res.Body.Close()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	return parser.TextToMetricFamilies(res.Body)
+}
+
+// writeHeapProfile saves the controller's heap profile, after a garbage
+// collection, to path.
+func (c *controller) writeHeapProfile(path string) error {
+	res, err := http.Get(c.pprofURL + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("heap profile: %s", res.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // metrics are the metric families of one scrape.

@@ -187,6 +187,12 @@ func (b *bench) atRest(d time.Duration) {
 	b.report(after.sum("process_cpu_seconds_total")-before.sum("process_cpu_seconds_total"), "s-cpu-at-rest")
 	b.report(after.sum("go_memstats_heap_inuse_bytes")/(1<<20), "MiB-heap")
 	b.report(after.sum("process_resident_memory_bytes")/(1<<20), "MiB-rss")
+	b.report(after.sum("go_memstats_heap_inuse_bytes")/float64(len(b.apps))/(1<<10), "KiB-heap-per-app")
+	if *heapProfileFlag != "" {
+		if err := b.ctrl.writeHeapProfile(*heapProfileFlag); err != nil {
+			b.t.Errorf("write the heap profile: %v", err)
+		}
+	}
 }
 
 // driftHealed scales n Deployments to 3 replicas one after the other and
