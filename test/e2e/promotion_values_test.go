@@ -13,6 +13,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/fixture"
 )
 
 // A Helm value changed in dev's values file moves to staging's and then
@@ -110,4 +111,53 @@ func TestAPipelineNeedsImagesOrValuesAndStagesApplications(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
 	}
+}
+
+// BenchmarkReleasedToPromotionCommit measures how long after a stage runs
+// a change released weir's commit of it to the next stage is in Git: a
+// value committed to dev, from dev's Application Ready at that commit to
+// "Promote ... to staging" at the head of a Git server over HTTP. The
+// Pipeline checks every second, its least interval.
+func BenchmarkReleasedToPromotionCommit(b *testing.B) {
+	s := given(b, nil)
+	url := overHTTP(s)
+	shop := func(stage string, size int) string { return fixture.ConfigMap("shop-"+stage, "size", fmt.Sprint(size)) }
+	head := s.commit("the shop", map[string]string{"dev/shop.yaml": shop("dev", 0), "staging/shop.yaml": shop("staging", 0)})
+	for _, st := range []string{"dev", "staging"} {
+		s.createApplication("shop-"+st, st, from(url))
+		s.waitForApplication("shop-"+st, head)
+	}
+	p := &weirv1.Pipeline{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: s.ns},
+		Spec: weirv1.PipelineSpec{
+			Values:   []weirv1.PipelineValues{{File: "shop.yaml", Paths: []string{"data.size"}}},
+			Interval: &metav1.Duration{Duration: time.Second},
+			Stages: []weirv1.PipelineStage{
+				{Name: "dev", Applications: []weirv1.LocalObjectReference{{Name: "shop-dev"}}},
+				{Name: "staging", Applications: []weirv1.LocalObjectReference{{Name: "shop-staging"}}},
+			},
+		},
+	}
+	if err := s.c.Create(context.Background(), p); err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		sha := s.commit(fmt.Sprintf("dev: size %d", i+1), map[string]string{"dev/shop.yaml": shop("dev", i+1)})
+		s.waitForApplication("shop-dev", sha)
+		released := time.Now()
+		for head = sha; head == sha; head = s.repo.Head() {
+			if time.Since(released) > time.Minute {
+				b.Fatalf("no promotion commit within a minute; the Git log:\n%s", s.repo.Git("log", "--format=%s"))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		total += time.Since(released)
+		if msg := s.repo.Git("log", "-1", "--format=%s"); msg != fmt.Sprintf("Promote shop.yaml data.size=%d to staging", i+1) {
+			b.Fatalf("the commit after dev's is %q", msg)
+		}
+		s.waitForApplication("shop-staging", head)
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s-released-to-commit/op")
 }
