@@ -17,12 +17,14 @@ image: build
 	$(BIN) dev image build
 
 # Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl and kwok, and the real node's kubelet, kube-proxy and CoreDNS, from
+# kubectl and kwok, and the real node's kubelet, kube-proxy, CoreDNS and Traefik, from
 # Go modules into .cache/controlplane (minutes the first time, then cached
 # by version and by a hash of the hack/controlplane files they are built from).
 controlplane: build
 	$(BIN) dev cluster build
 
+# Runs the quick start, on a real node where the machine can run one
+# (REAL_NODE=no keeps it on kwok's nodes; REAL_NODE=yes fails without one).
 quickstart: controlplane
 	hack/quickstart.sh
 

@@ -36,6 +36,7 @@ func newDevClusterCommand() *cobra.Command {
 		newDevClusterUpCommand(flags),
 		newDevClusterDownCommand(flags),
 		newDevClusterKubeconfigCommand(flags),
+		newDevClusterCanRunNodeCommand(),
 	)
 	return cluster
 }
@@ -144,6 +145,21 @@ func newDevClusterKubeconfigCommand(flags *devClusterFlags) *cobra.Command {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), c.Kubeconfig)
+			return nil
+		},
+	}
+}
+
+func newDevClusterCanRunNodeCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "can-run-node",
+		Short: "Say whether this machine can run a real node (root and Debian's packages), as up --real-node checks",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := localcluster.CheckRealNodeHost(); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "This machine can run a real node.")
 			return nil
 		},
 	}
