@@ -282,3 +282,34 @@ func TestAChangeRollsOutWaveByWaveAndStopsAtAFailedWave(t *testing.T) {
 		t.Errorf("shop-us tracks tag %q at %q, want v1 held back", us.Spec.Source.Ref.Tag, us.Status.LastAppliedRevision)
 	}
 }
+
+// A Git-files generator makes an Application per file and changes it when
+// its file does; a file that is no longer YAML fails the generator, named,
+// and no Application is changed or deleted while it does.
+func TestAGitFilesGeneratorFollowsItsFilesAndAFailureDeletesNothing(t *testing.T) {
+	s := given(t, nil)
+	first := s.commit("two envs", map[string]string{
+		"apps/web/cm.yaml": fixture.ConfigMap("web", "v", "1"), "apps/api/cm.yaml": fixture.ConfigMap("api", "v", "1"),
+		"envs/dev.yaml": "env: dev\napp: {dir: apps/web}\n", "envs/prod.yaml": "env: prod\napp: {dir: apps/api}\n",
+	})
+	set := s.createSet("envs", weirv1.ApplicationSetSpec{
+		Generators: []weirv1.Generator{{Git: &weirv1.GitGenerator{URL: s.repo.URL(), Files: []string{"envs/*.yaml"}}}},
+		Template:   fleetTemplate("shop-{{env}}", s.repo.URL(), "", "{{app.dir}}", s.ns),
+	})
+	s.thenApplications(set, first, "shop-dev", "shop-prod")
+
+	second := s.commit("dev runs db", map[string]string{"envs/dev.yaml": "env: dev\napp: {dir: apps/db}\n", "apps/db/cm.yaml": fixture.ConfigMap("db", "v", "1")})
+	apps := s.thenApplications(set, second, "shop-dev", "shop-prod")
+	if apps[0].Spec.Source.Path != "apps/db" {
+		t.Errorf("shop-dev syncs %q, want apps/db", apps[0].Spec.Source.Path)
+	}
+
+	third := s.commit("a broken file", map[string]string{"envs/prod.yaml": "env: [prod\n"})
+	s.thenSetCondition(set, "GeneratorFailed", "spec.generators[0]: revision main@sha1:")
+	got := s.thenSetCondition(set, "GeneratorFailed", "file envs/prod.yaml: ")
+	time.Sleep(2 * time.Second) // two more runs of the generators
+	s.thenApplications(set, third, "shop-dev", "shop-prod")
+	if c := apimeta.FindStatusCondition(got.Status.Conditions, weirv1.StalledCondition); c != nil && c.Status == metav1.ConditionTrue {
+		t.Errorf("a generator that may work at its next run is Stalled: %+v", c)
+	}
+}
