@@ -30,6 +30,9 @@ const (
 type Destination struct {
 	Identities Identities
 	Drift      DriftWatcher
+	// Loader renders Helm charts with the cluster's version and APIs
+	// as .Capabilities.
+	Loader Loader
 }
 
 // Forget stops watching app's objects on the cluster (cluster.Forgetter).
@@ -46,7 +49,7 @@ type Clusters interface {
 	Release(app types.NamespacedName)
 }
 
-// destinationOf sets acting's Identities and Drift to those of app's
+// destinationOf sets acting's Identities, Drift and Loader to those of app's
 // remote cluster, once it is reachable; for an Application of weir's own
 // cluster, it releases any remote cluster the Application targeted.
 func (r *ApplicationReconciler) destinationOf(ctx context.Context, app *weirv1.Application, acting *ApplicationReconciler) error {
@@ -72,7 +75,7 @@ func (r *ApplicationReconciler) destinationOf(ctx context.Context, app *weirv1.A
 	if err := r.Clusters.Reachable(ctx, app); err != nil {
 		return reason(ReasonClusterUnreachable, err)
 	}
-	acting.Identities, acting.Drift = dest.Identities, dest.Drift
+	acting.Identities, acting.Drift, acting.Loader = dest.Identities, dest.Drift, dest.Loader
 	return nil
 }
 

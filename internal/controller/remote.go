@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -21,9 +22,9 @@ type remoteBuilder struct {
 }
 
 // build returns the Destination of the remote cluster cfg reaches: the
-// stages of each identity there, with a mapper of the cluster's own, and
-// drift watches of its own, which run, and send to b.drifted, until ctx
-// ends.
+// stages of each identity there, with a mapper of the cluster's own, a
+// loader that describes the cluster to Helm charts, and drift watches of
+// its own, which run, and send to b.drifted, until ctx ends.
 func (b *remoteBuilder) build(ctx context.Context, cfg *rest.Config) (Destination, error) {
 	applier, err := b.stages.applier.On(cfg)
 	if err != nil {
@@ -39,9 +40,15 @@ func (b *remoteBuilder) build(ctx context.Context, cfg *rest.Config) (Destinatio
 	if err != nil {
 		return Destination{}, err
 	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return Destination{}, err
+	}
+	loader := *b.stages.loader
+	loader.Discovery = dc
 	go func() { _ = watcher.Start(ctx) }()
 	go func() { _ = forwardDrift(watcher, b.drifted)(ctx) }()
-	return Destination{Identities: identities, Drift: watcher}, nil
+	return Destination{Identities: identities, Drift: watcher, Loader: &loader}, nil
 }
 
 // forwardDrift sends the Applications that w finds drifted to drifted,

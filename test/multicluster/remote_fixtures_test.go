@@ -203,3 +203,11 @@ func (s *remoteStory) weir(args ...string) string {
 	}
 	return stdout.String()
 }
+
+// conditionStatus is the status of app's condition typ, or Unknown.
+func conditionStatus(app *weirv1.Application, typ string) metav1.ConditionStatus {
+	if c := apimeta.FindStatusCondition(app.Status.Conditions, typ); c != nil {
+		return c.Status
+	}
+	return metav1.ConditionUnknown
+}
