@@ -90,7 +90,13 @@ func Set(content []byte, values []Value) ([]byte, bool, error) {
 		if v.Node == nil {
 			return nil, false, fmt.Errorf("%s: %w to promote", v.Path, ErrNotFound)
 		}
-		n, err := walk(doc, v.Path, true)
+		n, err := walk(doc, v.Path, false)
+		if errors.Is(err, ErrNotFound) {
+			// A field created is a change, even one set to what a new
+			// field holds.
+			n, err = walk(doc, v.Path, true)
+			changed = changed || err == nil
+		}
 		if err != nil {
 			return nil, false, err
 		}
@@ -116,11 +122,28 @@ func parse(content []byte) (*yaml.RNode, *kio.ByteReadWriter, error) {
 	nodes, err := rw.Read()
 	switch {
 	case err != nil:
-		return nil, nil, err
+		return nil, nil, notMapping(content, err)
 	case len(nodes) != 1:
 		return nil, nil, fmt.Errorf("holds %d YAML documents, not one", len(nodes))
 	}
 	return nodes[0], rw, nil
+}
+
+// notMapping names the kind of content's first document when it is not
+// a mapping, which kio refuses with the document's content in its error;
+// otherwise it returns err.
+func notMapping(content []byte, err error) error {
+	var doc yaml.Node
+	if yaml.NewDecoder(bytes.NewReader(content)).Decode(&doc) != nil || len(doc.Content) == 0 {
+		return err
+	}
+	switch doc.Content[0].Kind {
+	case yaml.ScalarNode:
+		return errors.New("the document is a scalar, not a mapping")
+	case yaml.SequenceNode:
+		return errors.New("the document is a list, not a mapping")
+	}
+	return err
 }
 
 // walk follows path from doc, creating what is missing when create is

@@ -50,6 +50,8 @@ func TestReadErrorsNameThePath(t *testing.T) {
 		{"an alias", "base: &b {cpu: 1}\nweb: *b\n", "web", "web: holds a YAML anchor or alias, which is not promoted"},
 		{"an empty part", "a: {b: 1}\n", "a..b", `a..b: "" is not a key, an index or [key=value]`},
 		{"not YAML", "a: [\n", "a", "did not find expected node content"},
+		{"a scalar document", "web:1.4.0\n", "a", "the document is a scalar, not a mapping"},
+		{"a list document", "- web\n", "a", "the document is a list, not a mapping"},
 	} {
 		_, err := Read([]byte(tc.content), []string{tc.path})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -100,6 +102,19 @@ func TestSetCreatesWhatIsMissing(t *testing.T) {
 	want := "replicaCount: 2\ningress:\n  host: shop.example.com\nsidecars:\n- name: proxy\n  image: envoy:1.30\n"
 	if string(got) != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// A field created with the value a new field holds (null) is still
+// written: the file did not hold it.
+func TestSetCreatesANullField(t *testing.T) {
+	values, err := Read([]byte("sidecar:\n"), []string{"sidecar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, changed, err := Set([]byte("replicaCount: 2\n"), values)
+	if err != nil || !changed || string(got) != "replicaCount: 2\nsidecar:\n" {
+		t.Errorf("set = %q, %v, %v", got, changed, err)
 	}
 }
 
