@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -160,4 +161,64 @@ func BenchmarkReleasedToPromotionCommit(b *testing.B) {
 		s.waitForApplication("shop-staging", head)
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "s-released-to-commit/op")
+}
+
+// A stage with a pushBranch receives the change on that branch, for
+// review: the tracked branch keeps what the stage ran until someone merges
+// the branch, and then the stage runs the change.
+func TestAPromotionForReviewWaitsOnItsBranchUntilMerged(t *testing.T) {
+	s := given(t, nil)
+	url := overHTTP(s)
+	shop := func(stage, size string) string { return fixture.ConfigMap("shop-"+stage, "size", size) }
+	first := s.commit("the shop", map[string]string{"dev/shop.yaml": shop("dev", "small"), "prod/shop.yaml": shop("prod", "small")})
+	for _, st := range []string{"dev", "prod"} {
+		s.createApplication("shop-"+st, st, from(url))
+		s.waitForApplication("shop-"+st, first)
+	}
+	p := &weirv1.Pipeline{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: s.ns},
+		Spec: weirv1.PipelineSpec{
+			Values:   []weirv1.PipelineValues{{File: "shop.yaml", Paths: []string{"data.size"}}},
+			Interval: &metav1.Duration{Duration: time.Second},
+			Stages: []weirv1.PipelineStage{
+				{Name: "dev", Applications: []weirv1.LocalObjectReference{{Name: "shop-dev"}}},
+				{Name: "prod", Applications: []weirv1.LocalObjectReference{{Name: "shop-prod"}}, PushBranch: "weir/promote-prod"},
+			},
+		},
+	}
+	if err := s.c.Create(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+
+	change := s.commit("dev: a large shop", map[string]string{"dev/shop.yaml": shop("dev", "large")})
+	testenv.Eventually(t, time.Minute, "the branch weir/promote-prod", func(context.Context) error {
+		out, err := exec.Command("git", "-C", s.repo.Dir, "log", "-1", "--format=%s", "weir/promote-prod").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		if got := strings.TrimSpace(string(out)); got != "Promote shop.yaml data.size=large to prod" {
+			return fmt.Errorf("weir/promote-prod is at %q", got)
+		}
+		return nil
+	})
+	time.Sleep(3 * time.Second) // three more checks of the Pipeline
+	if head := s.repo.Head(); head != change {
+		t.Fatalf("main moved past the commit to dev: %s", s.repo.Git("log", "--format=%s", change+"..main"))
+	}
+	if got := s.repo.Git("rev-list", "--count", "main..weir/promote-prod"); got != "1" {
+		t.Errorf("weir/promote-prod is %s commits ahead of main, want 1", got)
+	}
+	s.thenData("shop-prod", map[string]string{"size": "small"})
+
+	s.repo.Git("merge", "-q", "--ff-only", "weir/promote-prod")
+	testenv.Eventually(t, time.Minute, "prod's shop large", func(ctx context.Context) error {
+		cm := &corev1.ConfigMap{}
+		if err := s.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: "shop-prod"}, cm); err != nil {
+			return err
+		}
+		if cm.Data["size"] != "large" {
+			return fmt.Errorf("prod's size is %s", cm.Data["size"])
+		}
+		return nil
+	})
 }
