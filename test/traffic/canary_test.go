@@ -137,16 +137,18 @@ type story struct {
 func newStory(t testing.TB, c client.Client, name string) *story {
 	t.Helper()
 	ctx := testenv.Context(t, 15*time.Minute)
+	repo := testenv.NewGitRepo(t)
+	repo.Git("config", "receive.denyCurrentBranch", "updateInstead")
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: name + "-"}}
 	if err := c.Create(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
+	// Before the repository goes (cleanups run last first), so that the
+	// controller, which goes on for the package, stops syncing it sooner.
 	t.Cleanup(func() {
 		// Not waited for: its pods take their grace period to go.
 		_ = c.Delete(context.Background(), ns)
 	})
-	repo := testenv.NewGitRepo(t)
-	repo.Git("config", "receive.denyCurrentBranch", "updateInstead")
 	return &story{t: t, ctx: ctx, c: c, ns: ns.Name, repo: repo}
 }
 
