@@ -118,7 +118,7 @@ func TestValuesErrorsNameTheFileAndThePath(t *testing.T) {
 			"stage staging: staging/values.yaml at " + rev1 + ": no such file or directory"},
 		{"a path through a scalar in the next stage's file",
 			map[string]string{"dev/values.yaml": devValues, "staging/values.yaml": "image: web:1.4.0\nresources: {}\n", "prod/values.yaml": devValues},
-			"stage staging: staging/values.yaml at " + rev1 + ": image.tag: image is a scalar, not a mapping or a list"},
+			"stage staging: staging/values.yaml at " + rev1 + ": image.tag: image is a scalar, not a mapping"},
 	} {
 		pr, c, _ := promoter(t, objects(stageObjects("dev", "1.0.0"), stageObjects("staging", "1.0.0"), stageObjects("prod", "1.0.0"))...)
 		pr.Source = checkout(t, tc.files)

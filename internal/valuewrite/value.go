@@ -185,16 +185,35 @@ func kindOf(rest []string) yaml.Kind {
 	return yaml.MappingNode
 }
 
-// missing says why a path stops at n, where parts are what it walked.
+// missing says why a path stops at n, where parts are what it walked. It
+// names the kinds of node rather than wrap kyaml's error, which quotes
+// the node's content.
 func missing(path string, parts []string, n *yaml.RNode, err error) error {
-	at := strings.Join(parts, ".")
-	switch kind := n.YNode().Kind; {
-	case kind == yaml.ScalarNode:
-		return fmt.Errorf("%s: %s is a scalar, not a mapping or a list", path, strings.Join(parts[:len(parts)-1], "."))
-	case err != nil:
-		return fmt.Errorf("%s: at %s: %w", path, at, err)
+	at := strings.Join(parts[:len(parts)-1], ".")
+	if at == "" {
+		at = "the document"
 	}
-	return fmt.Errorf("%s: %w: %s", path, ErrNotFound, at)
+	want := "a mapping"
+	if kindOf(parts[len(parts)-1:]) == yaml.SequenceNode {
+		want = "a list"
+	}
+	if err != nil || n.YNode().Kind == yaml.ScalarNode {
+		return fmt.Errorf("%s: %s is %s, not %s", path, at, kindName(n.YNode().Kind), want)
+	}
+	return fmt.Errorf("%s: %w: %s", path, ErrNotFound, strings.Join(parts, "."))
+}
+
+// kindName names a kind of YAML node.
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "a scalar"
 }
 
 // assign sets dst to src's value, keeping dst's comments, and reports

@@ -45,7 +45,10 @@ func TestReadErrorsNameThePath(t *testing.T) {
 	for _, tc := range []struct {
 		name, content, path, want string
 	}{
-		{"through a scalar", "image:\n  tag: 1.0.0\n", "image.tag.major", "image.tag.major: image.tag is a scalar, not a mapping or a list"},
+		{"through a scalar", "image:\n  tag: 1.0.0\n", "image.tag.major", "image.tag.major: image.tag is a scalar, not a mapping"},
+		{"a list for a key", "image: [web, 1.0.0]\n", "image.tag", "image.tag: image is a list, not a mapping"},
+		{"a mapping for an item", "images: {web: 1.0.0}\n", "images.[name=web].newTag", "images.[name=web].newTag: images is a mapping, not a list"},
+		{"a mapping for an index", "args: {a: b}\n", "args.0", "args.0: args is a mapping, not a list"},
 		{"two documents", "a: 1\n---\nb: 2\n", "a", "holds 2 YAML documents, not one"},
 		{"an alias", "base: &b {cpu: 1}\nweb: *b\n", "web", "web: holds a YAML anchor or alias, which is not promoted"},
 		{"an empty part", "a: {b: 1}\n", "a..b", `a..b: "" is not a key, an index or [key=value]`},
@@ -123,7 +126,7 @@ func TestSetErrors(t *testing.T) {
 		t.Errorf("an unset value: err = %v", err)
 	}
 	values, _ := Read([]byte("image: {tag: 1.0.0}\n"), []string{"image.tag"})
-	if _, _, err := Set([]byte("image: web:1.0.0\n"), values); err == nil || err.Error() != "image.tag: image is a scalar, not a mapping or a list" {
+	if _, _, err := Set([]byte("image: web:1.0.0\n"), values); err == nil || err.Error() != "image.tag: image is a scalar, not a mapping" {
 		t.Errorf("through a scalar: err = %v", err)
 	}
 }
