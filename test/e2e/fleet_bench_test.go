@@ -19,13 +19,34 @@ import (
 const fleetPause = 2 * time.Second
 
 // BenchmarkFleetRolloutThreeWaves times a change of an ApplicationSet's
-// template (a new tag, with a new image of a Deployment under a canary
-// Rollout) from the edit until all three Applications, one per wave, run
-// it promoted and the set is Ready. Each canary pauses fleetPause at 50%:
-// told-waits-s is those pauses, overhead-s the rest (the set noticing a
-// wave is released and opening the next, the syncs, the canaries' own
-// steps).
+// template (a new tag) from the edit until all three Applications, one
+// per wave, run it released and the set is Ready. With canary, the tag
+// changes the image of a Deployment under a canary Rollout that pauses
+// fleetPause at 50%: told-waits-s is those pauses, overhead-s the rest
+// (the syncs, the canaries' own steps, the set seeing a wave released and
+// opening the next). With configmap, it changes a ConfigMap: the set is
+// told no wait, and all is overhead.
 func BenchmarkFleetRolloutThreeWaves(b *testing.B) {
+	steps := fmt.Sprintf("      - setWeight: 50\n      - pause: {duration: %s}\n", fleetPause)
+	b.Run("canary", func(b *testing.B) {
+		benchmarkFleetRollout(b, fleetPause, func(version int) map[string]string {
+			return map[string]string{
+				"web/web.yaml":     fixture.Deployment("web", 2, fmt.Sprintf("shop:v%d", version)),
+				"web/svc.yaml":     fixture.Service("web"),
+				"web/rollout.yaml": canaryRollout(steps, "", false),
+			}
+		})
+	})
+	b.Run("configmap", func(b *testing.B) {
+		benchmarkFleetRollout(b, 0, func(version int) map[string]string {
+			return map[string]string{"web/cm.yaml": fixture.ConfigMap("web", "version", fmt.Sprint(version))}
+		})
+	})
+}
+
+// benchmarkFleetRollout releases the files of each version in three
+// waves, each told to wait pause.
+func benchmarkFleetRollout(b *testing.B, pause time.Duration, files func(version int) map[string]string) {
 	s := given(b, nil)
 	waves := []string{"canary", "europe", "america"}
 	var elements []map[string]string
@@ -33,13 +54,7 @@ func BenchmarkFleetRolloutThreeWaves(b *testing.B) {
 		elements = append(elements, map[string]string{"wave": w, "namespace": testenv.Namespace(b)})
 	}
 	release := func(version int) string {
-		s.t.Helper()
-		steps := fmt.Sprintf("      - setWeight: 50\n      - pause: {duration: %s}\n", fleetPause)
-		s.commit(fmt.Sprintf("v%d", version), map[string]string{
-			"web/web.yaml":     fixture.Deployment("web", 2, fmt.Sprintf("shop:v%d", version)),
-			"web/svc.yaml":     fixture.Service("web"),
-			"web/rollout.yaml": canaryRollout(steps, "", false),
-		})
+		s.commit(fmt.Sprintf("v%d", version), files(version))
 		tag := fmt.Sprintf("v%d", version)
 		s.repo.Git("tag", tag)
 		return tag
@@ -65,7 +80,7 @@ func BenchmarkFleetRolloutThreeWaves(b *testing.B) {
 	}
 	b.StopTimer()
 	perOp := total.Seconds() / float64(b.N)
-	told := float64(len(waves)) * fleetPause.Seconds()
+	told := float64(len(waves)) * pause.Seconds()
 	b.ReportMetric(perOp, "rollout-s/op")
 	b.ReportMetric(told, "told-waits-s/op")
 	b.ReportMetric(perOp-told, "overhead-s/op")
