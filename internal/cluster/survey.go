@@ -44,11 +44,15 @@ func Targets(apps []weirv1.Application) map[types.NamespacedName]int {
 	return targets
 }
 
-// Survey asks each cluster that apps target for its version, all at once,
-// each within timeout, reading its kubeconfig Secret with secrets. The
-// result is sorted by namespace and Secret.
-func Survey(ctx context.Context, secrets client.Reader, apps []weirv1.Application, timeout time.Duration) []Status {
+// Survey asks each cluster that apps target, and those of the Secrets
+// more names, for its version, all at once, each within timeout, reading
+// its kubeconfig Secret with secrets. The result is sorted by namespace
+// and Secret.
+func Survey(ctx context.Context, secrets client.Reader, apps []weirv1.Application, more []types.NamespacedName, timeout time.Duration) []Status {
 	targets := Targets(apps)
+	for _, key := range more {
+		targets[key] += 0
+	}
 	statuses := make([]Status, 0, len(targets))
 	for key, n := range targets {
 		statuses = append(statuses, Status{Namespace: key.Namespace, Secret: key.Name, Applications: n})

@@ -1,6 +1,7 @@
 package multicluster
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -10,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/testenv"
 	"weir.dev/weir/test/fixture"
 )
@@ -77,4 +82,66 @@ func rssMiB(b *testing.B) float64 {
 	}
 	b.Fatal(fmt.Errorf("no VmRSS in /proc/self/status"))
 	return 0
+}
+
+// spreadApplications is how many Applications BenchmarkRemoteClustersRSS
+// spreads over weir's cluster and the remote ones.
+const spreadApplications = 100
+
+// BenchmarkRemoteClustersRSS measures the controller's RSS and Go heap at
+// rest with 100 Applications of a Deployment and a ConfigMap spread
+// evenly over weir's own cluster and the two remote ones, and the time
+// from their creation until all are Ready.
+//
+//	go test -run '^$' -bench RemoteClustersRSS -benchtime 1x -timeout 30m ./test/multicluster
+func BenchmarkRemoteClustersRSS(b *testing.B) {
+	for range b.N {
+		ns := testenv.Namespace(b)
+		local := testenv.Client(b, weirv1.AddToScheme)
+		clusters := []string{""}
+		for i := range remoteClusters {
+			remote := testenv.Remote(b, i)
+			name := fmt.Sprintf("remote-%d", i)
+			registerCluster(b, ns, name, remote, nil)
+			createRemoteNamespace(b, remoteClient(b, remote), ns)
+			clusters = append(clusters, name)
+		}
+		repo := testenv.NewGitRepo(b)
+		for i := range spreadApplications {
+			repo.Write(fmt.Sprintf("apps/%d/deployment.yaml", i), fixture.Deployment(fmt.Sprintf("web-%d", i), 1, "registry.example/web:1"))
+			repo.Write(fmt.Sprintf("apps/%d/settings.yaml", i), fixture.ConfigMap(fmt.Sprintf("settings-%d", i), "color", "blue"))
+		}
+		repo.Commit("100 apps")
+		started := time.Now()
+		for i := range spreadApplications {
+			app := &weirv1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("app-%d", i)}}
+			app.Spec.Source = weirv1.GitSource{URL: repo.URL(), Path: fmt.Sprintf("apps/%d", i)}
+			if cluster := clusters[i%len(clusters)]; cluster != "" {
+				app.Spec.Destination.Cluster = &weirv1.ClusterReference{SecretRef: weirv1.LocalObjectReference{Name: cluster}}
+			}
+			if err := local.Create(b.Context(), app); err != nil {
+				b.Fatal(err)
+			}
+		}
+		testenv.Eventually(b, 20*time.Minute, "every Application Ready", func(ctx context.Context) error {
+			var apps weirv1.ApplicationList
+			if err := local.List(ctx, &apps, client.InNamespace(ns)); err != nil {
+				return err
+			}
+			ready := 0
+			for _, app := range apps.Items {
+				if conditionStatus(&app, weirv1.ReadyCondition) == metav1.ConditionTrue {
+					ready++
+				}
+			}
+			if ready < spreadApplications {
+				return fmt.Errorf("%d of %d Ready", ready, spreadApplications)
+			}
+			return nil
+		})
+		b.ReportMetric(time.Since(started).Seconds(), "all-ready-s")
+		rss, heap := idleMemory(b)
+		b.ReportMetric(rss, "RSS-MiB")
+		b.ReportMetric(heap, "heap-MiB")
+	}
 }

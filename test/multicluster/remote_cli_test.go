@@ -13,9 +13,9 @@ import (
 )
 
 // TestGetClusters: `weir get clusters` lists the clusters the namespace's
-// Applications target, with the version of the one that answers, why the
-// others are unreachable or refused, and how many Applications target
-// each.
+// Applications target, and those whose Secrets -l selects, with the
+// version of those that answer, why the others are unreachable or
+// refused, and how many Applications target each.
 func TestGetClusters(t *testing.T) {
 	s := givenRemote(t, testenv.Remote(t, 0), map[string]string{"settings.yaml": fixture.ConfigMap("settings", "color", "blue")})
 	s.whenApplication("remote", nil)
@@ -38,15 +38,19 @@ current-context: c
 	}
 	createApplication(t, s, "old", "refused")
 
-	out := s.weir("get", "clusters", "-o", "json", "--timeout", "2s")
+	registerCluster(t, s.ns, "spare", testenv.Remote(t, 1), map[string]string{"env": "spare"})
+	out := s.weir("get", "clusters", "-o", "json", "--timeout", "2s", "-l", "env=spare")
 	var got []cluster.Status
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v in %s", err, out)
 	}
-	if len(got) != 3 {
-		t.Fatalf("listed %d clusters, want 3: %s", len(got), out)
+	if len(got) != 4 {
+		t.Fatalf("listed %d clusters, want 4: %s", len(got), out)
 	}
-	hung, refused, up := got[0], got[1], got[2]
+	hung, refused, up, spare := got[0], got[1], got[2], got[3]
+	if spare.Secret != "spare" || !spare.Reachable || spare.Applications != 0 {
+		t.Errorf("spare, selected by its label: %+v", spare)
+	}
 	if up.Secret != "remote" || !up.Reachable || !strings.HasPrefix(up.Version, "v1.") || up.Applications != 1 || up.Server != testenv.Remote(t, 0).Config.Host {
 		t.Errorf("remote: %+v", up)
 	}

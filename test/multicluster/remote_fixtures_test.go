@@ -41,11 +41,7 @@ func givenRemote(t testing.TB, remote *localcluster.Cluster, files map[string]st
 	s := &remoteStory{t: t, repo: testenv.NewGitRepo(t), ns: testenv.Namespace(t),
 		local: testenv.Client(t, weirv1.AddToScheme), remote: remoteClient(t, remote)}
 	registerCluster(t, s.ns, "remote", remote, nil)
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.ns}}
-	if err := s.remote.Create(t.Context(), ns); err != nil {
-		t.Fatalf("create namespace %s on the remote cluster: %v", s.ns, err)
-	}
-	t.Cleanup(func() { _ = s.remote.Delete(context.Background(), ns) })
+	createRemoteNamespace(t, s.remote, s.ns)
 	s.commit("initial", files)
 	return s
 }
@@ -210,4 +206,15 @@ func conditionStatus(app *weirv1.Application, typ string) metav1.ConditionStatus
 		return c.Status
 	}
 	return metav1.ConditionUnknown
+}
+
+// createRemoteNamespace creates namespace ns on a remote cluster, deleted
+// when the test ends.
+func createRemoteNamespace(tb testing.TB, c client.Client, ns string) {
+	tb.Helper()
+	obj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
+	if err := c.Create(tb.Context(), obj); err != nil {
+		tb.Fatalf("create namespace %s on a remote cluster: %v", ns, err)
+	}
+	tb.Cleanup(func() { _ = c.Delete(context.Background(), obj) })
 }
