@@ -205,3 +205,31 @@ func TestElementsNameTheGenerator(t *testing.T) {
 		t.Errorf("error %v, want %s", err, want)
 	}
 }
+
+func TestGeneratorsRefuseWhatTheyCannotBound(t *testing.T) {
+	many := map[string]string{}
+	for i := range MaxParameters + 1 {
+		many[fmt.Sprint(i)] = "v"
+	}
+	tests := []struct {
+		name string
+		gen  weirv1.Generator
+		want string
+	}{
+		{"an empty cluster selector", weirv1.Generator{Clusters: &weirv1.ClustersGenerator{}},
+			"spec.generators[0]: clusters.selector is empty: it would select every Secret"},
+		{"a list element of too many parameters", weirv1.Generator{List: &weirv1.ListGenerator{Elements: []map[string]string{{}, many}}},
+			fmt.Sprintf("spec.generators[0]: list element 1 of spec.generators[0] has more than %d parameters", MaxParameters)},
+		{"a matrix of one", weirv1.Generator{Matrix: &weirv1.MatrixGenerator{Generators: []weirv1.MatrixElementGenerator{{List: &weirv1.ListGenerator{}}}}},
+			"spec.generators[0].matrix: has 1 generators, not 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := &weirv1.ApplicationSet{Spec: weirv1.ApplicationSetSpec{Generators: []weirv1.Generator{tt.gen}}}
+			_, err := (&Generator{}).Elements(t.Context(), set, time.Now())
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error %v, want %s", err, tt.want)
+			}
+		})
+	}
+}

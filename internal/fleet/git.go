@@ -45,7 +45,7 @@ func gitElements(dir string, g *weirv1.GitGenerator) ([]Element, error) {
 		return nil, err
 	}
 	if !files {
-		return directoryElements(paths)
+		return directoryElements(paths), nil
 	}
 	if len(paths) > MaxGitFiles {
 		return nil, fmt.Errorf("the patterns match %d files, more than %d", len(paths), MaxGitFiles)
@@ -110,12 +110,12 @@ func matchingPaths(fsys fs.FS, patterns []string, files bool) ([]string, error) 
 }
 
 // directoryElements are the elements of the directories paths.
-func directoryElements(paths []string) ([]Element, error) {
+func directoryElements(paths []string) []Element {
 	out := make([]Element, len(paths))
 	for i, p := range paths {
 		out[i] = Element{Params: map[string]string{PathParam: p, PathBasenameParam: path.Base(p)}, Origin: "directory " + p}
 	}
-	return out, nil
+	return out
 }
 
 // fileElements are the elements of the file at p: its objects' fields,
