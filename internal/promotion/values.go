@@ -49,8 +49,8 @@ func (pr *Promoter) readValues(ctx context.Context, p *weirv1.Pipeline, app *wei
 	if err != nil {
 		return nil, err
 	}
-	// A commit never moves: the refs listed for any Application of the
-	// repository do.
+	// A commit never moves, so the refs another Fetch of the repository
+	// listed lately will do.
 	a, err := pr.Source.FetchSince(ctx, app.Spec.Source.URL, weirv1.GitRef{Commit: commit}, creds, time.Time{})
 	if err != nil {
 		return nil, fmt.Errorf("Application %s at %s: %w", app.Name, rev, err)
