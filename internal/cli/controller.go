@@ -76,7 +76,7 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
 	flags.StringVar(&f.leaderNamespace, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
 	flags.StringVar(&f.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "weir-sources"), "directory for Git checkouts and Helm charts")
-	flags.IntVar(&f.concurrency, "concurrency", 4, "Applications synced at once")
+	flags.IntVar(&f.concurrency, "concurrency", controller.DefaultConcurrency, "Applications synced at once")
 	flags.Float32Var(&f.qps, "kube-api-qps", 0, "requests per second to the API server, sustained; 0 leaves the pace to the API server's Priority and Fairness when it has it (and 200 when it does not), a negative value sets no limit")
 	flags.IntVar(&f.burst, "kube-api-burst", fallbackBurst, "requests to the API server in a burst, with a --kube-api-qps limit")
 	flags.StringVar(&f.webhookAddr, "webhook-bind-address", ":9292", "address of the push webhook receiver (/hooks/github, /hooks/gitlab, /hooks/gitea, /hooks/generic); 0 disables it")

@@ -38,13 +38,21 @@ import (
 	"weir.dev/weir/internal/sourcepolicy"
 )
 
+// DefaultConcurrency is how many Applications sync at once by default: a
+// sync spends much of its time waiting for workloads to become available,
+// and on two cores 8 workers brought 100 Applications of 20 objects to
+// Ready in 28.6 s, 4 in 32.3 s and 16 in 27.6 s, each sync then taking
+// three times as long for the shared CPU.
+const DefaultConcurrency = 8
+
 // Options configure the controllers.
 type Options struct {
 	// CacheDir holds Git checkouts, shared by every Application of a
 	// repository, and (in charts/) Helm charts pulled from chart
 	// repositories.
 	CacheDir string
-	// Concurrency is how many Applications sync at once; zero means four.
+	// Concurrency is how many Applications sync at once; zero means
+	// DefaultConcurrency.
 	Concurrency int
 	// Sources bound Git fetches, checkouts and their cache, and say
 	// whether Applications may name repositories on the controller's
@@ -84,7 +92,7 @@ type Options struct {
 // Setup builds the stages and registers weir's reconcilers with mgr.
 func Setup(mgr ctrl.Manager, opts Options) error {
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
+		opts.Concurrency = DefaultConcurrency
 	}
 	applier, err := apply.NewManager(mgr.GetConfig(), apply.Options{
 		TakeOverManagers: slices.Concat(apply.DefaultTakeOverManagers, opts.TakeOverManagers),
