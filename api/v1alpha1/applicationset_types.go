@@ -35,6 +35,17 @@ type ApplicationSetSpec struct {
 	// +optional
 	Rollout *ApplicationSetRollout `json:"rollout,omitempty"`
 
+	// ServiceAccountName is a ServiceAccount of the set's namespace that
+	// weir impersonates to list the Secrets of its clusters generators
+	// (their metadata only). The default is the controller's
+	// --default-service-account; without either, a clusters generator
+	// fails. It does not apply to the generated Applications, whose own
+	// spec.serviceAccountName the template sets.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	// +optional
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
 	// Interval between runs of the generators (a Git listing, a list of
 	// cluster Secrets) when nothing else triggers one; the default is three
 	// minutes, held between one second and 24 hours.

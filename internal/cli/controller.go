@@ -85,7 +85,7 @@ func newControllerCommand(cluster *clusterFlags) *cobra.Command {
 	flags.BoolVar(&f.driftPrevention.PreventByDefault, "prevent-drift", false, "have the API server refuse changes to the objects of Applications that leave spec.sync.preventDrift unset, by anyone but weir and the break-glass groups")
 	flags.StringSliceVar(&f.driftPrevention.BreakGlassGroups, "break-glass-group", []string{driftguard.DefaultBreakGlassGroup}, "groups whose members may change the objects of Applications that prevent drift (repeat, or separate with commas)")
 	flags.StringVar(&f.webhookSecret, "webhook-secret", "", "namespace/name of the Secret whose \"token\" key webhooks must be signed with; without it the receiver is off")
-	flags.StringVar(&f.tenancy.DefaultServiceAccount, "default-service-account", "", "ServiceAccount, of each Application's namespace, that weir impersonates for Applications that name none (default: weir's own identity)")
+	flags.StringVar(&f.tenancy.DefaultServiceAccount, "default-service-account", "", "ServiceAccount, of each Application's or ApplicationSet's namespace, that weir impersonates for those that name none (default: weir's own identity, with which an ApplicationSet's clusters generator fails)")
 	flags.BoolVar(&f.tenancy.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse Applications and Rollouts that name another namespace than their own")
 	flags.DurationVar(&f.clusters.Timeout, "remote-cluster-timeout", remote.DefaultTimeout, "longest a request to a remote cluster may take (watches aside); a cluster that does not answer in time is ClusterUnreachable")
 	flags.Float32Var(&f.clusters.QPS, "remote-cluster-qps", remote.DefaultQPS, "requests per second to each remote cluster, sustained")

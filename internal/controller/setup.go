@@ -191,11 +191,11 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := pipelines.SetupWithManager(mgr); err != nil {
 		return err
 	}
-	sets := &ApplicationSetReconciler{
-		Client: mgr.GetClient(),
-		Generator: &fleet.Generator{Secrets: mgr.GetAPIReader(), Fetcher: loader.Fetcher, Credentials: loader,
-			Policies: setSources{policies}},
+	generator, err := newSetGenerator(mgr, opts, loader, policies)
+	if err != nil {
+		return err
 	}
+	sets := &ApplicationSetReconciler{Client: mgr.GetClient(), Generator: generator}
 	if err := sets.SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -209,6 +209,20 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Metrics:      rec,
 	}
 	return rollouts.SetupWithManager(mgr, opts.Concurrency)
+}
+
+// newSetGenerator runs ApplicationSets' generators: Git through loader,
+// checked against policies, and cluster Secrets listed as each set's
+// ServiceAccount, uncached.
+func newSetGenerator(mgr ctrl.Manager, opts Options, loader *desired.Loader, policies *sourcepolicy.Reader) (*fleet.Generator, error) {
+	readers, err := identity.NewCache(mgr.GetConfig(), identity.DefaultCacheSize, func(cfg *rest.Config) (client.Reader, error) {
+		return client.New(cfg, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &fleet.Generator{Secrets: readers, Tenancy: opts.Tenancy, Fetcher: loader.Fetcher, Credentials: loader,
+		Policies: setSources{policies}}, nil
 }
 
 // stageBuilder builds the stages that act on the cluster as one identity.

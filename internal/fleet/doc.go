@@ -6,7 +6,7 @@
 // the set owns and says which to write and which to remove now, opening
 // the waves of a rollout one after the other.
 //
-// Everything but Generator.Elements, which reads Secrets and Git, is pure:
-// the controller reads the cluster, calls these functions, and writes what
-// they return.
+// Everything but Generator.Elements, which lists Secrets (as the set's
+// ServiceAccount) and reads Git, is pure: the controller reads the
+// cluster, calls these functions, and writes what they return.
 package fleet

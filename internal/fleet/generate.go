@@ -11,12 +11,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/source"
 )
-
-// The clusters generator lists the metadata of the Secrets its selector
-// matches, in the set's namespace.
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=list
 
 // Fetcher resolves a ref, from refs listed since a time (shared with the
 // Applications of the repository), and checks out its commit.
@@ -36,10 +33,17 @@ type SourcePolicies interface {
 	AllowSource(ctx context.Context, namespace string, src weirv1.GitSource) error
 }
 
+// Readers give the clients that act as an identity (identity.Cache).
+type Readers interface {
+	Get(id identity.Identity) (client.Reader, error)
+}
+
 // Generator runs a set's generators.
 type Generator struct {
-	// Secrets lists the cluster Secrets' metadata.
-	Secrets client.Reader
+	// Secrets list the cluster Secrets' metadata, as the identity Tenancy
+	// says a set acts as: weir itself may not list Secrets.
+	Secrets Readers
+	Tenancy identity.Policy
 	// Fetcher checks out the commits Git generators read.
 	Fetcher     Fetcher
 	Credentials Credentials
@@ -55,7 +59,7 @@ func (g *Generator) Elements(ctx context.Context, set *weirv1.ApplicationSet, si
 	for i, gen := range set.Spec.Generators {
 		field := fmt.Sprintf("spec.generators[%d]", i)
 		child := weirv1.MatrixElementGenerator{List: gen.List, Clusters: gen.Clusters, Git: gen.Git}
-		elems, err := g.matrixOr(ctx, set.Namespace, field, child, gen.Matrix, since)
+		elems, err := g.matrixOr(ctx, set, field, child, gen.Matrix, since)
 		if err != nil {
 			return nil, err
 		}
@@ -68,9 +72,9 @@ func (g *Generator) Elements(ctx context.Context, set *weirv1.ApplicationSet, si
 }
 
 // matrixOr runs the matrix m, or gen when m is nil.
-func (g *Generator) matrixOr(ctx context.Context, namespace, field string, gen weirv1.MatrixElementGenerator, m *weirv1.MatrixGenerator, since time.Time) ([]Element, error) {
+func (g *Generator) matrixOr(ctx context.Context, set *weirv1.ApplicationSet, field string, gen weirv1.MatrixElementGenerator, m *weirv1.MatrixGenerator, since time.Time) ([]Element, error) {
 	if m == nil {
-		return g.run(ctx, namespace, field, gen, since)
+		return g.run(ctx, set, field, gen, since)
 	}
 	if len(m.Generators) != 2 {
 		return nil, fmt.Errorf("%s.matrix: has %d generators, not 2", field, len(m.Generators))
@@ -78,7 +82,7 @@ func (g *Generator) matrixOr(ctx context.Context, namespace, field string, gen w
 	var sides [2][]Element
 	for j, child := range m.Generators {
 		var err error
-		if sides[j], err = g.run(ctx, namespace, fmt.Sprintf("%s.matrix.generators[%d]", field, j), child, since); err != nil {
+		if sides[j], err = g.run(ctx, set, fmt.Sprintf("%s.matrix.generators[%d]", field, j), child, since); err != nil {
 			return nil, err
 		}
 	}
@@ -90,16 +94,16 @@ func (g *Generator) matrixOr(ctx context.Context, namespace, field string, gen w
 }
 
 // run runs one generator that is not a matrix.
-func (g *Generator) run(ctx context.Context, namespace, field string, gen weirv1.MatrixElementGenerator, since time.Time) ([]Element, error) {
+func (g *Generator) run(ctx context.Context, set *weirv1.ApplicationSet, field string, gen weirv1.MatrixElementGenerator, since time.Time) ([]Element, error) {
 	var elems []Element
 	var err error
 	switch {
 	case gen.List != nil:
 		elems, err = listElements(field, gen.List)
 	case gen.Clusters != nil:
-		elems, err = g.clusters(ctx, namespace, gen.Clusters)
+		elems, err = g.clusters(ctx, set, gen.Clusters)
 	case gen.Git != nil:
-		elems, err = g.git(ctx, namespace, gen.Git, since)
+		elems, err = g.git(ctx, set.Namespace, gen.Git, since)
 	default:
 		err = errors.New("sets no generator")
 	}
@@ -109,8 +113,12 @@ func (g *Generator) run(ctx context.Context, namespace, field string, gen weirv1
 	return elems, nil
 }
 
-// clusters lists the Secrets that gen selects.
-func (g *Generator) clusters(ctx context.Context, namespace string, gen *weirv1.ClustersGenerator) ([]Element, error) {
+// ErrNoServiceAccount is the error of a clusters generator whose set has
+// no ServiceAccount to list Secrets as.
+var ErrNoServiceAccount = errors.New("clusters: lists Secrets as the set's ServiceAccount, and neither spec.serviceAccountName nor the controller's --default-service-account names one")
+
+// clusters lists the Secrets that gen selects, as set's ServiceAccount.
+func (g *Generator) clusters(ctx context.Context, set *weirv1.ApplicationSet, gen *weirv1.ClustersGenerator) ([]Element, error) {
 	sel, err := metav1.LabelSelectorAsSelector(&gen.Selector)
 	if err != nil {
 		return nil, fmt.Errorf("clusters.selector: %w", err)
@@ -118,10 +126,18 @@ func (g *Generator) clusters(ctx context.Context, namespace string, gen *weirv1.
 	if sel.Empty() {
 		return nil, errors.New("clusters.selector is empty: it would select every Secret")
 	}
+	id := g.Tenancy.ForSet(set)
+	if !id.Impersonating() {
+		return nil, ErrNoServiceAccount
+	}
+	secrets, err := g.Secrets.Get(id)
+	if err != nil {
+		return nil, err
+	}
 	list := &metav1.PartialObjectMetadataList{}
 	list.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
-	if err := g.Secrets.List(ctx, list, client.InNamespace(namespace), client.MatchingLabelsSelector{Selector: sel}, client.Limit(MaxElements+1)); err != nil {
-		return nil, fmt.Errorf("list cluster Secrets: %w", err)
+	if err := secrets.List(ctx, list, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: sel}, client.Limit(MaxElements+1)); err != nil {
+		return nil, fmt.Errorf("list cluster Secrets as %s: %w", id, err)
 	}
 	if len(list.Items) > MaxElements {
 		return nil, fmt.Errorf("the selector matches more than %d Secrets", MaxElements)

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -12,8 +13,10 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/source"
 )
 
@@ -231,5 +234,41 @@ func TestGeneratorsRefuseWhatTheyCannotBound(t *testing.T) {
 				t.Errorf("error %v, want %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// refusingReaders record the identity asked for and give no client.
+type refusingReaders struct{ asked *identity.Identity }
+
+func (r refusingReaders) Get(id identity.Identity) (client.Reader, error) {
+	*r.asked = id
+	return nil, errors.New("no clients in this test")
+}
+
+func TestClustersGeneratorListsAsTheSetsServiceAccount(t *testing.T) {
+	clusters := &weirv1.ClustersGenerator{Selector: metav1.LabelSelector{MatchLabels: map[string]string{"weir.dev/cluster": "true"}}}
+	set := &weirv1.ApplicationSet{ObjectMeta: metav1.ObjectMeta{Namespace: "fleet", Name: "shop"},
+		Spec: weirv1.ApplicationSetSpec{Generators: []weirv1.Generator{{Clusters: clusters}}}}
+	var asked identity.Identity
+	g := &Generator{Secrets: refusingReaders{&asked}}
+
+	_, err := g.Elements(t.Context(), set, time.Now())
+	if !errors.Is(err, ErrNoServiceAccount) || !strings.HasPrefix(err.Error(), "spec.generators[0]: ") || !strings.Contains(err.Error(), "spec.serviceAccountName") {
+		t.Errorf("without a ServiceAccount: %v, want spec.generators[0] and spec.serviceAccountName named", err)
+	}
+	if asked != (identity.Identity{}) {
+		t.Errorf("without a ServiceAccount, clients of %v were asked for", asked)
+	}
+
+	for _, tt := range []struct {
+		named, fallback, want string
+	}{{"deployer", "", "deployer"}, {"", "weir-tenant", "weir-tenant"}, {"deployer", "weir-tenant", "deployer"}} {
+		set.Spec.ServiceAccountName, g.Tenancy.DefaultServiceAccount = tt.named, tt.fallback
+		if _, err := g.Elements(t.Context(), set, time.Now()); err == nil {
+			t.Errorf("%+v: no error from refusing readers", tt)
+		}
+		if asked.ServiceAccount != tt.want || asked.Application.Namespace != "fleet" {
+			t.Errorf("%+v: clients of %+v asked for, want ServiceAccount fleet/%s", tt, asked, tt.want)
+		}
 	}
 }

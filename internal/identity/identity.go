@@ -25,7 +25,7 @@ const ApplicationExtra = "application.weir.dev"
 // is empty, weir itself.
 type Identity struct {
 	// Application acted for; only its namespace is set when weir acts for
-	// a Rollout that no Application applied.
+	// a Rollout that no Application applied, or for an ApplicationSet.
 	Application types.NamespacedName
 	// ServiceAccount impersonated, in the Application's namespace; empty
 	// for weir's own identity.
@@ -82,11 +82,23 @@ type Policy struct {
 
 // For is who weir is when it acts for app.
 func (p Policy) For(app *weirv1.Application) Identity {
-	id := Identity{Application: types.NamespacedName{Namespace: app.Namespace, Name: app.Name}, ServiceAccount: app.Spec.ServiceAccountName}
-	if id.ServiceAccount == "" {
-		id.ServiceAccount = p.DefaultServiceAccount
+	return Identity{Application: types.NamespacedName{Namespace: app.Namespace, Name: app.Name}, ServiceAccount: p.serviceAccount(app.Spec.ServiceAccountName)}
+}
+
+// ForSet is who weir is when it lists Secrets for set's clusters
+// generators: the ServiceAccount set names, or the default one, of set's
+// namespace; weir's own identity when there is neither.
+func (p Policy) ForSet(set *weirv1.ApplicationSet) Identity {
+	return Identity{Application: types.NamespacedName{Namespace: set.Namespace}, ServiceAccount: p.serviceAccount(set.Spec.ServiceAccountName)}
+}
+
+// serviceAccount is named, or the default ServiceAccount when named is
+// empty.
+func (p Policy) serviceAccount(named string) string {
+	if named == "" {
+		return p.DefaultServiceAccount
 	}
-	return id
+	return named
 }
 
 // ForRollout is who weir is when it drives ro, which app applied: as for

@@ -38,6 +38,13 @@ func TestPolicyFor(t *testing.T) {
 			if got := tt.policy.For(application(tt.serviceAccount)); got != tt.want {
 				t.Errorf("For = %+v, want %+v", got, tt.want)
 			}
+			// A set acts as its ServiceAccount alike, for no Application.
+			set := &weirv1.ApplicationSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "fleet"},
+				Spec: weirv1.ApplicationSetSpec{ServiceAccountName: tt.serviceAccount}}
+			want := Identity{Application: types.NamespacedName{Namespace: "shop"}, ServiceAccount: tt.want.ServiceAccount}
+			if got := tt.policy.ForSet(set); got != want {
+				t.Errorf("ForSet = %+v, want %+v", got, want)
+			}
 		})
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/controller"
 	"weir.dev/weir/internal/testenv"
 	"weir.dev/weir/test/fixture"
 )
@@ -170,11 +171,38 @@ func TestATemplateErrorNamesTheElementAndTheField(t *testing.T) {
 	}
 }
 
+// A clusters generator lists Secrets as its set's ServiceAccount, never as
+// weir: without one it fails naming the field; with one that may not list
+// Secrets, with the API server's refusal; once the ServiceAccount may, it
+// makes the Applications.
+func TestAClustersGeneratorListsSecretsAsItsServiceAccount(t *testing.T) {
+	s := given(t, map[string]string{"cm.yaml": fixture.ConfigMap("web", "v", "1")})
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "eu-1", Namespace: s.ns, Labels: map[string]string{"weir.dev/cluster": "true"}},
+		Data: map[string][]byte{"value": []byte("apiVersion: v1\nkind: Config\n")}}
+	if err := s.c.Create(context.Background(), secret); err != nil {
+		t.Fatal(err)
+	}
+	set := s.createSet("fleet", weirv1.ApplicationSetSpec{
+		Generators: []weirv1.Generator{{Clusters: &weirv1.ClustersGenerator{Selector: metav1.LabelSelector{MatchLabels: map[string]string{"weir.dev/cluster": "true"}}}}},
+		Template:   fleetTemplate("{{cluster.name}}-web", s.repo.URL(), "", "", s.ns),
+	})
+	s.thenSetCondition(set, controller.ReasonGeneratorFailed, "spec.generators[0]: clusters: lists Secrets as the set's ServiceAccount, and neither spec.serviceAccountName")
+
+	s.editSet(set, func(spec *weirv1.ApplicationSetSpec) { spec.ServiceAccountName = "fleet-lister" })
+	s.thenSetCondition(set, controller.ReasonGeneratorFailed,
+		fmt.Sprintf(`list cluster Secrets as ServiceAccount %s/fleet-lister: secrets is forbidden: User "system:serviceaccount:%s:fleet-lister" cannot list resource "secrets"`, s.ns, s.ns))
+
+	testenv.Grant(t, s.ns, "fleet-lister", testenv.ListSecrets)
+	s.thenApplications(set, "", "eu-1-web")
+	s.thenSetCondition(set, controller.ReasonSucceeded, "1 Applications")
+}
+
 // A matrix of the cluster Secrets carrying a label and the directories of
 // a repository makes one Application per cluster and directory, named and
 // labelled from the Secrets' names and labels.
 func TestAMatrixOfClustersAndDirectories(t *testing.T) {
 	s := given(t, nil)
+	testenv.Grant(t, s.ns, "fleet-lister", testenv.ListSecrets)
 	sha := s.commit("two apps", map[string]string{
 		"apps/web/cm.yaml": fixture.ConfigMap("web", "v", "1"),
 		"apps/api/cm.yaml": fixture.ConfigMap("api", "v", "1"),
@@ -199,7 +227,8 @@ func TestAMatrixOfClustersAndDirectories(t *testing.T) {
 			{Clusters: &weirv1.ClustersGenerator{Selector: metav1.LabelSelector{MatchLabels: map[string]string{"weir.dev/cluster": "true"}}}},
 			{Git: &weirv1.GitGenerator{URL: s.repo.URL(), Directories: []string{"apps/*"}}},
 		}}}},
-		Template: tmpl,
+		Template:           tmpl,
+		ServiceAccountName: "fleet-lister",
 	})
 	apps := s.thenApplications(set, sha, "eu-1-api", "eu-1-web", "us-1-api", "us-1-web")
 	for _, app := range apps {

@@ -157,8 +157,14 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "watch"}, true},
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Subresource: "status", Verb: "patch", Namespace: other}, true},
 		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "patch", Namespace: other}, true}, // a standby replica's refresh request
-		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "delete", Namespace: other}, false},
+		// An ApplicationSet's Applications are created, changed and
+		// deleted as weir: sets are the administrator's, as Applications
+		// are, and tenants may write neither (config/tenancy/roles).
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "create", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applications", Verb: "delete", Namespace: other}, true},
+		{authorizationv1.ResourceAttributes{Group: "weir.dev", Resource: "applicationsets", Verb: "patch", Namespace: other}, false},
 		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "get", Namespace: other}, true},
+		// A clusters generator lists Secrets as its set's ServiceAccount.
 		{authorizationv1.ResourceAttributes{Resource: "secrets", Verb: "list", Namespace: other}, false},
 		{authorizationv1.ResourceAttributes{Resource: "events", Verb: "create", Namespace: other}, true},
 		{authorizationv1.ResourceAttributes{Group: "coordination.k8s.io", Resource: "leases", Verb: "update", Namespace: systemNamespace}, true},

@@ -51,9 +51,11 @@ func TestAClusterGeneratorDeploysToEachCluster(t *testing.T) {
 				Metadata: weirv1.ApplicationTemplateMeta{Name: "shop-{{cluster.name}}"},
 				Spec:     apiextensionsv1.JSON{Raw: spec},
 			},
-			Interval: &metav1.Duration{Duration: time.Second},
+			Interval:           &metav1.Duration{Duration: time.Second},
+			ServiceAccountName: "fleet",
 		},
 	}
+	testenv.Grant(t, ns, "fleet", testenv.ListSecrets)
 	if err := c.Create(t.Context(), set); err != nil {
 		t.Fatal(err)
 	}
