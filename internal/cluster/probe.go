@@ -17,10 +17,12 @@ import (
 const probeTTL = 5 * time.Second
 
 // Probe asks a cluster's API server for its version, to tell whether the
-// cluster is reachable, and remembers the answer for a few seconds. Only
-// the first question waits for an answer: later ones get the last answer
-// while a new one is asked in the background, so that a cluster that
-// hangs holds up none of its callers for long.
+// cluster is reachable, and remembers the answer for a few seconds. While
+// the cluster is unreachable, callers get that answer at once while a new
+// one is asked in the background, so that a cluster that hangs holds up
+// its callers at most once, for one timeout; while it is reachable, a
+// stale answer is asked anew and awaited, so that a cluster that has just
+// stopped answering is found out before a sync sends it anything.
 type Probe struct {
 	client  rest.Interface
 	timeout time.Duration
@@ -44,8 +46,8 @@ func NewProbe(cfg *rest.Config) (*Probe, error) {
 
 // ServerVersion returns the cluster's version (its gitVersion), or why
 // the cluster did not answer: the answer of at most probeTTL ago, or else
-// the last one while a new one is asked, or else, the first time, the
-// answer to a question asked now.
+// the last one when it was unreachable (while a new one is asked), or else
+// the answer to a question asked now.
 func (p *Probe) ServerVersion(ctx context.Context) (string, error) {
 	p.mu.Lock()
 	if time.Since(p.checked) < probeTTL {
@@ -56,11 +58,10 @@ func (p *Probe) ServerVersion(ctx context.Context) (string, error) {
 		p.asking = make(chan struct{})
 		go p.ask(p.asking)
 	}
-	asking, answered := p.asking, !p.checked.IsZero()
-	v, err := p.version, p.err
+	asking, unreachable := p.asking, p.err
 	p.mu.Unlock()
-	if answered {
-		return v, err
+	if unreachable != nil {
+		return "", unreachable
 	}
 	select {
 	case <-asking:
