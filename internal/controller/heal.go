@@ -46,7 +46,7 @@ func (r *ApplicationReconciler) setupHealer(mgr ctrl.Manager) error {
 // as the Application's identity, each dry-run first (the drift check is a
 // server-side dry run of the apply), with Apply's ownership rules, and
 // without reading Git or rendering. The set stays locked meanwhile, so no
-// stage of a sync is applied in between. An Application whose applied set
+// stage of a sync is recorded, and then applied, in between. An Application whose applied set
 // is not known yet (weir just started), whose last sync failed, or whose
 // drift cannot be checked or healed here, is left to a reconcile at drift
 // priority, which reads Git.
@@ -179,18 +179,16 @@ func healRecord(app *weirv1.Application, started time.Time, healed apply.ChangeS
 	return rec
 }
 
-// applyRecorded applies a stage of a sync with the Application's applied
-// set locked, and records there what it applied.
+// applyRecorded records a stage of a sync in the Application's applied
+// set, and then applies it. The set is locked only to record: a heal in
+// progress ends first, and one that starts next heals from the stage, so
+// that no heal writes back what the stage replaces, and none waits for
+// the stage's requests.
 func (r *ApplicationReconciler) applyRecorded(ctx context.Context, app *weirv1.Application, stage []*unstructured.Unstructured, dryRuns apply.DryRuns) (apply.ChangeSet, error) {
 	set := r.Applied.Lock(client.ObjectKeyFromObject(app))
-	defer set.Unlock()
-	changes, err := r.Applier.Apply(ctx, stage, dryRuns)
-	refs := make([]weirv1.ObjectRef, len(changes))
-	for i, c := range changes {
-		refs[i] = c.Object
-	}
-	set.Put(healable(selectObjects(stage, refs)))
-	return changes, err
+	set.Put(healable(stage))
+	set.Unlock()
+	return r.Applier.Apply(ctx, stage, dryRuns)
 }
 
 // resetApplied records objs, which a sync has just applied, as all the

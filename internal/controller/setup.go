@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes"
+	authorizationclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
@@ -271,12 +272,21 @@ const eventBuffer = 1024
 // newDriftWatcher watches the objects weir applied on the cluster cfg
 // reaches, whose kinds applier maps.
 func newDriftWatcher(cfg *rest.Config, applier *apply.Manager) (*drift.Watcher, error) {
+	// Watch events are small and many watches stay open: an uncompressed
+	// stream spares each its inflate window (32 KiB and more).
+	cfg = rest.CopyConfig(cfg)
+	cfg.DisableCompression = true
 	metadataClient, err := metadata.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
+	reviews, err := authorizationclient.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return drift.NewWatcher(metadataClient, applier.RESTMapper(),
-		apply.ManagedByLabel+"="+apply.DefaultFieldManager, apply.DefaultFieldManager), nil
+		apply.ManagedByLabel+"="+apply.DefaultFieldManager, apply.DefaultFieldManager,
+		drift.AllNamespacesAllowed(reviews.SelfSubjectAccessReviews())), nil
 }
 
 // newLoader reads desired state from Git and chart repositories.

@@ -87,7 +87,7 @@ func (s *AppliedSet) Reset(objs []*unstructured.Unstructured) {
 	s.complete = true
 }
 
-// Put records objs as applied, beside the others (a stage of a sync).
+// Put records objs beside the others: a stage a sync is about to apply.
 func (s *AppliedSet) Put(objs []*unstructured.Unstructured) {
 	if s == nil {
 		return

@@ -33,7 +33,10 @@ type Watcher struct {
 	self string
 	// selector limits every watch to objects weir applied.
 	selector string
-	events   chan event.GenericEvent
+	// allNamespaces says whether weir may watch a resource in every
+	// namespace at once.
+	allNamespaces func(schema.GroupVersionResource) bool
+	events        chan event.GenericEvent
 
 	mu       sync.Mutex
 	ctx      context.Context // set by Start; nil before
@@ -41,17 +44,28 @@ type Watcher struct {
 	tracked  map[types.NamespacedName]map[weirv1.ObjectRef]bool
 	watches  map[watchKey]*kindWatch
 	suspects map[types.NamespacedName]map[weirv1.ObjectRef]bool
+	// everywhere holds, for each kind seen, whether it is watched in
+	// every namespace at once.
+	everywhere map[schema.GroupKind]bool
 }
 
-// watchKey names a watch: one kind in one namespace ("" for cluster-scoped
-// kinds). Watching per namespace lets weir run with namespaced grants.
+// watchKey names a watch: one kind in one namespace, or in all of them
+// ("", and for cluster-scoped kinds).
 type watchKey struct {
 	gk        schema.GroupKind
 	namespace string
 }
 
-func watchKeyOf(key weirv1.ObjectRef) watchKey {
-	return watchKey{schema.GroupKind{Group: key.Group, Kind: key.Kind}, key.Namespace}
+// keyOf names the watch that sees ref: the one of its kind in every
+// namespace when weir may watch it so, and otherwise the one of its
+// namespace, so that weir runs with namespaced grants too. ref's kind must
+// have been seen by watchKind.
+func (w *Watcher) keyOf(ref weirv1.ObjectRef) watchKey {
+	gk := schema.GroupKind{Group: ref.Group, Kind: ref.Kind}
+	if w.everywhere[gk] {
+		return watchKey{gk, ""}
+	}
+	return watchKey{gk, ref.Namespace}
 }
 
 // kindWatch is the informer of one kind in one namespace, shared by every
@@ -64,18 +78,26 @@ type kindWatch struct {
 }
 
 // NewWatcher returns a Watcher that selects objects by label (weir's
-// managed-by label and value) and ignores writes by fieldManager.
-func NewWatcher(client metadata.Interface, mapper meta.RESTMapper, labelSelector, fieldManager string) *Watcher {
+// managed-by label and value) and ignores writes by fieldManager. A
+// namespaced kind is watched in every namespace with one watch when
+// allNamespaces says weir may (see AllNamespacesAllowed), and with one
+// watch per namespace otherwise; nil always watches per namespace.
+func NewWatcher(client metadata.Interface, mapper meta.RESTMapper, labelSelector, fieldManager string, allNamespaces func(schema.GroupVersionResource) bool) *Watcher {
+	if allNamespaces == nil {
+		allNamespaces = func(schema.GroupVersionResource) bool { return false }
+	}
 	return &Watcher{
-		client:   client,
-		mapper:   mapper,
-		self:     fieldManager,
-		selector: labelSelector,
-		events:   make(chan event.GenericEvent, eventBuffer),
-		owners:   map[weirv1.ObjectRef]map[types.NamespacedName]bool{},
-		tracked:  map[types.NamespacedName]map[weirv1.ObjectRef]bool{},
-		watches:  map[watchKey]*kindWatch{},
-		suspects: map[types.NamespacedName]map[weirv1.ObjectRef]bool{},
+		client:        client,
+		mapper:        mapper,
+		self:          fieldManager,
+		selector:      labelSelector,
+		allNamespaces: allNamespaces,
+		events:        make(chan event.GenericEvent, eventBuffer),
+		owners:        map[weirv1.ObjectRef]map[types.NamespacedName]bool{},
+		tracked:       map[types.NamespacedName]map[weirv1.ObjectRef]bool{},
+		watches:       map[watchKey]*kindWatch{},
+		suspects:      map[types.NamespacedName]map[weirv1.ObjectRef]bool{},
+		everywhere:    map[schema.GroupKind]bool{},
 	}
 }
 
@@ -171,7 +193,7 @@ func (w *Watcher) own(key weirv1.ObjectRef, app types.NamespacedName) {
 		w.owners[key] = map[types.NamespacedName]bool{}
 	}
 	w.owners[key][app] = true
-	w.watches[watchKeyOf(key)].objects++
+	w.watches[w.keyOf(key)].objects++
 }
 
 func (w *Watcher) disown(key weirv1.ObjectRef, app types.NamespacedName) {
@@ -182,7 +204,7 @@ func (w *Watcher) disown(key weirv1.ObjectRef, app types.NamespacedName) {
 	if len(w.owners[key]) == 0 {
 		delete(w.owners, key)
 	}
-	wk := watchKeyOf(key)
+	wk := w.keyOf(key)
 	kw := w.watches[wk]
 	if kw.objects--; kw.objects == 0 {
 		if kw.stop != nil {
@@ -194,13 +216,22 @@ func (w *Watcher) disown(key weirv1.ObjectRef, app types.NamespacedName) {
 
 // watchKind makes sure ref's kind is watched in ref's namespace.
 func (w *Watcher) watchKind(ref weirv1.ObjectRef) error {
-	wk := watchKeyOf(ref.Key())
+	gk := schema.GroupKind{Group: ref.Group, Kind: ref.Kind}
+	if _, seen := w.everywhere[gk]; seen {
+		if _, ok := w.watches[w.keyOf(ref)]; ok {
+			return nil
+		}
+	}
+	mapping, err := w.mapper.RESTMapping(gk, ref.Version)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", gk, err)
+	}
+	if _, seen := w.everywhere[gk]; !seen {
+		w.everywhere[gk] = mapping.Scope.Name() == meta.RESTScopeNameNamespace && w.allNamespaces(mapping.Resource)
+	}
+	wk := w.keyOf(ref)
 	if _, ok := w.watches[wk]; ok {
 		return nil
-	}
-	mapping, err := w.mapper.RESTMapping(wk.gk, ref.Version)
-	if err != nil {
-		return fmt.Errorf("watch %s: %w", wk.gk, err)
 	}
 	kw := &kindWatch{gvr: mapping.Resource}
 	w.watches[wk] = kw

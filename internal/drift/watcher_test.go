@@ -6,6 +6,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	corev1apply "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
@@ -19,17 +20,45 @@ import (
 // quiet is how long a test waits to be sure no notification comes.
 const quiet = 2 * time.Second
 
+// TestWatcherNotifiesOnlyOfOutsideChangesToTrackedObjects, whether it
+// watches a kind per namespace or in all of them at once.
 func TestWatcherNotifiesOnlyOfOutsideChangesToTrackedObjects(t *testing.T) {
-	ns := testenv.Namespace(t)
-	ctx := testenv.Context(t, 2*time.Minute)
+	for _, mode := range watchModes(t) {
+		t.Run(mode.name, func(t *testing.T) { testOutsideChanges(t, mode.allNamespaces) })
+	}
+}
+
+type watchMode struct {
+	name          string
+	allNamespaces func(schema.GroupVersionResource) bool
+}
+
+// watchModes are a watcher that watches per namespace, and one that may
+// watch in all namespaces, as the cluster's administrator may.
+func watchModes(t *testing.T) []watchMode {
+	reviews := kubernetes.NewForConfigOrDie(testenv.Config(t)).AuthorizationV1().SelfSubjectAccessReviews()
+	return []watchMode{{"per namespace", nil}, {"all namespaces", AllNamespacesAllowed(reviews)}}
+}
+
+// newWatcher starts a Watcher of the test cluster until the test ends.
+func newWatcher(t *testing.T, allNamespaces func(schema.GroupVersionResource) bool) *Watcher {
+	t.Helper()
 	cfg := testenv.Config(t)
-	kube := kubernetes.NewForConfigOrDie(cfg)
 	mapper, err := apply.NewMapper(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewWatcher(metadata.NewForConfigOrDie(cfg), mapper, apply.ManagedByLabel+"=weir", "weir")
+	w := NewWatcher(metadata.NewForConfigOrDie(cfg), mapper, apply.ManagedByLabel+"=weir", "weir", allNamespaces)
+	ctx := testenv.Context(t, 2*time.Minute)
 	go func() { _ = w.Start(ctx) }()
+	return w
+}
+
+func testOutsideChanges(t *testing.T, allNamespaces func(schema.GroupVersionResource) bool) {
+	ns := testenv.Namespace(t)
+	ctx := testenv.Context(t, 2*time.Minute)
+	kube := kubernetes.NewForConfigOrDie(testenv.Config(t))
+	w := newWatcher(t, allNamespaces)
 
 	applyConfigMap := func(name, manager, value string, labels map[string]string) {
 		t.Helper()
@@ -72,6 +101,46 @@ func TestWatcherNotifiesOnlyOfOutsideChangesToTrackedObjects(t *testing.T) {
 	w.Forget(app)
 	applyConfigMap("managed", "kubectl-edit", "5", managed)
 	expectNoEvent(t, w, "an edit after Forget")
+}
+
+// TestOneWatchPerKindInAllNamespacesWhenAllowed: the objects of
+// Applications in two namespaces take one watch of their kind when weir may
+// watch it in all namespaces, one per namespace otherwise, and no watch once
+// forgotten.
+func TestOneWatchPerKindInAllNamespacesWhenAllowed(t *testing.T) {
+	for _, mode := range watchModes(t) {
+		t.Run(mode.name, func(t *testing.T) {
+			w := newWatcher(t, mode.allNamespaces)
+			var apps []types.NamespacedName
+			for range 2 {
+				ns := testenv.Namespace(t)
+				app := types.NamespacedName{Namespace: ns, Name: "shop"}
+				if _, err := w.Track(app, []weirv1.ObjectRef{{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: "cfg"}}); err != nil {
+					t.Fatal(err)
+				}
+				apps = append(apps, app)
+			}
+			want := 2
+			if mode.allNamespaces != nil {
+				want = 1
+			}
+			if got := watches(w); got != want {
+				t.Errorf("%d watches, want %d", got, want)
+			}
+			for _, app := range apps {
+				w.Forget(app)
+			}
+			if got := watches(w); got != 0 {
+				t.Errorf("%d watches once every Application is forgotten, want none", got)
+			}
+		})
+	}
+}
+
+func watches(w *Watcher) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.watches)
 }
 
 func expectEvent(t *testing.T, w *Watcher, app types.NamespacedName, object string) {
