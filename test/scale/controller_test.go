@@ -131,6 +131,27 @@ func (c *controller) writeHeapProfile(path string) error {
 	return f.Close()
 }
 
+// rss reads the controller's resident memory by kind from
+// /proc/<pid>/status, in bytes: anonymous (its heap, stacks and the Go
+// runtime's) and file-backed (the pages of its binary it touched, which the
+// kernel may drop and share).
+func (c *controller) rss() (anon, file float64, err error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var kb float64
+		if _, err := fmt.Sscanf(line, "RssAnon: %f kB", &kb); err == nil {
+			anon = kb * 1024
+		}
+		if _, err := fmt.Sscanf(line, "RssFile: %f kB", &kb); err == nil {
+			file = kb * 1024
+		}
+	}
+	return anon, file, nil
+}
+
 // metrics are the metric families of one scrape.
 type metrics map[string]*dto.MetricFamily
 
