@@ -64,11 +64,13 @@ func TestAChangeRollsOutClusterByClusterAndStopsAtAFailedWave(t *testing.T) {
 		Spec: weirv1.ApplicationSetSpec{
 			Generators: []weirv1.Generator{{Clusters: &weirv1.ClustersGenerator{
 				Selector: metav1.LabelSelector{MatchLabels: map[string]string{"weir.dev/fleet": "waves"}}}}},
-			Template: template(release(1, "")),
-			Rollout:  &weirv1.ApplicationSetRollout{WaveParameter: "cluster.labels.wave", Waves: []string{"canary", "prod"}},
-			Interval: &metav1.Duration{Duration: time.Second},
+			Template:           template(release(1, "")),
+			Rollout:            &weirv1.ApplicationSetRollout{WaveParameter: "cluster.labels.wave", Waves: []string{"canary", "prod"}},
+			Interval:           &metav1.Duration{Duration: time.Second},
+			ServiceAccountName: "fleet",
 		},
 	}
+	testenv.Grant(t, ns, "fleet", testenv.ListSecrets)
 	if err := c.Create(t.Context(), set); err != nil {
 		t.Fatal(err)
 	}
