@@ -52,7 +52,10 @@ const (
 	DefaultTimeout          = 5 * time.Minute
 	DefaultProgressDeadline = 10 * time.Minute
 	DefaultScaleDownDelay   = 30 * time.Second
-	DefaultMetricInterval   = 30 * time.Second
+	// DefaultCanaryScaleDownDelay covers a router's lag: Traefik, for
+	// one, applies a change at most every 2 seconds by default.
+	DefaultCanaryScaleDownDelay = 10 * time.Second
+	DefaultMetricInterval       = 30 * time.Second
 )
 
 // durationOr returns d held within b, or def when d is unset, or zero
@@ -83,6 +86,12 @@ func (s RolloutSpec) ProgressDeadlineOrDefault() time.Duration {
 // ScaleDownDelayOrDefault is how long the old pods stay after a switch.
 func (s BlueGreenStrategy) ScaleDownDelayOrDefault() time.Duration {
 	return durationOr(s.ScaleDownDelay, DefaultScaleDownDelay, DelayBounds)
+}
+
+// ScaleDownDelayOrDefault is how long a routed canary's pods stay after
+// all traffic went back to stable.
+func (s CanaryStrategy) ScaleDownDelayOrDefault() time.Duration {
+	return durationOr(s.ScaleDownDelay, DefaultCanaryScaleDownDelay, DelayBounds)
 }
 
 // Timed returns how long the pause waits, and false for a pause until

@@ -39,6 +39,8 @@ func TestDurationsAreHeldWithinTheirBounds(t *testing.T) {
 		{"scale-down delay unset", BlueGreenStrategy{}.ScaleDownDelayOrDefault(), 30 * time.Second},
 		{"scale-down delay 0s", BlueGreenStrategy{ScaleDownDelay: d("0s")}.ScaleDownDelayOrDefault(), 0},
 		{"scale-down delay 87600h", BlueGreenStrategy{ScaleDownDelay: d("87600h")}.ScaleDownDelayOrDefault(), 24 * time.Hour},
+		{"canary scale-down delay unset", CanaryStrategy{}.ScaleDownDelayOrDefault(), 10 * time.Second},
+		{"canary scale-down delay 0s", CanaryStrategy{ScaleDownDelay: d("0s")}.ScaleDownDelayOrDefault(), 0},
 		{"pause 90s", pause(d("90s")), 90 * time.Second},
 		{"pause 87600h", pause(d("87600h")), 24 * time.Hour},
 		{"metric interval unset", Metric{}.IntervalOrDefault(), 30 * time.Second},

@@ -114,6 +114,16 @@ type CanaryStrategy struct {
 	// +kubebuilder:validation:MaxItems=100
 	// +optional
 	Steps []CanaryStep `json:"steps,omitempty"`
+
+	// ScaleDownDelay keeps a routed canary's pods after its promotion has
+	// sent all traffic back to the stable Service, so that the router
+	// (a Gateway, a mesh) has applied the change before they go; the
+	// default is 10 seconds, at most 24 hours. Without a router it is
+	// not used: kube-proxy follows the pods themselves.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,5}(\.[0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h)){1,6}$`
+	ScaleDownDelay *metav1.Duration `json:"scaleDownDelay,omitempty"`
 }
 
 // CanaryStep is one step of a canary; exactly one field is set.
@@ -371,8 +381,8 @@ type RolloutStatus struct {
 	// +optional
 	StepStartedAt *metav1.Time `json:"stepStartedAt,omitempty"`
 
-	// ScaleDownAt is when a promoted blue/green rollout removes the
-	// preview copy.
+	// ScaleDownAt is when a promoted rollout removes its copy: the
+	// blue/green preview, or the canary of a routed canary.
 	// +optional
 	ScaleDownAt *metav1.Time `json:"scaleDownAt,omitempty"`
 

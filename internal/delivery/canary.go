@@ -209,29 +209,54 @@ func (d *Driver) startPromotion(w *world) (Result, error) {
 	return Result{RequeueAfter: time.Millisecond}, nil
 }
 
-// promoteCanary sends, with a router, all traffic to the canary first, so
-// that the stable Deployment's rolling update serves nobody; then it waits
-// for the sync that gives the stable Deployment the new template, and for
-// the Deployment to run it; then all traffic goes to stable and the canary
-// is removed.
+// promoteCanary hands the traffic over to the promoted stable Deployment
+// (see handOver), then, with a router, waits for the canary's
+// scaleDownDelay, so that the router has applied the change before the
+// canary's pods go, and removes the canary.
 func (d *Driver) promoteCanary(ctx context.Context, w *world, router traffic.Router) (Result, error) {
+	s := &w.ro.Status
+	if s.ScaleDownAt == nil {
+		if res, done, err := d.handOver(ctx, w, router); !done || err != nil {
+			return res, err
+		}
+	}
+	if left := s.ScaleDownAt.Sub(d.now()); left > 0 {
+		d.progressing(w.ro, fmt.Sprintf("Promoted revision %s: all traffic is on Deployment %s/%s; the canary is removed in %s", s.Revision, w.stable.Namespace, w.stable.Name, left.Round(time.Second)))
+		return Result{RequeueAfter: left}, nil
+	}
+	return d.finish(ctx, w, fmt.Sprintf("Promoted revision %s: Deployment %s/%s runs it", s.Revision, w.stable.Namespace, w.stable.Name))
+}
+
+// handOver sends, with a router, all traffic to the canary first, so that
+// the stable Deployment's rolling update serves nobody (the sync that
+// gives it the new template waits for that, see promotes); then it waits
+// for that sync and for the Deployment to run the template on all its
+// replicas, behind the stable Service; then all traffic goes to stable
+// and the time the canary goes is recorded. done says it has.
+func (d *Driver) handOver(ctx context.Context, w *world, router traffic.Router) (Result, bool, error) {
 	s := &w.ro.Status
 	if routed(w.ro) && s.CanaryWeight != 100 {
 		if res, done, err := d.setWeight(ctx, w, router, 100); !done || err != nil {
-			return res, err
+			return res, false, err
 		}
 	}
 	done, res, err := d.awaitStable(ctx, w)
 	if !done || err != nil {
-		return res, err
+		return res, false, err
 	}
 	if err := d.ensureRouting(ctx, w); err != nil {
-		return Result{}, err
+		return Result{}, false, err
 	}
 	if err := router.Reset(ctx); err != nil {
-		return Result{}, err
+		return Result{}, false, err
 	}
-	return d.finish(ctx, w, fmt.Sprintf("Promoted revision %s: Deployment %s/%s runs it", s.Revision, w.stable.Namespace, w.stable.Name))
+	var delay time.Duration
+	if routed(w.ro) {
+		delay = w.ro.Spec.Strategy.Canary.ScaleDownDelayOrDefault()
+	}
+	at := metav1.NewTime(d.now().Add(delay))
+	s.ScaleDownAt, s.CanaryWeight = &at, 0
+	return Result{}, true, nil
 }
 
 // awaitStable reports whether the stable Deployment runs the released

@@ -265,3 +265,38 @@ func TestCannotPass(t *testing.T) {
 		}
 	}
 }
+
+// TestPromotesOnlyWithAllTrafficOnTheCanary: a sync gives the stable
+// Deployment the promoted template only once a routed canary serves all
+// the traffic, since the stable Service then follows the new pods, not
+// Ready yet; without a router, or for blue/green, at once.
+func TestPromotesOnlyWithAllTrafficOnTheCanary(t *testing.T) {
+	routing := &v1alpha1.TrafficRouting{GatewayAPI: &v1alpha1.GatewayAPIRouting{HTTPRoute: "web"}}
+	rollout := func(phase v1alpha1.RolloutPhase, strategy v1alpha1.RolloutStrategy, weight int32) *v1alpha1.Rollout {
+		return &v1alpha1.Rollout{
+			Spec:   v1alpha1.RolloutSpec{Strategy: strategy},
+			Status: v1alpha1.RolloutStatus{Phase: phase, CanaryHash: "new", CanaryWeight: weight},
+		}
+	}
+	routed := v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{Service: "web", TrafficRouting: routing}}
+	ratio := v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{Service: "web"}}
+	blueGreen := v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "web", PreviewService: "web-preview"}}
+	tests := []struct {
+		name string
+		ro   *v1alpha1.Rollout
+		hash string
+		want bool
+	}{
+		{"routed, weight 80 still on stable", rollout(v1alpha1.RolloutPromoting, routed, 80), "new", false},
+		{"routed, all traffic on the canary", rollout(v1alpha1.RolloutPromoting, routed, 100), "new", true},
+		{"routed, another template", rollout(v1alpha1.RolloutPromoting, routed, 100), "other", false},
+		{"routed, paused at 100", rollout(v1alpha1.RolloutPaused, routed, 100), "new", false},
+		{"replica ratio", rollout(v1alpha1.RolloutPromoting, ratio, 80), "new", true},
+		{"blue/green", rollout(v1alpha1.RolloutPromoting, blueGreen, 100), "new", true},
+	}
+	for _, tt := range tests {
+		if got := promotes(tt.ro, tt.hash); got != tt.want {
+			t.Errorf("%s: promotes = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -22,9 +22,11 @@
 //     so a restarted controller resumes without shifting traffic twice.
 //
 // Promotion goes through the sync: the Driver marks the Rollout Promoting
-// and asks for a sync, in which the Holder lets Git's template through to
-// the stable Deployment; once it runs the new template and is available,
-// the Driver sends all traffic to stable and removes the copy. An abort
+// (with a router, it sends all traffic to the canary first) and asks for
+// a sync, in which the Holder lets Git's template through to the stable
+// Deployment; once it runs the new template and is available, the Driver
+// sends all traffic to stable and, with a router after the canary's
+// scaleDownDelay, removes the copy. An abort
 // (failed analysis, a canary that never became available, or by hand)
 // sends all traffic back to stable, scales the copy to zero, quarantines
 // the template's hash (the Holder never releases it again, whatever

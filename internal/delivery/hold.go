@@ -128,7 +128,7 @@ func (h *Holder) holdOne(ctx context.Context, plan *Plan, ro *v1alpha1.Rollout, 
 	switch {
 	case hash == TemplateHash(&stable.Spec.Template):
 		return nil
-	case live.Status.Phase == v1alpha1.RolloutPromoting && live.Status.CanaryHash == hash:
+	case promotes(live, hash):
 		plan.Promoting = true
 		return nil
 	}
@@ -143,6 +143,16 @@ func (h *Holder) holdOne(ctx context.Context, plan *Plan, ro *v1alpha1.Rollout, 
 	progress.Held = true
 	plan.Releases = append(plan.Releases, rel)
 	return nil
+}
+
+// promotes reports whether live lets a sync give its stable Deployment the
+// template hash: when it is promoting that template and, with a router,
+// the canary serves all the traffic, so that the stable Service, which
+// follows the stable Deployment's new pods as they come, is sent none
+// while they are not Ready.
+func promotes(live *v1alpha1.Rollout, hash string) bool {
+	s := &live.Status
+	return s.Phase == v1alpha1.RolloutPromoting && s.CanaryHash == hash && (!routed(live) || s.CanaryWeight == 100)
 }
 
 // liveRollout reads a Rollout; one not applied yet has an empty status.

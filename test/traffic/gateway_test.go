@@ -32,7 +32,10 @@ const gatewayAddress = "10.244.255.1"
 // 80 the canary serves within 5 points of 2,000 requests through the
 // Gateway, the last with a header route set, which sends every request
 // with the header to the canary; the promotion leaves every request on
-// the new version. Then a bad version (half its requests fail) is caught
+// the new version, and no request under the constant load fails over
+// the whole canary and its promotion (the stable Deployment takes the new
+// template only once the canary serves all the traffic, and the canary's
+// pods stay scaleDownDelay after the traffic went back to stable). Then a bad version (half its requests fail) is caught
 // by a Prometheus analysis of the pods' http_requests_total, which count
 // only the requests that came through the Gateway, aborted, its requests
 // through the Gateway stop, and weir's revert lands in Git.
@@ -69,6 +72,9 @@ func TestCanaryThroughTheGateway(t *testing.T) {
 	s.waitRollout("promoted", func(ro *weirv1.Rollout) bool { return ro.Status.Phase == weirv1.RolloutIdle && s.canaryGone() })
 	s.waitServing(gateway, "v2")
 	t.Logf("constant load through the Gateway during the good release: %s", background)
+	if f := background.failed(); f != 0 {
+		t.Errorf("%d of %d requests through the Gateway failed during the canary and its promotion (last: %s)", f, background.requests(), background.last())
+	}
 
 	took := s.releaseBad(gateway, s.waitGatewayPause)
 	t.Logf("through the Gateway, from the abort seen to every request on stable: %s", took)

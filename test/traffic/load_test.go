@@ -51,6 +51,26 @@ func (t *tally) share(version string) float64 {
 	return 100 * float64(t.versions[version]) / float64(t.total)
 }
 
+// failed, requests and last read the failures, the total and the last error
+// while requests may still be tallied.
+func (t *tally) failed() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failures
+}
+
+func (t *tally) requests() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.total
+}
+
+func (t *tally) last() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lastErr
+}
+
 func (t *tally) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
