@@ -10,6 +10,7 @@ import (
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/controller"
+	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/testenv"
 )
 
@@ -18,7 +19,9 @@ import (
 // the controller's disk, for good and saying why.
 func TestFileSourcesAreRefusedInACluster(t *testing.T) {
 	install(t)
-	startController(t, asServiceAccount(testenv.Config(t), systemNamespace, "weir"), controller.Options{})
+	// Sources as `weir controller` has them by default: no file://.
+	installed := controller.Options{Sources: source.Options{Timeout: source.DefaultTimeout}}
+	startController(t, asServiceAccount(testenv.Config(t), systemNamespace, "weir"), installed)
 	c := testenv.Client(t, weirv1.AddToScheme)
 	ns := testenv.Namespace(t)
 	grantNamespace(t, ns)
