@@ -6,8 +6,10 @@ package multicluster
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -60,12 +62,15 @@ func TestMain(m *testing.M) {
 	testenv.MainWithRemotes(m, remoteClusters, installCRDs, startController)
 }
 
+// installCRDs installs every CRD of weir: each of its controllers waits
+// for its kind to be served, and the manager stops when one waits too
+// long.
 func installCRDs(cfg *rest.Config) (func(), error) {
-	return func() {}, testenv.InstallCRDFiles(cfg, "../../config/crd/bases/weir.dev_applications.yaml",
-		"../../config/crd/bases/weir.dev_applicationsets.yaml",
-		"../../config/crd/bases/weir.dev_rollouts.yaml", "../../config/crd/bases/weir.dev_analysistemplates.yaml",
-		"../../config/crd/bases/weir.dev_sourcepolicies.yaml",
-		"../../config/crd/bases/weir.dev_clustersyncpolicies.yaml")
+	files, err := filepath.Glob("../../config/crd/bases/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	return func() {}, testenv.InstallCRDFiles(cfg, files...)
 }
 
 // startController runs weir's controllers against the package's own
@@ -99,7 +104,9 @@ func startController(cfg *rest.Config) (func(), error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = mgr.Start(ctx)
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "multicluster: the controller stopped:", err)
+		}
 	}()
 	return func() {
 		cancel()
