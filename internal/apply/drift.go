@@ -27,6 +27,24 @@ type ObjectDrift struct {
 	// other manager to write the object. A manager that wrote through a
 	// subresource is named with it: "kubectl (scale)".
 	Managers []string
+	// run is the check's dry run, when Apply may apply the object over the
+	// live object it read (see DryRunsOf).
+	run *dryRun
+}
+
+// DryRunsOf returns the dry runs of the drift checks of found, for Apply:
+// a heal then re-applies each drifted object over the live object its
+// check read, with no read of its own. An object another Application's
+// annotations claim, or whose directives do more than apply it, is left
+// out, and so read and checked again by Apply.
+func DryRunsOf(found []ObjectDrift) DryRuns {
+	var dryRuns DryRuns
+	for _, d := range found {
+		if d.run != nil {
+			dryRuns.add(d.Object, d.run.live, d.run.applied)
+		}
+	}
+	return dryRuns
 }
 
 // Drifted reports whether the object strays at all.
@@ -50,6 +68,9 @@ func (m *Manager) driftOne(ctx context.Context, obj *unstructured.Unstructured) 
 	live, applied, err := m.liveAndApplied(ctx, obj)
 	if err != nil {
 		return d, err
+	}
+	if reusable(obj, live) {
+		d.run = &dryRun{live: live, applied: applied}
 	}
 	if live == nil {
 		d.Deleted = true
@@ -78,6 +99,18 @@ func (m *Manager) driftOne(ctx context.Context, obj *unstructured.Unstructured) 
 	d.Fields = d.Fields[:min(len(d.Fields), v1alpha1.MaxDriftFields)]
 	d.Managers, err = changedBy(live, paths, m.opts.FieldManager)
 	return d, err
+}
+
+// reusable reports whether Apply may apply obj over live, as a drift
+// check read it, with no check of its own: live is claimed by no other
+// Application (checkOwner costs no request then), and obj's directives
+// apply it over whatever exists.
+func reusable(obj, live *unstructured.Unstructured) bool {
+	d, err := ReadDirectives(obj)
+	if err != nil || d.ifExists() != updateExisting {
+		return false
+	}
+	return live == nil || ownedElsewhere(live.GetAnnotations(), obj.GetAnnotations()[v1alpha1.OwnerAnnotation]) == ""
 }
 
 // secretDrift returns the data keys of a live Secret whose values differ

@@ -2,11 +2,16 @@ package apply
 
 import (
 	"fmt"
+	"net/http"
+	"path"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
 	"weir.dev/weir/api/v1alpha1"
@@ -59,10 +64,86 @@ func TestDriftNamesFieldsAndManagers(t *testing.T) {
 		{Object: secret, Fields: []string{`.data.password`}, Managers: []string{"kubectl-edit"}},
 		{Object: service, Deleted: true},
 	}
+	for i := range drifts {
+		drifts[i].run = nil // the dry run kept for a heal
+	}
 	if !reflect.DeepEqual(drifts, want) {
 		t.Errorf("Drift =\n%+v\nwant\n%+v", drifts, want)
 	}
 	if printed := fmt.Sprintf("%+v", drifts); strings.Contains(printed, "intruder") || strings.Contains(printed, "aW50cnVkZX") {
 		t.Errorf("drift report reveals a Secret value: %s", printed)
+	}
+}
+
+// TestAHealReadsNoDriftedObjectTwice: re-applying what Drift found with
+// DryRunsOf costs a read and a dry run per object checked and an apply per
+// drifted one, no read of its own; an object another Application's
+// annotations claim is read again, for its owner to be checked.
+func TestAHealReadsNoDriftedObjectTwice(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := ctxFor(t)
+	cfg := testenv.Config(t)
+	var (
+		mu   sync.Mutex
+		sent []string
+	)
+	countRequests(cfg, func(req *http.Request) {
+		if !strings.Contains(req.URL.Path, "/namespaces/"+ns+"/") {
+			return // discovery
+		}
+		what := req.Method + " " + path.Base(req.URL.Path)
+		if req.URL.Query().Get("dryRun") != "" {
+			what = "dry-run " + what
+		}
+		mu.Lock()
+		sent = append(sent, what)
+		mu.Unlock()
+	})
+	m, err := NewManager(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := parse(t, ns, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {v: '1'}\n---\n"+
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {v: '1'}\n---\n"+
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {v: '1'}\n---\n"+
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\ndata: {v: '1'}\n")
+	SetOwner(objs, Owner{Namespace: ns, Name: "web", UID: "uid-web"})
+	applyAll(t, ctx, m, ns, objs)
+	res, err := m.resource(ctx, Ref(objs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(name, body string) {
+		t.Helper()
+		if _, err := res.Patch(ctx, name, types.MergePatchType, []byte(body), metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("b", `{"data":{"v":"2"}}`)
+	edit("d", `{"data":{"v":"2"},"metadata":{"annotations":{"`+v1alpha1.OwnerAnnotation+`":"`+ns+`/gone"}}}`)
+	if err := res.Delete(ctx, "c", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	sent = nil
+	found, err := m.Drift(ctx, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drifted []*unstructured.Unstructured
+	for _, d := range found {
+		drifted = append(drifted, objs[slices.IndexFunc(objs, func(obj *unstructured.Unstructured) bool { return Ref(obj) == d.Object })])
+	}
+	changes, err := m.Apply(ctx, drifted, DryRunsOf(found))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertActions(t, changes, map[string]Action{"ConfigMap/b": Configured, "ConfigMap/c": Created, "ConfigMap/d": Configured})
+	slices.Sort(sent)
+	want := []string{"GET a", "GET b", "GET c", "GET d", "GET d", "GET gone", "PATCH b", "PATCH c", "PATCH d",
+		"dry-run PATCH a", "dry-run PATCH b", "dry-run PATCH c", "dry-run PATCH d"}
+	if !slices.Equal(sent, want) {
+		t.Errorf("checking and healing sent %v, want %v: a read and a dry run of each, an apply of each drifted one, "+
+			"and a second read of d alone, which names another owner (gone)", sent, want)
 	}
 }

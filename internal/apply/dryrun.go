@@ -27,12 +27,12 @@ type dryRun struct {
 	applied *unstructured.Unstructured
 }
 
-// add records obj's dry run.
-func (d *DryRuns) add(obj *unstructured.Unstructured, live, applied *unstructured.Unstructured) {
+// add records the dry run of obj.
+func (d *DryRuns) add(obj v1alpha1.ObjectRef, live, applied *unstructured.Unstructured) {
 	if d.byRef == nil {
 		d.byRef = map[v1alpha1.ObjectRef]dryRun{}
 	}
-	d.byRef[Ref(obj)] = dryRun{live: live, applied: applied}
+	d.byRef[obj] = dryRun{live: live, applied: applied}
 }
 
 // of returns obj's dry run, if Validate recorded one.

@@ -117,7 +117,7 @@ func (m *Manager) readAndCheckOwners(ctx context.Context, objs, applied []*unstr
 	)
 	for i, obj := range objs {
 		if applied[i] != nil && !exists(applied[i]) {
-			dryRuns.add(obj, nil, applied[i])
+			dryRuns.add(Ref(obj), nil, applied[i])
 			continue
 		}
 		read = append(read, i)
@@ -132,7 +132,7 @@ func (m *Manager) readAndCheckOwners(ctx context.Context, objs, applied []*unstr
 		case err != nil:
 			errs = append(errs, objectError(objs[i], err))
 		case applied[i] != nil:
-			dryRuns.add(objs[i], live.Object, applied[i])
+			dryRuns.add(Ref(objs[i]), live.Object, applied[i])
 		}
 	}
 	return dryRuns, errs

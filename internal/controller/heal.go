@@ -44,8 +44,8 @@ func (r *ApplicationReconciler) setupHealer(mgr ctrl.Manager) error {
 // against the objects it applied last, kept in Applied, and re-applies
 // those that drifted when the Application heals drift: the objects alone,
 // as the Application's identity, each dry-run first (the drift check is a
-// server-side dry run of the apply), with Apply's ownership rules, and
-// without reading Git or rendering. The set stays locked meanwhile, so no
+// server-side dry run of the apply), with Apply's ownership rules, over
+// the live objects the check read, and without reading Git or rendering. The set stays locked meanwhile, so no
 // stage of a sync is recorded, and then applied, in between. An Application whose applied set
 // is not known yet (weir just started), whose last sync failed, or whose
 // drift cannot be checked or healed here, is left to a reconcile at drift
@@ -125,7 +125,7 @@ func (r *ApplicationReconciler) healSet(ctx context.Context, app *weirv1.Applica
 		return nil, nil, err
 	}
 	healing := time.Now()
-	changes, err := r.Applier.Apply(ctx, drifted, apply.DryRuns{})
+	changes, err := r.Applier.Apply(ctx, drifted, apply.DryRunsOf(found))
 	r.Metrics.ObservePhase(metrics.PhaseHeal, time.Since(healing))
 	return found, changes, err
 }
