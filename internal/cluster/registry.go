@@ -133,6 +133,32 @@ func (r *Registry[T]) For(ctx context.Context, app *weirv1.Application) (T, erro
 	return e.value, nil
 }
 
+// Kept returns what the Registry keeps for app's remote cluster without
+// recording that app targets it, for readers of what its Applications
+// applied there: the cluster must be kept for some Application already
+// (see For). It is made again when the Secret has changed.
+func (r *Registry[T]) Kept(ctx context.Context, app *weirv1.Application) (T, error) {
+	var none T
+	key, ok := SecretOf(app)
+	if !ok {
+		return none, fmt.Errorf("application %s/%s names no remote cluster", app.Namespace, app.Name)
+	}
+	secret := &corev1.Secret{}
+	if err := r.secrets.Get(ctx, key, secret); err != nil {
+		return none, fmt.Errorf("read the kubeconfig Secret %s: %w", key, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.clusters[key] == nil {
+		return none, fmt.Errorf("remote cluster of Secret %s: no Application syncs to it yet", key)
+	}
+	e, err := r.current(key, secret)
+	if err != nil {
+		return none, err
+	}
+	return e.value, nil
+}
+
 // current returns the entry built from secret's version, building it
 // when the Secret is new or changed; r.mu is held.
 func (r *Registry[T]) current(key types.NamespacedName, secret *corev1.Secret) (*entry[T], error) {

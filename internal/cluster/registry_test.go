@@ -133,3 +133,24 @@ func updateSecret(t *testing.T, r *Registry[built], secret *corev1.Secret) {
 		t.Fatal(err)
 	}
 }
+
+func TestKeptNeitherBuildsNorTargets(t *testing.T) {
+	secret := kubeconfigSecret(t, "token.yaml")
+	r, builds := newTestRegistry(t, secret)
+	web := remoteApp("web", "prod")
+	if _, err := r.Kept(t.Context(), web); err == nil || *builds != 0 {
+		t.Fatalf("before any Application synced: err %v, %d builds; want an error and no build", err, *builds)
+	}
+	first, err := r.For(t.Context(), remoteApp("api", "prod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := r.Kept(t.Context(), web)
+	if err != nil || kept.ctx != first.ctx || *builds != 1 {
+		t.Fatalf("once api synced: err %v, %d builds; want api's build", err, *builds)
+	}
+	r.Release(types.NamespacedName{Namespace: "team-a", Name: "api"})
+	if !first.stopped() || r.Len() != 0 {
+		t.Fatal("still kept once api, the only Application that targets it, was released: Kept recorded web as a target")
+	}
+}

@@ -118,6 +118,8 @@ type Stages struct {
 	Health   HealthChecker
 	Delivery Delivery
 	Driver   RolloutDriver
+	// Reader reads objects one at a time, uncached.
+	Reader client.Reader
 }
 
 // Identities give the Stages that act as an identity (identity.Cache).

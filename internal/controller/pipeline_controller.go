@@ -11,11 +11,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/cluster"
+	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/promotion"
 )
 
 // Pipelines are read and their status written; the stages' Applications
-// and Deployments are read one at a time, as weir reads what it applies.
+// are read one at a time, and their Deployments as each Application acts,
+// on the cluster it syncs to (workloads).
 // +kubebuilder:rbac:groups=weir.dev,resources=pipelines,verbs=get;list;watch
 // +kubebuilder:rbac:groups=weir.dev,resources=pipelines/status,verbs=get;patch
 
@@ -60,4 +63,33 @@ func (r *PipelineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	return ctrl.Result{RequeueAfter: p.Spec.IntervalOrDefault()}, nil
+}
+
+// workloads read what an Application applied where it applied it, as the
+// identity it acts as: on weir's cluster, or on the remote cluster that
+// its Application syncs to, once it answers (promotion.Workloads).
+type workloads struct {
+	identities Identities
+	clusters   *cluster.Registry[Destination]
+	tenancy    identity.Policy
+}
+
+// ReaderFor returns an uncached reader of app's cluster, as app's identity.
+func (w workloads) ReaderFor(ctx context.Context, app *weirv1.Application) (client.Reader, error) {
+	identities := w.identities
+	if app.RemoteCluster() != "" {
+		dest, err := w.clusters.Kept(ctx, app)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.clusters.Reachable(ctx, app); err != nil {
+			return nil, err
+		}
+		identities = dest.Identities
+	}
+	stages, err := identities.Get(w.tenancy.For(app))
+	if err != nil {
+		return nil, err
+	}
+	return stages.Reader, nil
 }

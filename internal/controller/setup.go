@@ -186,7 +186,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	pipelines := &PipelineReconciler{
 		Client: mgr.GetClient(),
-		Promoter: &promotion.Promoter{Reader: mgr.GetAPIReader(), Git: stages.reverter, Credentials: loader,
+		Promoter: &promotion.Promoter{Reader: mgr.GetAPIReader(), Workloads: workloads{identities: identities, clusters: clusters, tenancy: opts.Tenancy},
+			Git: stages.reverter, Credentials: loader,
 			Source: loader.Fetcher, Recorder: stages.recorder, Approvals: approval.NewGate(mgr.GetClient(), mgr.GetAPIReader())},
 	}
 	if err := pipelines.SetupWithManager(mgr); err != nil {
@@ -262,6 +263,7 @@ func (b *stageBuilder) build(cfg *rest.Config) (Stages, error) {
 			Credentials:  b.loader,
 			Recorder:     b.recorder,
 		},
+		Reader: direct,
 	}, nil
 }
 

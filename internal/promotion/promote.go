@@ -33,8 +33,11 @@ const (
 // Promoter checks a Pipeline's stages and commits released changes to
 // the next stage.
 type Promoter struct {
-	// Reader reads Applications and their Deployments.
+	// Reader reads Applications.
 	Reader client.Reader
+	// Workloads read the Deployments of each Application where it
+	// applied them.
+	Workloads Workloads
 	// Git pushes the commits.
 	Git imageupdate.Committer
 	// Credentials of the Applications' repositories.
@@ -49,6 +52,13 @@ type Promoter struct {
 	Approvals Gate
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+}
+
+// Workloads give a reader of what an Application applied: on the cluster
+// it syncs to, weir's own or a remote one, as the identity it acts as
+// there.
+type Workloads interface {
+	ReaderFor(ctx context.Context, app *weirv1.Application) (client.Reader, error)
 }
 
 // stage is what one check found of a stage.
@@ -94,23 +104,27 @@ func (pr *Promoter) read(ctx context.Context, p *weirv1.Pipeline, spec weirv1.Pi
 	}
 	s.apps = apps
 	var deployments []appsv1.Deployment
-	for _, app := range apps {
-		for _, obj := range app.Status.Inventory {
-			if obj.Group != "apps" || obj.Kind != "Deployment" {
-				continue
-			}
-			d := appsv1.Deployment{}
-			if err := pr.Reader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: obj.Name}, &d); err != nil {
-				return s, fmt.Errorf("stage %s: Deployment %s/%s of Application %s: %w", spec.Name, obj.Namespace, obj.Name, app.Name, err)
-			}
-			deployments = append(deployments, d)
+	for i := range apps {
+		ds, err := pr.deployments(ctx, &apps[i])
+		if err != nil {
+			return s, fmt.Errorf("stage %s: %w", spec.Name, err)
 		}
+		deployments = append(deployments, ds...)
 	}
 	if s.files, err = pr.readValues(ctx, p, &apps[0]); err != nil {
 		return s, fmt.Errorf("stage %s: %w", spec.Name, err)
 	}
 	s.Images, s.Values = runningImages(p.Spec.Images, deployments), shown(p, s.files)
 	s.Phase = phase(s.apps)
+	// A sync that started while the Deployments were read may have applied
+	// what is not healthy yet: the stage is released at the next check.
+	again, err := pr.applications(ctx, p, spec)
+	if err != nil {
+		return s, err
+	}
+	if !sameVersions(apps, again) {
+		s.Phase = weirv1.StageProgressing
+	}
 	if s.Phase == weirv1.StageReleased {
 		s.ReleasedAt = &now
 		if prev := previous(p, spec.Name); prev != nil && prev.ReleasedAt != nil && sameChange(prev.Images, prev.Values, s.Images, s.Values) {
@@ -118,6 +132,39 @@ func (pr *Promoter) read(ctx context.Context, p *weirv1.Pipeline, spec weirv1.Pi
 		}
 	}
 	return s, nil
+}
+
+// deployments reads the Deployments of app's inventory where app applied
+// them.
+func (pr *Promoter) deployments(ctx context.Context, app *weirv1.Application) ([]appsv1.Deployment, error) {
+	var out []appsv1.Deployment
+	var reader client.Reader
+	for _, obj := range app.Status.Inventory {
+		if obj.Group != "apps" || obj.Kind != "Deployment" {
+			continue
+		}
+		if reader == nil {
+			r, err := pr.Workloads.ReaderFor(ctx, app)
+			if err != nil {
+				return nil, fmt.Errorf("the cluster of Application %s: %w", app.Name, err)
+			}
+			reader = r
+		}
+		d := appsv1.Deployment{}
+		if err := reader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: obj.Name}, &d); err != nil {
+			return nil, fmt.Errorf("Deployment %s/%s of Application %s: %w", obj.Namespace, obj.Name, app.Name, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// sameVersions reports whether a and b are the same Applications at the
+// same resource versions.
+func sameVersions(a, b []weirv1.Application) bool {
+	return slices.EqualFunc(a, b, func(x, y weirv1.Application) bool {
+		return x.Name == y.Name && x.ResourceVersion == y.ResourceVersion
+	})
 }
 
 // previous is the stage's status of the last check, or nil.

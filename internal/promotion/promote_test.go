@@ -103,8 +103,21 @@ func promoter(t *testing.T, objs ...client.Object) (*Promoter, *committer, *reco
 	}
 	c := &committer{}
 	rec := record.NewFakeRecorder(10)
-	return &Promoter{Reader: fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build(), Git: c,
+	local := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
+	return &Promoter{Reader: local, Workloads: clusters{"": local}, Git: c,
 		Credentials: noCredentials{}, Recorder: rec}, c, rec
+}
+
+// clusters are the readers of each cluster, by the name of its Secret;
+// "" is weir's own.
+type clusters map[string]client.Reader
+
+func (c clusters) ReaderFor(_ context.Context, app *weirv1.Application) (client.Reader, error) {
+	r, ok := c[app.RemoteCluster()]
+	if !ok {
+		return nil, fmt.Errorf("remote cluster of Secret %s is unreachable", app.RemoteCluster())
+	}
+	return r, nil
 }
 
 func objects(sets ...[]client.Object) []client.Object {
@@ -184,6 +197,65 @@ func TestAChangeThatFailsInAStageIsStoppedThere(t *testing.T) {
 	}
 }
 
+// A stage whose Application syncs to a remote cluster runs what its
+// Deployment runs there, not what a Deployment of the same name runs on
+// weir's cluster; a remote cluster that cannot be read fails the check,
+// naming the stage and the Application.
+func TestAStageOnARemoteClusterIsReadThere(t *testing.T) {
+	dev := stageObjects("dev", "1.0.0")
+	dev[0].(*weirv1.Application).Spec.Destination.Cluster = &weirv1.ClusterReference{SecretRef: weirv1.LocalObjectReference{Name: "dev-eu"}}
+	pr, c, _ := promoter(t, objects(dev, stageObjects("staging", "1.0.0"), stageObjects("prod", "1.0.0"))...)
+	remoteDev := stageObjects("dev", "1.1.0")[1]
+	pr.Workloads.(clusters)["dev-eu"] = fake.NewClientBuilder().WithScheme(pr.Reader.(client.Client).Scheme()).WithObjects(remoteDev).Build()
+	p := pipeline(0)
+	if err := pr.Check(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Status.Stages[0].Images; !slices.Equal(got, []string{repo + ":1.1.0"}) {
+		t.Errorf("dev runs %v, want what its Deployment on dev-eu runs", got)
+	}
+	if len(c.reqs) != 1 || c.reqs[0].Path != "staging" || !strings.HasPrefix(c.reqs[0].Message, "Promote "+repo+":1.1.0 to staging") {
+		t.Fatalf("commits = %+v, want 1.1.0 to staging", c.reqs)
+	}
+
+	delete(pr.Workloads.(clusters), "dev-eu")
+	err := pr.Check(context.Background(), p)
+	if want := "stage dev: the cluster of Application web-dev: remote cluster of Secret dev-eu is unreachable"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+}
+
+// syncing starts a sync of each Application whose Deployments are read,
+// as the Application controller may while a Pipeline is checked.
+type syncing struct {
+	Workloads
+	c client.Client
+}
+
+func (s syncing) ReaderFor(ctx context.Context, app *weirv1.Application) (client.Reader, error) {
+	live := app.DeepCopy()
+	live.Status.LastAttemptedRevision = rev2
+	if err := s.c.Update(ctx, live); err != nil {
+		return nil, err
+	}
+	return s.Workloads.ReaderFor(ctx, app)
+}
+
+// A stage whose Applications change while their Deployments are read
+// (a sync applied a new template, and awaits its health) is not released
+// by that check: its Deployments may run what is not yet healthy.
+func TestAStageThatChangesWhileReadIsNotReleased(t *testing.T) {
+	pr, c, _ := promoter(t, objects(stageObjects("dev", "1.1.0"), stageObjects("staging", "1.0.0"), stageObjects("prod", "1.0.0"))...)
+	pr.Workloads = syncing{pr.Workloads, pr.Reader.(client.Client)}
+	p := pipeline(0)
+	if err := pr.Check(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Status.Stages[0].Phase; got != weirv1.StageProgressing || len(c.reqs) != 0 {
+		t.Errorf("dev synced while read: phase %s, commits %+v; want Progressing and none", got, c.reqs)
+	}
+}
+
 func TestPhase(t *testing.T) {
 	app := func(url, revision string, edit func(*weirv1.Application), rollouts ...weirv1.RolloutProgress) weirv1.Application {
 		a := *stageObjects("dev", "1.0.0", rollouts...)[0].(*weirv1.Application)
@@ -210,6 +282,9 @@ func TestPhase(t *testing.T) {
 		{"the last attempt failed", []weirv1.Application{app(shop, rev1, func(a *weirv1.Application) { a.Status.LastAttemptedRevision = rev2 })}, weirv1.StageProgressing},
 		{"never applied", []weirv1.Application{app(shop, "", nil)}, weirv1.StageProgressing},
 		{"spec not reconciled", []weirv1.Application{app(shop, rev1, func(a *weirv1.Application) { a.Generation = 2 })}, weirv1.StageProgressing},
+		{"a sync under way", []weirv1.Application{app(shop, rev1, func(a *weirv1.Application) {
+			a.Status.Conditions = append(a.Status.Conditions, metav1.Condition{Type: weirv1.ReconcilingCondition, Status: metav1.ConditionTrue, Reason: "Progressing"})
+		})}, weirv1.StageProgressing},
 		{"not healthy", []weirv1.Application{app(shop, rev1, func(a *weirv1.Application) { a.Status.Conditions[1].Status = metav1.ConditionFalse })}, weirv1.StageProgressing},
 	} {
 		if got := phase(tc.apps); got != tc.want {

@@ -40,8 +40,10 @@ func phase(apps []weirv1.Application) string {
 }
 
 // released reports whether app runs its last revision released: its spec
-// reconciled, the revision it last tried applied, Ready and Healthy, and
-// none of its Rollouts under way or holding a template back.
+// reconciled, no sync under way (a sync applies before it awaits health,
+// and its Deployments may run what is not yet healthy), the revision it
+// last tried applied, Ready and Healthy, and none of its Rollouts under
+// way or holding a template back.
 func released(app *weirv1.Application) bool {
 	st := &app.Status
 	for _, ro := range st.Rollouts {
@@ -49,7 +51,7 @@ func released(app *weirv1.Application) bool {
 			return false
 		}
 	}
-	return st.ObservedGeneration == app.Generation &&
+	return st.ObservedGeneration == app.Generation && !apimeta.IsStatusConditionTrue(st.Conditions, weirv1.ReconcilingCondition) &&
 		st.LastAppliedRevision != "" && st.LastAppliedRevision == st.LastAttemptedRevision &&
 		apimeta.IsStatusConditionTrue(st.Conditions, weirv1.ReadyCondition) &&
 		apimeta.IsStatusConditionTrue(st.Conditions, weirv1.HealthyCondition)

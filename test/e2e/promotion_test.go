@@ -11,11 +11,13 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/notify"
 	"weir.dev/weir/internal/testenv"
 	"weir.dev/weir/test/fixture"
 )
@@ -139,7 +141,7 @@ func (s *story) waitForApplication(name, sha string) {
 
 // A release that fails its canary analysis in staging is reverted there,
 // by weir's commit to a Git server over HTTP, and never reaches prod: the
-// Pipeline stops it in staging.
+// Pipeline stops it in staging, and a webhook hears PromotionStopped.
 func TestAReleaseThatFailsInStagingNeverReachesProd(t *testing.T) {
 	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, `{"successRate": 0.42}`)
@@ -179,6 +181,12 @@ func TestAReleaseThatFailsInStagingNeverReachesProd(t *testing.T) {
 	if err := s.c.Create(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
+	key := []byte("e2e-hmac-key-stopped")
+	hook := &webhookReceiver{}
+	s.createSecret(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: "hook"},
+		Data: map[string][]byte{notify.KeyAddress: []byte(hook.serve(t, key)), notify.KeyHMACKey: key}})
+	s.notification("hook", weirv1.NotificationSpec{Provider: weirv1.ProviderWebhook, SecretRef: &weirv1.LocalObjectReference{Name: "hook"},
+		Reasons: []string{"PromotionStopped"}})
 
 	s.commit("web 1.1.0 in dev", map[string]string{"dev/web.yaml": strings.Replace(marked("web-dev"), ":1.0.0", ":1.1.0", 1)})
 	testenv.Eventually(t, 3*time.Minute, "the change stopped in staging", func(ctx context.Context) error {
@@ -193,6 +201,10 @@ func TestAReleaseThatFailsInStagingNeverReachesProd(t *testing.T) {
 		}
 		return fmt.Errorf("changes %+v; the Git log:\n%s", got.Status.Changes, s.repo.Git("log", "--format=%s"))
 	})
+	stopped := hook.await(t, "Pipeline", "PromotionStopped")
+	if !containsAll(stopped.Message, repo+":1.1.0", "stopped in stage staging", "0.42") || stopped.Name != "web" || stopped.Severity != weirv1.SeverityError {
+		t.Errorf("PromotionStopped sent as %+v", stopped)
+	}
 	testenv.Eventually(t, time.Minute, "weir's revert in staging", func(context.Context) error {
 		if log := s.repo.Git("log", "--format=%s", first+"..main"); !strings.Contains(log, "Revert") {
 			return fmt.Errorf("commits since the first:\n%s", log)
