@@ -69,6 +69,10 @@ type DriftWatcher interface {
 	// Restore returns objects to the suspects of an Application, for a
 	// check of them that could not be made.
 	Restore(app types.NamespacedName, refs []weirv1.ObjectRef)
+	// LastChange returns a mark that moves with every change of an
+	// Application's objects, status included, and whether all of them
+	// are watched (otherwise the mark says nothing).
+	LastChange(app types.NamespacedName) (mark uint64, watched bool)
 }
 
 // Delivery holds back the pod templates that Rollouts release, and
@@ -191,6 +195,9 @@ type ApplicationReconciler struct {
 	// unhealed carries the Applications whose drift the healer leaves to
 	// a reconcile (see heal).
 	unhealed chan event.GenericEvent
+	// resting spares the health reads of Applications at rest whose
+	// objects did not change; nil reads at every poll.
+	resting *restingHealth
 }
 
 // SetupWithManager registers the reconciler. Status updates do not trigger
@@ -200,6 +207,7 @@ func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency i
 		For(&weirv1.Application{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency})
+	r.resting = newRestingHealth()
 	for _, ch := range []<-chan event.GenericEvent{r.Refresh, r.SyncRequests} {
 		if ch != nil {
 			b = b.WatchesRawSource(source.Channel(ch, &handler.EnqueueRequestForObject{}))
@@ -399,6 +407,7 @@ func (r *ApplicationReconciler) converge(ctx context.Context, app *weirv1.Applic
 		}
 		return nil
 	}
+	r.resting.forget(client.ObjectKeyFromObject(app))
 	err = r.sync(ctx, app, state, plan, trigger)
 	r.track(ctx, app)
 	return err
@@ -696,13 +705,28 @@ func (r *ApplicationReconciler) failed(ctx context.Context, app *weirv1.Applicat
 	return changes, order, err
 }
 
-// refreshHealth re-checks the applied objects when no sync is due.
+// refreshHealth re-checks the applied objects when no sync is due, unless
+// the last check was final (see restingHealth) and the drift watches saw
+// none of them change since: then the Healthy condition still holds.
 func (r *ApplicationReconciler) refreshHealth(ctx context.Context, app *weirv1.Application) error {
+	key := client.ObjectKeyFromObject(app)
+	read, watched := healthRead{generation: app.Generation}, false
+	if r.resting != nil {
+		read.mark, watched = r.Drift.LastChange(key)
+	}
+	known := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.HealthyCondition) != nil
+	if watched && known && r.resting.fresh(key, read) {
+		return nil
+	}
 	report, err := r.Health.Check(ctx, healthRefs(app, app.Status.Inventory))
 	if err != nil {
+		r.resting.forget(key)
 		return err
 	}
 	setHealth(app, report)
+	if watched {
+		r.resting.record(key, read, report)
+	}
 	return nil
 }
 

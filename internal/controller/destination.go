@@ -84,6 +84,7 @@ func (r *ApplicationReconciler) destinationOf(ctx context.Context, app *weirv1.A
 func (r *ApplicationReconciler) forget(app types.NamespacedName) {
 	r.Drift.Forget(app)
 	r.Applied.Forget(app)
+	r.resting.forget(app)
 	if r.Clusters != nil {
 		r.Clusters.Release(app)
 	}

@@ -47,6 +47,10 @@ type Watcher struct {
 	// everywhere holds, for each kind seen, whether it is watched in
 	// every namespace at once.
 	everywhere map[schema.GroupKind]bool
+	// marks holds, for each Application, the mark of the last change seen
+	// to its objects or its inventory; seq is the last mark given.
+	marks map[types.NamespacedName]uint64
+	seq   uint64
 }
 
 // watchKey names a watch: one kind in one namespace, or in all of them
@@ -75,6 +79,11 @@ type kindWatch struct {
 	gvr     schema.GroupVersionResource
 	objects int // tracked (Application, object) pairs of this kind
 	stop    context.CancelFunc
+	// synced reports whether the informer listed once; nil until it runs.
+	synced func() bool
+	// failed is the mark of the watch's last error: what changed while
+	// it failed may not have been seen.
+	failed uint64
 }
 
 // NewWatcher returns a Watcher that selects objects by label (weir's
@@ -98,6 +107,7 @@ func NewWatcher(client metadata.Interface, mapper meta.RESTMapper, labelSelector
 		watches:       map[watchKey]*kindWatch{},
 		suspects:      map[types.NamespacedName]map[weirv1.ObjectRef]bool{},
 		everywhere:    map[schema.GroupKind]bool{},
+		marks:         map[types.NamespacedName]uint64{},
 	}
 }
 
@@ -147,6 +157,9 @@ func (w *Watcher) Track(app types.NamespacedName, inventory []weirv1.ObjectRef) 
 			w.disown(key, app)
 		}
 	}
+	if !known || !maps.Equal(old, next) {
+		w.mark(app)
+	}
 	w.tracked[app] = next
 	return !known, errors.Join(errs...)
 }
@@ -160,6 +173,40 @@ func (w *Watcher) Forget(app types.NamespacedName) {
 	}
 	delete(w.tracked, app)
 	delete(w.suspects, app)
+	delete(w.marks, app)
+}
+
+// LastChange returns a mark that moves whenever one of app's objects
+// changes in any way (its status included), its inventory changes, or a
+// watch of them fails; equal marks mean nothing changed in between.
+// watched is false when some object of app is not watched, or its watch
+// has not listed yet: then the mark says nothing, and the objects must be
+// read.
+func (w *Watcher) LastChange(app types.NamespacedName) (mark uint64, watched bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	refs, known := w.tracked[app]
+	if !known {
+		return 0, false
+	}
+	mark = w.marks[app]
+	for key := range refs {
+		if !w.owners[key][app] {
+			return 0, false
+		}
+		kw := w.watches[w.keyOf(key)]
+		if kw == nil || kw.synced == nil || !kw.synced() {
+			return 0, false
+		}
+		mark = max(mark, kw.failed)
+	}
+	return mark, true
+}
+
+// mark records a change to app; w.mu is held.
+func (w *Watcher) mark(app types.NamespacedName) {
+	w.seq++
+	w.marks[app] = w.seq
 }
 
 // Suspects returns, and forgets, the objects of app changed outside weir
@@ -248,8 +295,19 @@ func (w *Watcher) run(wk watchKey, kw *kindWatch) {
 	gk := wk.gk
 	informer := metadatainformer.NewFilteredMetadataInformer(w.client, kw.gvr, wk.namespace, 0, cache.Indexers{},
 		func(opts *metav1.ListOptions) { opts.LabelSelector = w.selector }).Informer()
+	_ = informer.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
+		w.mu.Lock()
+		w.seq++
+		kw.failed = w.seq
+		w.mu.Unlock()
+		cache.DefaultWatchErrorHandler(ctx, r, err)
+	})
 	_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) { w.changed(gk, asMeta(obj)) },
 		UpdateFunc: func(old, obj any) {
+			if o, n := asMeta(old), asMeta(obj); o == nil || n == nil || o.ResourceVersion != n.ResourceVersion {
+				w.changed(gk, asMeta(obj))
+			}
 			if changedOutside(asMeta(old), asMeta(obj), w.self) {
 				w.suspect(gk, asMeta(obj))
 			}
@@ -258,9 +316,11 @@ func (w *Watcher) run(wk watchKey, kw *kindWatch) {
 			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = tombstone.Obj
 			}
+			w.changed(gk, asMeta(obj))
 			w.suspect(gk, asMeta(obj))
 		},
 	})
+	kw.synced = informer.HasSynced
 	go informer.RunWithContext(ctx)
 }
 
@@ -283,6 +343,19 @@ func (w *Watcher) suspect(gk schema.GroupKind, obj *metav1.PartialObjectMetadata
 	w.mu.Unlock()
 	for _, app := range apps {
 		w.events <- event.GenericEvent{Object: &weirv1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: app.Namespace, Name: app.Name}}}
+	}
+}
+
+// changed marks a change to the Applications that applied obj.
+func (w *Watcher) changed(gk schema.GroupKind, obj *metav1.PartialObjectMetadata) {
+	if obj == nil {
+		return
+	}
+	key := weirv1.ObjectRef{Group: gk.Group, Kind: gk.Kind, Namespace: obj.Namespace, Name: obj.Name}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for app := range w.owners[key] {
+		w.mark(app)
 	}
 }
 

@@ -179,3 +179,80 @@ func drain(w *Watcher) {
 		}
 	}
 }
+
+// TestLastChangeMovesWithEveryChangeOfATrackedObject: the mark stays while
+// nothing changes, and moves with a status update (which is no drift) and
+// with weir's own apply; it says nothing until the watch has listed, and
+// for an Application not tracked.
+func TestLastChangeMovesWithEveryChangeOfATrackedObject(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := testenv.Context(t, 2*time.Minute)
+	kube := kubernetes.NewForConfigOrDie(testenv.Config(t))
+	w := newWatcher(t, nil)
+	managed := map[string]string{apply.ManagedByLabel: "weir"}
+	applyService := func(manager string, svc *corev1apply.ServiceApplyConfiguration, status bool) {
+		t.Helper()
+		var err error
+		if status {
+			_, err = kube.CoreV1().Services(ns).ApplyStatus(ctx, svc, metav1.ApplyOptions{FieldManager: manager, Force: true})
+		} else {
+			_, err = kube.CoreV1().Services(ns).Apply(ctx, svc, metav1.ApplyOptions{FieldManager: manager, Force: true})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := func(port int32) *corev1apply.ServiceApplyConfiguration {
+		return corev1apply.Service("web", ns).WithLabels(managed).
+			WithSpec(corev1apply.ServiceSpec().WithType("LoadBalancer").WithPorts(corev1apply.ServicePort().WithPort(port)))
+	}
+	applyService("weir", spec(80), false)
+
+	app := types.NamespacedName{Namespace: ns, Name: "shop"}
+	if _, watched := w.LastChange(app); watched {
+		t.Fatal("LastChange of an untracked Application is watched")
+	}
+	if _, err := w.Track(app, []weirv1.ObjectRef{{Version: "v1", Kind: "Service", Namespace: ns, Name: "web"}}); err != nil {
+		t.Fatal(err)
+	}
+	mark := waitWatched(t, w, app)
+	time.Sleep(quiet)
+	if now, watched := w.LastChange(app); now != mark || !watched {
+		t.Fatalf("LastChange moved from %d to %d (watched %v) with nothing changed", mark, now, watched)
+	}
+
+	ingress := corev1apply.Service("web", ns).WithStatus(corev1apply.ServiceStatus().
+		WithLoadBalancer(corev1apply.LoadBalancerStatus().WithIngress(corev1apply.LoadBalancerIngress().WithIP("10.0.0.1"))))
+	applyService("cloud-controller", ingress, true)
+	mark = waitMoved(t, w, app, mark, "a status update")
+	expectNoEvent(t, w, "a status update")
+
+	applyService("weir", spec(81), false)
+	waitMoved(t, w, app, mark, "weir's own apply")
+}
+
+// waitWatched waits until app's objects are watched, and returns the mark.
+func waitWatched(t *testing.T, w *Watcher, app types.NamespacedName) uint64 {
+	t.Helper()
+	for range 300 {
+		if mark, watched := w.LastChange(app); watched {
+			return mark
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the objects are not watched after 30 s")
+	return 0
+}
+
+// waitMoved waits until app's mark moves from mark, and returns the new one.
+func waitMoved(t *testing.T, w *Watcher, app types.NamespacedName, mark uint64, what string) uint64 {
+	t.Helper()
+	for range 300 {
+		if now, watched := w.LastChange(app); watched && now != mark {
+			return now
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("LastChange did not move after %s", what)
+	return 0
+}
