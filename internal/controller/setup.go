@@ -145,7 +145,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	released, syncRequests := make(chan event.GenericEvent, eventBuffer), make(chan event.GenericEvent, eventBuffer)
 	// ClusterSyncPolicies, Namespaces and ConfigMaps are read directly at
 	// each sync: weir watches only what it manages, and a policy changed a
-	// moment ago applies at once.
+	// moment ago applies at once. The cache of the policies, which
+	// SyncPolicyReconciler watches, only spares the list when there is none.
 	engine := policy.NewEngine()
 	policies := &sourcepolicy.Reader{Cache: mgr.GetClient(), Namespaces: mgr.GetAPIReader()}
 	r := &ApplicationReconciler{
@@ -165,7 +166,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Released:     released,
 		SyncRequests: syncRequests,
 		Policies:     policies,
-		SyncPolicies: &policy.Checker{Reader: mgr.GetAPIReader(), Engine: engine},
+		SyncPolicies: &policy.Checker{Reader: mgr.GetAPIReader(), Known: mgr.GetClient(), Engine: engine},
 	}
 	if err := r.SetupWithManager(mgr, opts.Concurrency); err != nil {
 		return err

@@ -28,6 +28,12 @@ type LiveReader interface {
 type Checker struct {
 	// Reader reads ClusterSyncPolicies, Namespaces and ConfigMaps.
 	Reader client.Reader
+	// Known, when set, caches the ClusterSyncPolicies (the manager's
+	// cache, which SyncPolicyReconciler's watch fills): while it holds
+	// none, Check reads nothing, so that a sync or a heal where no policy
+	// exists costs no request. Reader is listed otherwise, so that a
+	// policy changed a moment ago applies at once.
+	Known  client.Reader
 	Engine *Engine
 }
 
@@ -50,6 +56,10 @@ func (c *Checker) Check(ctx context.Context, app *weirv1.Application, objs []*un
 // bound lists the policies whose namespaceSelector selects namespace,
 // with their params.
 func (c *Checker) bound(ctx context.Context, namespace string) ([]Bound, error) {
+	if c.noneKnown(ctx) {
+		c.Engine.Forget(nil)
+		return nil, nil
+	}
 	var list weirv1.ClusterSyncPolicyList
 	if err := c.Reader.List(ctx, &list); err != nil {
 		return nil, fmt.Errorf("list ClusterSyncPolicies: %w", err)
@@ -80,6 +90,15 @@ func (c *Checker) bound(ctx context.Context, namespace string) ([]Bound, error) 
 		bound = append(bound, Bound{Policy: p, Params: params})
 	}
 	return bound, nil
+}
+
+// noneKnown reports whether Known holds no ClusterSyncPolicy.
+func (c *Checker) noneKnown(ctx context.Context) bool {
+	if c.Known == nil {
+		return false
+	}
+	var list weirv1.ClusterSyncPolicyList
+	return c.Known.List(ctx, &list, client.Limit(1)) == nil && len(list.Items) == 0
 }
 
 // params is what a CEL policy reads as params: its inline object, or the
