@@ -407,9 +407,16 @@ func (r *ApplicationReconciler) converge(ctx context.Context, app *weirv1.Applic
 		}
 		return nil
 	}
-	r.resting.forget(client.ObjectKeyFromObject(app))
+	key := client.ObjectKeyFromObject(app)
+	r.resting.forget(key)
+	read, watched := r.healthRead(app)
 	err = r.sync(ctx, app, state, plan, trigger)
 	r.track(ctx, app)
+	if err == nil && watched {
+		// A sync that succeeded found every object Current after read's
+		// mark; its own applies leave the mark where it was.
+		r.resting.record(key, read, health.Report{})
+	}
 	return err
 }
 
@@ -710,10 +717,7 @@ func (r *ApplicationReconciler) failed(ctx context.Context, app *weirv1.Applicat
 // none of them change since: then the Healthy condition still holds.
 func (r *ApplicationReconciler) refreshHealth(ctx context.Context, app *weirv1.Application) error {
 	key := client.ObjectKeyFromObject(app)
-	read, watched := healthRead{generation: app.Generation}, false
-	if r.resting != nil {
-		read.mark, watched = r.Drift.LastChange(key)
-	}
+	read, watched := r.healthRead(app)
 	known := apimeta.FindStatusCondition(app.Status.Conditions, weirv1.HealthyCondition) != nil
 	if watched && known && r.resting.fresh(key, read) {
 		return nil
@@ -728,6 +732,18 @@ func (r *ApplicationReconciler) refreshHealth(ctx context.Context, app *weirv1.A
 		r.resting.record(key, read, report)
 	}
 	return nil
+}
+
+// healthRead is a read of app's health from now, and whether the drift
+// watches vouch for its mark (never without restingHealth).
+func (r *ApplicationReconciler) healthRead(app *weirv1.Application) (healthRead, bool) {
+	read := healthRead{generation: app.Generation}
+	if r.resting == nil {
+		return read, false
+	}
+	var watched bool
+	read.mark, watched = r.Drift.LastChange(client.ObjectKeyFromObject(app))
+	return read, watched
 }
 
 // markReconciling tells watchers at once that a sync has started; the final

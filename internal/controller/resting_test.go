@@ -7,10 +7,14 @@ import (
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/apply"
 	"weir.dev/weir/internal/desired"
 	"weir.dev/weir/internal/health"
 	"weir.dev/weir/internal/source"
@@ -109,4 +113,72 @@ func TestHealthAtRestIsReadOnlyWhenAnObjectChanged(t *testing.T) {
 	app.Status.ObservedGeneration = app.Generation
 	polls(2)
 	expect("2 polls after a spec change", 9, metav1.ConditionTrue)
+}
+
+// headLoader loads a set head revision with no objects.
+type headLoader struct {
+	Loader
+	head string
+}
+
+func (l *headLoader) Load(context.Context, *weirv1.Application) (desired.State, error) {
+	return desired.State{Artifact: source.Artifact{Revision: l.head}}, nil
+}
+
+// emptyApplier applies empty sets.
+type emptyApplier struct{ Applier }
+
+func (emptyApplier) Normalize(context.Context, []*unstructured.Unstructured, string) error {
+	return nil
+}
+func (emptyApplier) Validate(context.Context, []*unstructured.Unstructured) (apply.DryRuns, error) {
+	return apply.DryRuns{}, nil
+}
+func (emptyApplier) Apply(context.Context, []*unstructured.Unstructured, apply.DryRuns) (apply.ChangeSet, error) {
+	return nil, nil
+}
+func (emptyApplier) Prune(context.Context, apply.Owner, []weirv1.ObjectRef, []*unstructured.Unstructured) (apply.ChangeSet, error) {
+	return nil, nil
+}
+
+// TestASyncThatSucceededCountsAsAHealthRead: the poll at rest after a
+// sync reads no health while nothing but the sync's own applies happened
+// to the objects, and reads it when something else did meanwhile.
+func TestASyncThatSucceededCountsAsAHealthRead(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		moved bool
+		reads int
+	}{{"nothing else changed", false, 0}, {"an object changed after the sync started", true, 1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := runtime.NewScheme()
+			if err := weirv1.AddToScheme(s); err != nil {
+				t.Fatal(err)
+			}
+			c := fake.NewClientBuilder().WithScheme(s).Build()
+			loader := &headLoader{head: "main@sha1:" + strings.Repeat("b", 40)}
+			checker := &countingChecker{status: health.Current}
+			watcher := &markedDrift{mark: 7, watched: true}
+			r := &ApplicationReconciler{Client: c, Loader: loader, Applier: emptyApplier{}, Recorder: record.NewFakeRecorder(10),
+				Drift: watcher, Health: checker, resting: newRestingHealth()}
+			applied := "main@sha1:" + strings.Repeat("a", 40)
+			app := &weirv1.Application{Status: weirv1.ApplicationStatus{LastAppliedRevision: applied, LastAttemptedRevision: applied,
+				Conditions: []metav1.Condition{{Type: weirv1.SyncedCondition, Status: metav1.ConditionTrue}}}}
+			if err := r.reconcile(context.Background(), app); err != nil {
+				t.Fatal(err)
+			}
+			if app.Status.LastAppliedRevision != loader.head {
+				t.Fatalf("applied %s, want %s synced", app.Status.LastAppliedRevision, loader.head)
+			}
+			if tt.moved {
+				watcher.mark++
+			}
+			if err := r.reconcile(context.Background(), app); err != nil {
+				t.Fatal(err)
+			}
+			if checker.reads != tt.reads {
+				t.Errorf("%d health reads at the poll after the sync, want %d", checker.reads, tt.reads)
+			}
+		})
+	}
 }

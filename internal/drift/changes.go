@@ -49,3 +49,29 @@ type entryID struct {
 func idOf(e metav1.ManagedFieldsEntry) entryID {
 	return entryID{e.Manager, string(e.Operation), e.APIVersion, e.Subresource}
 }
+
+// ownWrite reports whether an update was self's apply alone: self's entry
+// moved to a new time, and no other entry changed, appeared or left. What
+// self applies is judged by the sync that applies it; what its controller
+// makes of it (a Deployment's status) is another's write.
+func ownWrite(old, obj *metav1.PartialObjectMetadata, self string) bool {
+	if len(old.ManagedFields) != len(obj.ManagedFields) || obj.DeletionTimestamp != nil {
+		return false
+	}
+	before := map[entryID]metav1.ManagedFieldsEntry{}
+	for _, e := range old.ManagedFields {
+		before[idOf(e)] = e
+	}
+	touched := false
+	for _, e := range obj.ManagedFields {
+		prev, existed := before[idOf(e)]
+		switch {
+		case existed && equality.Semantic.DeepEqual(prev, e):
+		case !existed || e.Manager != self || e.Subresource != "" || prev.Time.Equal(e.Time):
+			return false
+		default:
+			touched = true
+		}
+	}
+	return touched
+}

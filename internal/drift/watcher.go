@@ -177,8 +177,8 @@ func (w *Watcher) Forget(app types.NamespacedName) {
 }
 
 // LastChange returns a mark that moves whenever one of app's objects
-// changes in any way (its status included), its inventory changes, or a
-// watch of them fails; equal marks mean nothing changed in between.
+// changes in any way (its status included) but by weir's own apply alone,
+// its inventory changes, or a watch of them fails; equal marks mean nothing changed in between.
 // watched is false when some object of app is not watched, or its watch
 // has not listed yet: then the mark says nothing, and the objects must be
 // read.
@@ -305,7 +305,7 @@ func (w *Watcher) run(wk watchKey, kw *kindWatch) {
 	_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) { w.changed(gk, asMeta(obj)) },
 		UpdateFunc: func(old, obj any) {
-			if o, n := asMeta(old), asMeta(obj); o == nil || n == nil || o.ResourceVersion != n.ResourceVersion {
+			if o, n := asMeta(old), asMeta(obj); o == nil || n == nil || (o.ResourceVersion != n.ResourceVersion && !ownWrite(o, n, w.self)) {
 				w.changed(gk, asMeta(obj))
 			}
 			if changedOutside(asMeta(old), asMeta(obj), w.self) {

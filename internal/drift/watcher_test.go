@@ -181,8 +181,9 @@ func drain(w *Watcher) {
 }
 
 // TestLastChangeMovesWithEveryChangeOfATrackedObject: the mark stays while
-// nothing changes, and moves with a status update (which is no drift) and
-// with weir's own apply; it says nothing until the watch has listed, and
+// nothing changes, and with weir's own apply alone (the sync that applies
+// judges it), and moves with a status update (which is no drift) and
+// another's edit; it says nothing until the watch has listed, and
 // for an Application not tracked.
 func TestLastChangeMovesWithEveryChangeOfATrackedObject(t *testing.T) {
 	ns := testenv.Namespace(t)
@@ -228,7 +229,12 @@ func TestLastChangeMovesWithEveryChangeOfATrackedObject(t *testing.T) {
 	expectNoEvent(t, w, "a status update")
 
 	applyService("weir", spec(81), false)
-	waitMoved(t, w, app, mark, "weir's own apply")
+	time.Sleep(quiet)
+	if now, _ := w.LastChange(app); now != mark {
+		t.Fatalf("LastChange moved from %d to %d with weir's own apply alone", mark, now)
+	}
+	applyService("kubectl-edit", corev1apply.Service("web", ns).WithAnnotations(map[string]string{"edited": "yes"}), false)
+	waitMoved(t, w, app, mark, "another's edit")
 }
 
 // waitWatched waits until app's objects are watched, and returns the mark.
