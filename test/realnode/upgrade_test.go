@@ -106,6 +106,9 @@ func TestWeirUpgradedMidRollout(t *testing.T) {
 // of this repository (which needs its history: a shallow clone lacks it).
 func earlierSource(t testing.TB, ctx context.Context) weirSource {
 	t.Helper()
+	if !hasCommit(ctx, earlierCommit) && isShallow(ctx) {
+		t.Skipf("this clone is shallow and lacks %s, the earlier release the upgrade starts from: fetch the history (git fetch --unshallow)", earlierCommit)
+	}
 	dir := t.TempDir()
 	// From the repository's root: in a subdirectory, git archive takes
 	// only that subdirectory.
@@ -124,6 +127,17 @@ func earlierSource(t testing.TB, ctx context.Context) weirSource {
 	}
 	src := image.Source{Revision: earlierCommit, Time: time.Unix(seconds, 0).UTC(), URL: "https://github.com/weir-dev/weir"}
 	return weirSource{dir: dir, source: src, tag: earlierCommit[:12]}
+}
+
+// hasCommit says whether this repository holds commit.
+func hasCommit(ctx context.Context, commit string) bool {
+	return exec.CommandContext(ctx, "git", "cat-file", "-e", commit+"^{commit}").Run() == nil
+}
+
+// isShallow says whether this repository is a shallow clone.
+func isShallow(ctx context.Context) bool {
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "--is-shallow-repository").Output()
+	return err == nil && strings.TrimSpace(string(out)) == "true"
 }
 
 // weirClient is a client of c that knows weir's kinds and CRDs.
