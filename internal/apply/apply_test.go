@@ -1,11 +1,7 @@
 package apply
 
 import (
-	"net/http"
-	"path"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -105,22 +101,7 @@ func TestAnUnchangedObjectIsNotAppliedAndNoObjectIsReadTwice(t *testing.T) {
 	ns := testenv.Namespace(t)
 	ctx := ctxFor(t)
 	cfg := testenv.Config(t)
-	var (
-		mu   sync.Mutex
-		sent []string
-	)
-	countRequests(cfg, func(req *http.Request) {
-		if !strings.Contains(req.URL.Path, "/namespaces/"+ns+"/") {
-			return // discovery
-		}
-		what := req.Method + " " + path.Base(req.URL.Path)
-		if req.URL.Query().Get("dryRun") != "" {
-			what = "dry-run " + what
-		}
-		mu.Lock()
-		sent = append(sent, what)
-		mu.Unlock()
-	})
+	requests := logRequests(cfg, ns)
 	m, err := NewManager(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -130,15 +111,12 @@ func TestAnUnchangedObjectIsNotAppliedAndNoObjectIsReadTwice(t *testing.T) {
 			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {v: '"+b+"'}\n")
 	}
 	assertActions(t, applyAll(t, ctx, m, ns, set("1", "1")), map[string]Action{"ConfigMap/a": Created, "ConfigMap/b": Created})
-	slices.Sort(sent)
-	if want := []string{"PATCH a", "PATCH b", "dry-run PATCH a", "dry-run PATCH b"}; !slices.Equal(sent, want) {
+	if sent, want := requests.take(), []string{"PATCH a", "PATCH b", "dry-run PATCH a", "dry-run PATCH b"}; !slices.Equal(sent, want) {
 		t.Errorf("creating sent %v, want %v: a dry run and an apply of each, and no read of an object the dry run shows is new", sent, want)
 	}
 
-	sent = nil
 	assertActions(t, applyAll(t, ctx, m, ns, set("1", "2")), map[string]Action{"ConfigMap/a": Unchanged, "ConfigMap/b": Configured})
-	slices.Sort(sent)
-	if want := []string{"GET configmaps", "PATCH b", "dry-run PATCH a", "dry-run PATCH b"}; !slices.Equal(sent, want) {
+	if sent, want := requests.take(), []string{"GET configmaps", "PATCH b", "dry-run PATCH a", "dry-run PATCH b"}; !slices.Equal(sent, want) {
 		t.Errorf("changing b sent %v, want %v: a dry run of each, one list of the ConfigMaps weir manages, and an apply of b alone", sent, want)
 	}
 }

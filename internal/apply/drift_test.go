@@ -2,12 +2,9 @@ package apply
 
 import (
 	"fmt"
-	"net/http"
-	"path"
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -83,22 +80,7 @@ func TestAHealReadsNoDriftedObjectTwice(t *testing.T) {
 	ns := testenv.Namespace(t)
 	ctx := ctxFor(t)
 	cfg := testenv.Config(t)
-	var (
-		mu   sync.Mutex
-		sent []string
-	)
-	countRequests(cfg, func(req *http.Request) {
-		if !strings.Contains(req.URL.Path, "/namespaces/"+ns+"/") {
-			return // discovery
-		}
-		what := req.Method + " " + path.Base(req.URL.Path)
-		if req.URL.Query().Get("dryRun") != "" {
-			what = "dry-run " + what
-		}
-		mu.Lock()
-		sent = append(sent, what)
-		mu.Unlock()
-	})
+	requests := logRequests(cfg, ns)
 	m, err := NewManager(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +107,7 @@ func TestAHealReadsNoDriftedObjectTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sent = nil
+	requests.take() // what setting up sent
 	found, err := m.Drift(ctx, objs)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +121,7 @@ func TestAHealReadsNoDriftedObjectTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertActions(t, changes, map[string]Action{"ConfigMap/b": Configured, "ConfigMap/c": Created, "ConfigMap/d": Configured})
-	slices.Sort(sent)
+	sent := requests.take()
 	want := []string{"GET a", "GET b", "GET c", "GET d", "GET d", "GET gone", "PATCH b", "PATCH c", "PATCH d",
 		"dry-run PATCH a", "dry-run PATCH b", "dry-run PATCH c", "dry-run PATCH d"}
 	if !slices.Equal(sent, want) {

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"path"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,6 +135,43 @@ func countRequests(cfg *rest.Config, seen func(*http.Request)) {
 			return rt.RoundTrip(req)
 		})
 	})
+}
+
+// requestLog records the requests a client of a config sends for objects
+// of one namespace, each as "METHOD name" ("dry-run METHOD name" for a dry
+// run), discovery left out.
+type requestLog struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+// logRequests makes cfg's clients record in the log they return what they
+// send for objects of namespace ns.
+func logRequests(cfg *rest.Config, ns string) *requestLog {
+	l := &requestLog{}
+	countRequests(cfg, func(req *http.Request) {
+		if !strings.Contains(req.URL.Path, "/namespaces/"+ns+"/") {
+			return // discovery
+		}
+		what := req.Method + " " + path.Base(req.URL.Path)
+		if req.URL.Query().Get("dryRun") != "" {
+			what = "dry-run " + what
+		}
+		l.mu.Lock()
+		l.sent = append(l.sent, what)
+		l.mu.Unlock()
+	})
+	return l
+}
+
+// take returns what was sent since the last take, sorted, and forgets it.
+func (l *requestLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	sent := l.sent
+	l.sent = nil
+	slices.Sort(sent)
+	return sent
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
