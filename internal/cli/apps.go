@@ -27,13 +27,9 @@ func newGetCommand(cluster *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var opts []client.ListOption
-			if !allNamespaces {
-				ns, err := cluster.targetNamespace()
-				if err != nil {
-					return err
-				}
-				opts = append(opts, client.InNamespace(ns))
+			opts, err := cluster.listScope(allNamespaces)
+			if err != nil {
+				return err
 			}
 			list := &weirv1.ApplicationList{}
 			if err := c.List(cmd.Context(), list, opts...); err != nil {

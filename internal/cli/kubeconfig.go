@@ -42,6 +42,19 @@ func (f *clusterFlags) targetNamespace() (string, error) {
 	return ns, err
 }
 
+// listScope is the list option of a command's --all-namespaces: none when
+// all, else the target namespace.
+func (f *clusterFlags) listScope(allNamespaces bool) ([]client.ListOption, error) {
+	if allNamespaces {
+		return nil, nil
+	}
+	ns, err := f.targetNamespace()
+	if err != nil {
+		return nil, err
+	}
+	return []client.ListOption{client.InNamespace(ns)}, nil
+}
+
 // newScheme holds the built-in types and weir's.
 func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
