@@ -77,5 +77,19 @@ func (r *GitRepo) Commit(message string) string {
 	return r.Head()
 }
 
+// CommitFiles writes files (an empty content removes the file) and commits
+// them, returning the commit's SHA-1.
+func (r *GitRepo) CommitFiles(message string, files map[string]string) string {
+	r.t.Helper()
+	for path, content := range files {
+		if content == "" {
+			r.Remove(path)
+			continue
+		}
+		r.Write(path, content)
+	}
+	return r.Commit(message)
+}
+
 // Head is the SHA-1 of the current commit.
 func (r *GitRepo) Head() string { return r.Git("rev-parse", "HEAD") }

@@ -37,14 +37,7 @@ func given(t testing.TB, files map[string]string) *story {
 // commit writes files (an empty content removes the file) and commits.
 func (s *story) commit(message string, files map[string]string) string {
 	s.t.Helper()
-	for path, content := range files {
-		if content == "" {
-			s.repo.Remove(path)
-			continue
-		}
-		s.repo.Write(path, content)
-	}
-	return s.repo.Commit(message)
+	return s.repo.CommitFiles(message, files)
 }
 
 // whenApplication creates the Application; edit adjusts its spec.

@@ -49,14 +49,7 @@ func givenRemote(t testing.TB, remote *localcluster.Cluster, files map[string]st
 // commit writes files (an empty content removes the file) and commits.
 func (s *remoteStory) commit(message string, files map[string]string) string {
 	s.t.Helper()
-	for path, content := range files {
-		if content == "" {
-			s.repo.Remove(path)
-			continue
-		}
-		s.repo.Write(path, content)
-	}
-	return s.repo.Commit(message)
+	return s.repo.CommitFiles(message, files)
 }
 
 // givenLocal starts a story with a repository holding files, for an
