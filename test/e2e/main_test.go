@@ -4,11 +4,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -37,7 +35,7 @@ func TestMain(m *testing.M) {
 
 // controllerLog collects everything the controller logs, so that tests can
 // assert that no secret ever reaches it.
-var controllerLog lockedBuffer
+var controllerLog harness.LogBuffer
 
 // The controller's endpoints on loopback, set before the tests run.
 var (
@@ -100,24 +98,6 @@ func startController(cfg *rest.Config) (func(), error) {
 			return server.Setup(mgr, server.Options{BindAddress: webhookAddr, Secret: webhookSecret, Refresh: refresh})
 		},
 	})(cfg)
-}
-
-// lockedBuffer is a bytes.Buffer safe for the controller's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // freeLoopbackAddress is a loopback address with a port that is free now.

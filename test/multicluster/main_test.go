@@ -4,13 +4,11 @@
 package multicluster
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,29 +27,12 @@ import (
 	"weir.dev/weir/internal/localcluster"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/testenv"
+	"weir.dev/weir/test/harness"
 )
 
 // controllerLog collects everything the controller logs, so that tests can
 // assert that no credential ever reaches it.
-var controllerLog lockedBuffer
-
-// lockedBuffer is a bytes.Buffer safe for the controller's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+var controllerLog harness.LogBuffer
 
 // remoteClusters is how many control planes TestMain starts beside weir's.
 const remoteClusters = 2
