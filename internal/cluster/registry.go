@@ -115,13 +115,9 @@ func SecretOf(app *weirv1.Application) (key types.NamespacedName, ok bool) {
 // refuses is a *RefusedError, and stops what was kept for the cluster.
 func (r *Registry[T]) For(ctx context.Context, app *weirv1.Application) (T, error) {
 	var none T
-	key, ok := SecretOf(app)
-	if !ok {
-		return none, fmt.Errorf("application %s/%s names no remote cluster", app.Namespace, app.Name)
-	}
-	secret := &corev1.Secret{}
-	if err := r.secrets.Get(ctx, key, secret); err != nil {
-		return none, fmt.Errorf("read the kubeconfig Secret %s: %w", key, err)
+	key, secret, err := r.kubeconfigSecret(ctx, app)
+	if err != nil {
+		return none, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -133,19 +129,28 @@ func (r *Registry[T]) For(ctx context.Context, app *weirv1.Application) (T, erro
 	return e.value, nil
 }
 
+// kubeconfigSecret reads the kubeconfig Secret of app's remote cluster.
+func (r *Registry[T]) kubeconfigSecret(ctx context.Context, app *weirv1.Application) (types.NamespacedName, *corev1.Secret, error) {
+	key, ok := SecretOf(app)
+	if !ok {
+		return key, nil, fmt.Errorf("application %s/%s names no remote cluster", app.Namespace, app.Name)
+	}
+	secret := &corev1.Secret{}
+	if err := r.secrets.Get(ctx, key, secret); err != nil {
+		return key, nil, fmt.Errorf("read the kubeconfig Secret %s: %w", key, err)
+	}
+	return key, secret, nil
+}
+
 // Kept returns what the Registry keeps for app's remote cluster without
 // recording that app targets it, for readers of what its Applications
 // applied there: the cluster must be kept for some Application already
 // (see For). It is made again when the Secret has changed.
 func (r *Registry[T]) Kept(ctx context.Context, app *weirv1.Application) (T, error) {
 	var none T
-	key, ok := SecretOf(app)
-	if !ok {
-		return none, fmt.Errorf("application %s/%s names no remote cluster", app.Namespace, app.Name)
-	}
-	secret := &corev1.Secret{}
-	if err := r.secrets.Get(ctx, key, secret); err != nil {
-		return none, fmt.Errorf("read the kubeconfig Secret %s: %w", key, err)
+	key, secret, err := r.kubeconfigSecret(ctx, app)
+	if err != nil {
+		return none, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
