@@ -29,7 +29,7 @@ import (
 
 var (
 	appsFlag  = flag.Int("apps", 100, "Applications BenchmarkScale creates, 20 objects each")
-	restFlag  = flag.Duration("rest", time.Minute, "how long BenchmarkScale measures weir at rest (the Applications' interval)")
+	restFlag  = flag.Duration("rest", time.Minute, "how long BenchmarkScale measures weir at rest, rounded up to whole intervals of the Applications (1m)")
 	smokeFlag = flag.Bool("smoke", false, "run TestScaleSmoke, the harness at 3 Applications (a minute or two)")
 	driftFlag = flag.Int("drifts", 20, "drifts BenchmarkScale heals at rest and under load; 0 measures no drift")
 )
@@ -38,7 +38,7 @@ var (
 // Applications and reports its figures.
 func BenchmarkScale(b *testing.B) {
 	for range b.N {
-		for _, f := range run(b, scenario{apps: *appsFlag, rest: *restFlag, drifts: *driftFlag}) {
+		for _, f := range run(b, scenario{apps: *appsFlag, interval: time.Minute, rest: *restFlag, drifts: *driftFlag}) {
 			b.ReportMetric(f.value, f.unit)
 		}
 	}
@@ -50,8 +50,8 @@ func TestScaleSmoke(t *testing.T) {
 	if !*smokeFlag {
 		t.Skip("the harness's smoke test runs with -smoke (make bench-scale-smoke)")
 	}
-	figures := run(t, scenario{apps: 3, rest: 2 * time.Second, drifts: 2})
-	for _, want := range []string{"s-create-to-ready", "s-commit-to-applied", "requests-per-object-create", "requests-per-object-commit", "s-mean-sync", "s-mean-phase-dry-run", "requests-at-rest", "listings-at-rest", "MiB-rss", "s-drift-healed-p99", "s-webhook-to-applied-50"} {
+	figures := run(t, scenario{apps: 3, interval: 5 * time.Second, rest: 2 * time.Second, drifts: 2})
+	for _, want := range []string{"s-create-to-ready", "s-commit-to-applied", "requests-per-object-create", "requests-per-object-commit", "s-mean-sync", "s-mean-phase-dry-run", "requests-per-interval-at-rest", "listings-per-interval-at-rest", "MiB-rss", "s-drift-healed-p99", "s-webhook-to-applied-50"} {
 		if !slices.ContainsFunc(figures, func(f figure) bool { return f.unit == want }) {
 			t.Errorf("no figure %s in %v", want, figures)
 		}
@@ -60,9 +60,10 @@ func TestScaleSmoke(t *testing.T) {
 
 // scenario is what one run measures.
 type scenario struct {
-	apps   int           // Applications of 20 objects
-	rest   time.Duration // at-rest measurement
-	drifts int           // drifts healed at rest, and again under load
+	apps     int           // Applications of 20 objects
+	interval time.Duration // the Applications' spec.sync.interval
+	rest     time.Duration // at-rest measurement, rounded up to whole intervals
+	drifts   int           // drifts healed at rest, and again under load
 }
 
 // figure is one measured value and its unit, as benchmarks report them.
@@ -74,19 +75,21 @@ type figure struct {
 // bench is a running scenario: the repositories, the controller, the
 // Applications.
 type bench struct {
-	t       testing.TB
-	c       client.Client
-	git     *testenv.GitHTTPServer
-	repo    *testenv.GitRepo // the apps' repository
-	big     *testenv.GitRepo // the 50-object app's repository
-	token   string
-	ctrl    *controller
-	apps    []*weirv1.Application
-	figures []figure
+	t        testing.TB
+	c        client.Client
+	git      *testenv.GitHTTPServer
+	repo     *testenv.GitRepo // the apps' repository
+	big      *testenv.GitRepo // the 50-object app's repository
+	token    string
+	interval time.Duration // the Applications' spec.sync.interval
+	ctrl     *controller
+	apps     []*weirv1.Application
+	figures  []figure
 }
 
 func run(t testing.TB, s scenario) []figure {
 	b := setUp(t, s.apps)
+	b.interval = s.interval
 	b.createToReady(s.apps)
 	b.commitToApplied(1)
 	if s.rest > 0 {
@@ -175,16 +178,21 @@ func (b *bench) commitToApplied(gen int) {
 	}
 }
 
-// atRest measures, over d with nothing changing, the controller's API
-// requests, the ref listings the Git server answered, its CPU, and then
-// its heap and RSS.
-func (b *bench) atRest(d time.Duration) {
+// atRest measures, over whole intervals of the Applications with nothing
+// changing, the controller's API requests, the ref listings the Git server
+// answered and its CPU, each per interval, and then its heap and RSS. A
+// window shorter than an interval would see none of the polls: every
+// Application synced the last commit at once, and polls next one interval
+// later.
+func (b *bench) atRest(rest time.Duration) {
+	n := restIntervals(rest, b.interval)
 	before, listings := b.scrape(), b.git.RefListings()
-	time.Sleep(d)
+	b.t.Logf("at rest for %d intervals of %s", n, b.interval)
+	time.Sleep(time.Duration(n) * b.interval)
 	after := b.scrape()
-	b.report(after.sum("rest_client_requests_total")-before.sum("rest_client_requests_total"), "requests-at-rest")
-	b.report(float64(b.git.RefListings()-listings), "listings-at-rest")
-	b.report(after.sum("process_cpu_seconds_total")-before.sum("process_cpu_seconds_total"), "s-cpu-at-rest")
+	b.report(perInterval(after.sum("rest_client_requests_total")-before.sum("rest_client_requests_total"), n), "requests-per-interval-at-rest")
+	b.report(perInterval(float64(b.git.RefListings()-listings), n), "listings-per-interval-at-rest")
+	b.report(perInterval(after.sum("process_cpu_seconds_total")-before.sum("process_cpu_seconds_total"), n), "s-cpu-per-interval-at-rest")
 	b.report(after.sum("go_memstats_heap_inuse_bytes")/(1<<20), "MiB-heap")
 	b.report(after.sum("process_resident_memory_bytes")/(1<<20), "MiB-rss")
 	b.report(after.sum("go_memstats_heap_inuse_bytes")/float64(len(b.apps))/(1<<10), "KiB-heap-per-app")
@@ -197,6 +205,17 @@ func (b *bench) atRest(d time.Duration) {
 			b.t.Errorf("write the heap profile: %v", err)
 		}
 	}
+}
+
+// restIntervals is how many whole intervals a measure at rest of rest
+// lasts: rest rounded up, at least one.
+func restIntervals(rest, interval time.Duration) int {
+	return max(1, int((rest+interval-1)/interval))
+}
+
+// perInterval is total, counted over n intervals, per interval.
+func perInterval(total float64, n int) float64 {
+	return total / float64(n)
 }
 
 // driftHealed scales n Deployments to 3 replicas one after the other and
@@ -311,13 +330,13 @@ func (b *bench) scrape() metrics {
 }
 
 // newApplication creates an Application of repo's path in a namespace of
-// its own, polling every minute and healing drift.
+// its own, polling every b.interval and healing drift.
 func (b *bench) newApplication(repo *testenv.GitRepo, path string) *weirv1.Application {
 	app := &weirv1.Application{
 		ObjectMeta: metav1.ObjectMeta{Namespace: testenv.Namespace(b.t), Name: "app"},
 		Spec: weirv1.ApplicationSpec{
 			Source: weirv1.GitSource{URL: b.git.URL(filepath.Base(repo.Dir)), Path: path},
-			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Minute}, SelfHeal: true},
+			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: b.interval}, SelfHeal: true},
 		},
 	}
 	if err := b.c.Create(context.Background(), app); err != nil {
