@@ -163,6 +163,13 @@ func (b *bench) reportRequests(before metrics, unit string) {
 // commitToApplied changes every app's ConfigMaps in one commit, sends the
 // push webhook, and times until every Application applied it.
 func (b *bench) commitToApplied(gen int) {
+	b.commitAll(gen)()
+}
+
+// commitAll changes every app's ConfigMaps in one commit and sends the
+// push webhook. The function it returns waits until every Application
+// applied the commit, and reports how long that took from the push.
+func (b *bench) commitAll(gen int) (await func()) {
 	for i := range b.apps {
 		writeApp(b.repo, i, gen)
 	}
@@ -170,11 +177,13 @@ func (b *bench) commitToApplied(gen int) {
 	before := b.scrape()
 	start := time.Now()
 	b.push(b.repo)
-	b.awaitApplied(b.apps, sha)
-	b.report(time.Since(start).Seconds(), fmt.Sprintf("s-commit-to-applied-gen%d", gen))
-	if gen == 1 {
-		b.report(time.Since(start).Seconds(), "s-commit-to-applied")
-		b.reportRequests(before, "requests-per-object-commit")
+	return func() {
+		b.awaitApplied(b.apps, sha)
+		b.report(time.Since(start).Seconds(), fmt.Sprintf("s-commit-to-applied-gen%d", gen))
+		if gen == 1 {
+			b.report(time.Since(start).Seconds(), "s-commit-to-applied")
+			b.reportRequests(before, "requests-per-object-commit")
+		}
 	}
 }
 
@@ -264,15 +273,28 @@ func (b *bench) drift(ns string) time.Duration {
 	}
 }
 
-// webhookToApplied50 times five commits to a 50-object app, each from its
-// push webhook until the app is Ready at it, and reports the median and the
-// slowest. It polls every 10 ms, so that the poll adds little to the
-// figure.
+// webhookToApplied50 times commits to a 50-object app, each from its push
+// webhook until the app is Ready at it: five with nothing else syncing,
+// and then up to five while every other app syncs a commit of its own
+// (gen 3), as many as fit before that ends. It reports the median and the
+// slowest of each. It polls every 10 ms, so that the poll adds little to
+// the figures.
 func (b *bench) webhookToApplied50() {
 	app := b.newApplication(b.big, "")
 	b.awaitApplied([]*weirv1.Application{app}, b.big.Head())
+	b.reportQuantiles(b.webhooks(app, 1, nil), "s-webhook-to-applied-50")
+	await, loading := b.commitAll(3), make(chan struct{})
+	go func() { defer close(loading); await() }()
+	b.reportQuantiles(b.webhooks(app, 6, loading), "s-webhook-to-applied-50-under-load")
+	<-loading
+}
+
+// webhooks commits to app's repository five times from generation gen,
+// while loading (when not nil) is open, and times each from its push
+// webhook until app is Ready at it.
+func (b *bench) webhooks(app *weirv1.Application, gen int, loading <-chan struct{}) []time.Duration {
 	var took []time.Duration
-	for gen := 1; gen <= 5; gen++ {
+	for ; len(took) < 5 && open(loading); gen++ {
 		for name, content := range fiftyObjects(gen) {
 			b.big.Write(name, content)
 		}
@@ -282,9 +304,28 @@ func (b *bench) webhookToApplied50() {
 		b.awaitReady(app, sha)
 		took = append(took, time.Since(start))
 	}
+	return took
+}
+
+// open reports whether ch, when not nil, is still open.
+func open(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return false
+	default:
+		return true
+	}
+}
+
+// reportQuantiles reports the median of took as unit, and its slowest as
+// unit-max; nothing when took is empty.
+func (b *bench) reportQuantiles(took []time.Duration, unit string) {
+	if len(took) == 0 {
+		return
+	}
 	slices.Sort(took)
-	b.report(took[len(took)/2].Seconds(), "s-webhook-to-applied-50")
-	b.report(took[len(took)-1].Seconds(), "s-webhook-to-applied-50-max")
+	b.report(took[len(took)/2].Seconds(), unit)
+	b.report(took[len(took)-1].Seconds(), unit+"-max")
 }
 
 // awaitReady polls app every 10 ms until it is Ready at sha.
