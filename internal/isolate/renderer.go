@@ -29,7 +29,8 @@ const DefaultMaxMemoryBytes = 512 << 20
 // waitDelay is how long a killed worker may take to close its pipes.
 const waitDelay = time.Second
 
-// Renderer renders in a child process, one per render. The zero value
+// Renderer renders in a child process, one per render, but for small
+// plain manifests. The zero value
 // re-executes the running binary with the default memory limit.
 type Renderer struct {
 	// Executable is the binary to run as a worker; "" means the running
@@ -43,13 +44,17 @@ type Renderer struct {
 
 // Render renders path below root as render.Render does, in a worker, and
 // decrypts with the keys of dec, which then redacts the values the worker
-// decrypted; opts.Decrypter is ignored. The worker is killed when
+// decrypted; opts.Decrypter is ignored. Small plain manifests, which need
+// no worker, are decoded in this process (see MaxInProcessBytes). The worker is killed when
 // opts.Timeout passes, when its answer (the objects, as JSON) exceeds
 // opts.MaxOutputBytes, or when ctx ends; Render returns once it is gone.
 func (r *Renderer) Render(ctx context.Context, root, path string, opts render.Options, dec *decrypt.Decryptor) ([]*unstructured.Unstructured, error) {
 	opts, err := opts.WithDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if objs, done, err := renderInProcess(ctx, root, path, opts, dec); done {
+		return objs, err
 	}
 	opts.Decrypter = nil
 	resp, err := r.run(ctx, request{Root: root, Path: path, Options: opts, Keys: dec.Keys()}, opts)

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"weir.dev/weir/internal/yamlalias"
 )
@@ -31,6 +32,13 @@ type checkout struct {
 	// between resolving and opening.
 	files        *os.Root
 	maxFileBytes int64
+	// maxInputBytes, when positive, bounds the bytes of all files read,
+	// together.
+	maxInputBytes int64
+	// read is how many bytes the files read so far hold.
+	read atomic.Int64
+	// noAliases refuses files that hold a YAML alias.
+	noAliases bool
 	// decrypter, if set, decrypts files as they are read.
 	decrypter Decrypter
 }
@@ -198,7 +206,8 @@ func (co *checkout) escapingLink(abs string) error {
 }
 
 // readFile reads the regular file at the resolved path real, refusing files
-// larger than the bound.
+// larger than the bound, and files that bring what the render read over
+// its bound for all files.
 func (co *checkout) readFile(real string) ([]byte, error) {
 	name := filepath.FromSlash(co.rel(real))
 	// Stat before opening: opening a FIFO would block.
@@ -208,6 +217,8 @@ func (co *checkout) readFile(real string) ([]byte, error) {
 		return nil, errors.New("not a regular file")
 	} else if fi.Size() > co.maxFileBytes {
 		return nil, co.tooLarge()
+	} else if co.maxInputBytes > 0 && co.read.Load()+fi.Size() > co.maxInputBytes {
+		return nil, co.inputTooLarge()
 	}
 	f, err := co.files.Open(name)
 	if err != nil {
@@ -222,11 +233,18 @@ func (co *checkout) readFile(real string) ([]byte, error) {
 	if int64(len(data)) > co.maxFileBytes {
 		return nil, co.tooLarge()
 	}
+	if read := co.read.Add(int64(len(data))); co.maxInputBytes > 0 && read > co.maxInputBytes {
+		return nil, co.inputTooLarge()
+	}
 	// Whatever parses the file next (kustomize, Helm, SOPS) might expand
 	// its aliases; a file of a few hundred bytes can stand for billions of
 	// nodes.
-	if err := yamlalias.Check(data); err != nil {
+	added, err := yamlalias.Added(data)
+	if err != nil {
 		return nil, err
+	}
+	if added > 0 && co.noAliases {
+		return nil, ErrAlias
 	}
 	return data, nil
 }
@@ -252,4 +270,16 @@ func withoutPath(err error) error {
 
 func (co *checkout) tooLarge() error {
 	return fmt.Errorf("file is larger than the limit of %d bytes", co.maxFileBytes)
+}
+
+// ErrInputTooLarge is the error of a render whose files together hold more
+// than Options.MaxInputBytes.
+var ErrInputTooLarge = errors.New("the files read come to more than the render's limit")
+
+// ErrAlias is the error of a render with Options.NoAliases that read a
+// file holding a YAML alias.
+var ErrAlias = errors.New("the file holds a YAML alias")
+
+func (co *checkout) inputTooLarge() error {
+	return fmt.Errorf("%w of %d bytes", ErrInputTooLarge, co.maxInputBytes)
 }

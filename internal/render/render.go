@@ -50,6 +50,16 @@ type Options struct {
 	// MaxFileBytes bounds the size of every file read; zero or less means
 	// 10 MiB. A larger file fails the render.
 	MaxFileBytes int64
+	// MaxInputBytes bounds the bytes of all the files one render reads,
+	// together; zero or less means no bound but MaxFileBytes for each. A
+	// render that would read more fails with an error that matches
+	// ErrInputTooLarge.
+	MaxInputBytes int64
+	// NoAliases fails a render that reads a file holding a YAML alias,
+	// with an error that matches ErrAlias. Aliases count towards nodes,
+	// not bytes: a few kilobytes can name a long string thousands of
+	// times.
+	NoAliases bool
 	// MaxOutputBytes bounds the text a template engine may produce (Helm's
 	// rendered manifests); zero or less means 64 MiB. Also the bound on
 	// the files of a chart together.
@@ -123,7 +133,7 @@ func Render(ctx context.Context, root, path string, opts Options) ([]*unstructur
 		return nil, err
 	}
 	defer co.close()
-	co.decrypter = opts.Decrypter
+	co.decrypter, co.maxInputBytes, co.noAliases = opts.Decrypter, opts.MaxInputBytes, opts.NoAliases
 	dir, err := co.dir(path)
 	if err != nil {
 		return nil, err

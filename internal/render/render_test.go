@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -481,5 +482,30 @@ func TestDetect(t *testing.T) {
 				t.Errorf("Detect = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestRenderBoundsWhatItReads: with MaxInputBytes, the files read together
+// may hold no more; with NoAliases, none may hold a YAML alias, while a
+// '*' that is no alias is read.
+func TestRenderBoundsWhatItReads(t *testing.T) {
+	root := t.TempDir()
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  schedule: '*/5 * * * *'\n"
+	writeFile(t, filepath.Join(root, "a.yaml"), fmt.Sprintf(cm, "a"))
+	writeFile(t, filepath.Join(root, "b.yaml"), fmt.Sprintf(cm, "b"))
+	size := int64(len(fmt.Sprintf(cm, "a")))
+	if objs, err := Render(t.Context(), root, "", Options{MaxInputBytes: 2 * size, NoAliases: true}); err != nil || len(objs) != 2 {
+		t.Fatalf("Render within the bounds = %d objects, %v; want 2", len(objs), err)
+	}
+	_, err := Render(t.Context(), root, "", Options{MaxInputBytes: 2*size - 1})
+	if !errors.Is(err, ErrInputTooLarge) || !strings.Contains(err.Error(), "render b.yaml: ") {
+		t.Errorf("Render over MaxInputBytes = %v, want ErrInputTooLarge naming b.yaml", err)
+	}
+	writeFile(t, filepath.Join(root, "c.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: &n c\ndata:\n  name: *n\n")
+	if _, err := Render(t.Context(), root, "", Options{}); err != nil {
+		t.Errorf("Render of an alias = %v, want it read without NoAliases", err)
+	}
+	if _, err := Render(t.Context(), root, "", Options{NoAliases: true}); !errors.Is(err, ErrAlias) || !strings.Contains(err.Error(), "render c.yaml: ") {
+		t.Errorf("Render of an alias with NoAliases = %v, want ErrAlias naming c.yaml", err)
 	}
 }

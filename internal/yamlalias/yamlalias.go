@@ -44,8 +44,16 @@ func (e *Error) Reason() string {
 // data is not YAML, which is for the caller's own parser to report. Data
 // without an alias indicator ('*') is not parsed at all.
 func Check(data []byte) error {
+	_, err := Added(data)
+	return err
+}
+
+// Added is how many nodes the aliases of the YAML stream data add when
+// expanded: zero when it holds no alias, or is not YAML. It fails as
+// Check does.
+func Added(data []byte) (int, error) {
 	if bytes.IndexByte(data, '*') < 0 {
-		return nil
+		return 0, nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	c := &counter{sizes: map[*yaml.Node]int{}}
@@ -53,10 +61,10 @@ func Check(data []byte) error {
 		var doc yaml.Node
 		// The stream ends with io.EOF; any other error is not YAML.
 		if dec.Decode(&doc) != nil {
-			return nil
+			return c.added, nil
 		}
 		if _, err := c.size(&doc); err != nil {
-			return err
+			return 0, err
 		}
 	}
 }

@@ -55,6 +55,28 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestAdded counts what aliases add, and nothing for a '*' that is no
+// alias.
+func TestAdded(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		want int
+	}{
+		{"apiVersion: v1\nkind: ConfigMap\n", 0},
+		{"schedule: '*/5 * * * *'\nverbs: ['*']\n", 0},
+		{"name: &n web\nlabel: *n\n", 1},
+		{"base: &b {cpu: 1, memory: 2}\na: *b\nb: *b\n", 10},
+		{"a: b\n---\nbase: &b [x]\nc: *b\n", 2},
+	} {
+		if got, err := Added([]byte(tc.data)); err != nil || got != tc.want {
+			t.Errorf("Added(%q) = %d, %v; want %d", tc.data, got, err, tc.want)
+		}
+	}
+	if _, err := Added([]byte(bomb(9))); err == nil {
+		t.Error("Added of a bomb succeeded")
+	}
+}
+
 func BenchmarkCheckBomb(b *testing.B) {
 	data := []byte(bomb(9))
 	b.ReportAllocs()
