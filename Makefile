@@ -8,7 +8,7 @@ BIN := bin/weir
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/weir
+	$(GO) build -tags=kustomize_disable_go_plugin_support -o $(BIN) ./cmd/weir
 
 # Builds weir's image for linux/amd64 and linux/arm64 from Go, without a
 # container engine: an OCI image layout in bin/weir-image and its tarball

@@ -24,6 +24,7 @@ import (
 	"weir.dev/weir/internal/driftguard"
 	"weir.dev/weir/internal/identity"
 	"weir.dev/weir/internal/isolate"
+	"weir.dev/weir/internal/pageout"
 	"weir.dev/weir/internal/server"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/source/helmrepo"
@@ -186,6 +187,11 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	}
 	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
 		return err
+	}
+	// Everything from here on runs from a small part of the binary that
+	// start-up touched whole.
+	if err := pageout.BinaryPages(); err != nil {
+		log.Info("the pages of weir's binary that only its start needed stay resident", "reason", err.Error())
 	}
 	return mgr.Start(cmd.Context())
 }

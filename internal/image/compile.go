@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"weir.dev/weir/internal/version"
 )
 
 // commitSymbol is the variable that holds the commit in weir's binary.
@@ -18,7 +20,7 @@ const commitSymbol = "weir.dev/weir/internal/version.commit"
 // was built.
 func compile(ctx context.Context, dir, pkg, revision string, platform ocispec.Platform, out string) error {
 	ldflags := "-s -w -buildid= -X " + commitSymbol + "=" + revision
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags="+version.BuildTags, "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", out, pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"CGO_ENABLED=0", "GOOS="+platform.OS, "GOARCH="+platform.Architecture,

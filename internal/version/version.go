@@ -72,3 +72,10 @@ func buildCommit() string {
 	}
 	return revision
 }
+
+// BuildTags are the tags weir's binary is built with (make build, the image
+// builder, the tests that run the binary). kustomize_disable_go_plugin_support
+// leaves out kustomize's loader of Go plugins, which weir never loads: its
+// import of package plugin makes the linker export every symbol and keep
+// every method, 64 MB more binary and some 40 MiB more resident memory.
+const BuildTags = "kustomize_disable_go_plugin_support"

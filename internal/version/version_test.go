@@ -1,6 +1,8 @@
 package version
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -40,5 +42,15 @@ func TestGetNamesTheVersionAndToolchain(t *testing.T) {
 	v := Get()
 	if v.Version != Version || v.GoVersion == "" || v.Commit == "" || v.Platform == "" {
 		t.Errorf("Get() = %+v", v)
+	}
+}
+
+func TestMakeBuildsWithTheBuildTags(t *testing.T) {
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(makefile), "$(GO) build -tags="+BuildTags+" ") {
+		t.Errorf("the Makefile does not build weir with -tags=%s", BuildTags)
 	}
 }

@@ -70,12 +70,7 @@ func TestLeaderHandOver(t *testing.T) {
 // buildWeir builds the weir command into a temporary directory.
 func buildWeir(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "weir")
-	out, err := exec.Command("go", "build", "-o", bin, "weir.dev/weir/cmd/weir").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build weir: %v\n%s", err, out)
-	}
-	return bin
+	return testenv.BuildWeir(t)
 }
 
 // replica is a `weir controller` process with its log in a file.

@@ -4,13 +4,13 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"weir.dev/weir/internal/localcluster"
+	"weir.dev/weir/internal/testenv"
 )
 
 // TestQuickstartWithoutARealNode runs the quick start with REAL_NODE=no:
@@ -83,10 +83,7 @@ func runQuickstart(t *testing.T, realNode string) string {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	weir := filepath.Join(t.TempDir(), "weir")
-	if out, err := exec.Command("go", "build", "-o", weir, "weir.dev/weir/cmd/weir").CombinedOutput(); err != nil {
-		t.Fatalf("build weir: %v\n%s", err, out)
-	}
+	weir := testenv.BuildWeir(t)
 	// Not t.TempDir: the real node's socket paths must stay short.
 	dir, err := os.MkdirTemp("", "weir-quickstart-")
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"weir.dev/weir/internal/testenv"
 )
 
 // root is the checkout the scripts run in.
@@ -29,10 +31,7 @@ func TestPromotionQuickStart(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "weir")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "weir.dev/weir/cmd/weir").CombinedOutput(); err != nil {
-		t.Fatalf("build weir: %v\n%s", err, out)
-	}
+	bin := testenv.BuildWeir(t)
 	cmd := exec.CommandContext(ctx, "bash", "hack/quickstart-promotion.sh")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "WEIR="+bin, "WORK="+t.TempDir())

@@ -43,10 +43,7 @@ func startController(t testing.TB, secret string) *controller {
 	dir := t.TempDir()
 	bin := *weirFlag
 	if bin == "" {
-		bin = filepath.Join(dir, "weir")
-		if out, err := exec.Command("go", "build", "-o", bin, "weir.dev/weir/cmd/weir").CombinedOutput(); err != nil {
-			t.Fatalf("go build weir: %v\n%s", err, out)
-		}
+		bin = testenv.BuildWeir(t)
 	}
 	metrics, webhook, pprof := freeAddr(t), freeAddr(t), freeAddr(t)
 	c := &controller{logFile: filepath.Join(dir, "weir.log"), metricsURL: "http://" + metrics, webhookURL: "http://" + webhook, pprofURL: "http://" + pprof}
