@@ -54,9 +54,10 @@ type Forgetter interface {
 }
 
 // BuildFunc makes what a Registry keeps for one cluster from its client
-// configuration, without a request to it; whatever runs in the background
-// for the cluster ends with ctx.
-type BuildFunc[T Forgetter] func(ctx context.Context, cfg *rest.Config) (T, error)
+// configuration, without a request to it; secret names the cluster's
+// kubeconfig Secret. Whatever runs in the background for the cluster ends
+// with ctx.
+type BuildFunc[T Forgetter] func(ctx context.Context, secret types.NamespacedName, cfg *rest.Config) (T, error)
 
 // Registry keeps, for each remote cluster that Applications target, what
 // build makes of its kubeconfig Secret: made on first use, made again
@@ -203,7 +204,7 @@ func (r *Registry[T]) newEntry(secret *corev1.Secret) (*entry[T], error) {
 		return nil, fmt.Errorf("remote cluster of Secret %s/%s: %w", secret.Namespace, secret.Name, err)
 	}
 	ctx, stop := context.WithCancel(r.ctx)
-	value, err := r.build(ctx, cfg)
+	value, err := r.build(ctx, client.ObjectKeyFromObject(secret), cfg)
 	if err != nil {
 		stop()
 		return nil, fmt.Errorf("clients of the remote cluster of Secret %s/%s: %w", secret.Namespace, secret.Name, err)

@@ -35,7 +35,7 @@ func newTestRegistry(t *testing.T, secrets ...*corev1.Secret) (*Registry[built],
 		c = c.WithObjects(s)
 	}
 	builds := 0
-	r := NewRegistry(c.Build(), Options{}, func(ctx context.Context, cfg *rest.Config) (built, error) {
+	r := NewRegistry(c.Build(), Options{}, func(ctx context.Context, _ types.NamespacedName, cfg *rest.Config) (built, error) {
 		builds++
 		return built{host: cfg.Host, ctx: ctx, forgot: &[]types.NamespacedName{}}, nil
 	})

@@ -198,6 +198,9 @@ type ApplicationReconciler struct {
 	// resting spares the health reads of Applications at rest whose
 	// objects did not change; nil reads at every poll.
 	resting *restingHealth
+	// rollouts, in the copy that acts for an Application of a remote
+	// cluster, drive the Rollouts of that cluster (see destinationOf).
+	rollouts RemoteRollouts
 }
 
 // SetupWithManager registers the reconciler. Status updates do not trigger
@@ -384,7 +387,7 @@ func (r *ApplicationReconciler) reconcileAs(ctx context.Context, app *weirv1.App
 // what was applied.
 func (r *ApplicationReconciler) converge(ctx context.Context, app *weirv1.Application, state desired.State, trigger string) error {
 	apply.SetOwner(state.Objects, apply.OwnerOf(app))
-	if err := refuseRemoteRollouts(app, state.Objects); err != nil {
+	if err := r.driveRollouts(ctx, state.Objects); err != nil {
 		return r.fail(ctx, app, state, trigger, time.Now(), stalled(ReasonDeliveryFailed, err))
 	}
 	plan, err := r.hold(ctx, app, state)

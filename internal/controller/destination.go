@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,14 +26,15 @@ const (
 )
 
 // Destination is a remote cluster as weir acts on it for its
-// Applications: the Stages of each identity there, and the drift watches
-// of its objects there.
+// Applications: the Stages of each identity there, the drift watches of
+// its objects there, and the controller of its Rollouts.
 type Destination struct {
 	Identities Identities
 	Drift      DriftWatcher
 	// Loader renders Helm charts with the cluster's version and APIs
 	// as .Capabilities.
-	Loader Loader
+	Loader   Loader
+	Rollouts RemoteRollouts
 }
 
 // Forget stops watching app's objects on the cluster (cluster.Forgetter).
@@ -49,9 +51,10 @@ type Clusters interface {
 	Release(app types.NamespacedName)
 }
 
-// destinationOf sets acting's Identities, Drift and Loader to those of app's
-// remote cluster, once it is reachable; for an Application of weir's own
-// cluster, it releases any remote cluster the Application targeted.
+// destinationOf sets acting's Identities, Drift, Loader and Rollouts to
+// those of app's remote cluster, once it is reachable; for an Application
+// of weir's own cluster, it releases any remote cluster the Application
+// targeted.
 func (r *ApplicationReconciler) destinationOf(ctx context.Context, app *weirv1.Application, acting *ApplicationReconciler) error {
 	key := client.ObjectKeyFromObject(app)
 	if app.RemoteCluster() == "" {
@@ -76,6 +79,9 @@ func (r *ApplicationReconciler) destinationOf(ctx context.Context, app *weirv1.A
 		return reason(ReasonClusterUnreachable, err)
 	}
 	acting.Identities, acting.Drift, acting.Loader = dest.Identities, dest.Drift, dest.Loader
+	if acting.rollouts = dest.Rollouts; dest.Rollouts != nil {
+		acting.Released = dest.Rollouts.Released()
+	}
 	return nil
 }
 
@@ -90,15 +96,25 @@ func (r *ApplicationReconciler) forget(app types.NamespacedName) {
 	}
 }
 
-// refuseRemoteRollouts refuses a set with a Rollout for a remote cluster:
-// weir drives the Rollouts of its own cluster only.
-func refuseRemoteRollouts(app *weirv1.Application, objs []*unstructured.Unstructured) error {
-	if app.RemoteCluster() == "" {
+// driveRollouts has the Rollouts of a set driven on the remote cluster it
+// syncs to (weir's own cluster's always are), or says why they cannot be.
+// A set that brings weir's CRDs to the cluster is synced all the same, and
+// its Rollouts are driven from the next reconcile.
+func (r *ApplicationReconciler) driveRollouts(ctx context.Context, objs []*unstructured.Unstructured) error {
+	i := slices.IndexFunc(objs, delivery.IsRollout)
+	if r.rollouts == nil || i < 0 {
 		return nil
 	}
-	if i := slices.IndexFunc(objs, delivery.IsRollout); i >= 0 {
-		return fmt.Errorf("rollout %s: weir drives Rollouts on its own cluster only, and Application %s/%s syncs to the remote cluster of Secret %s",
-			objs[i].GetName(), app.Namespace, app.Name, app.RemoteCluster())
+	err := r.rollouts.Drive(ctx)
+	if err == nil || slices.ContainsFunc(objs, isRolloutCRD) {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("rollout %s: %w", objs[i].GetName(), err)
+}
+
+// isRolloutCRD reports whether obj is the CustomResourceDefinition of
+// weir's Rollouts.
+func isRolloutCRD(obj *unstructured.Unstructured) bool {
+	return obj.GroupVersionKind().GroupKind() == apiextensionsv1.Kind("CustomResourceDefinition") &&
+		obj.GetName() == "rollouts."+weirv1.GroupVersion.Group
 }

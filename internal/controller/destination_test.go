@@ -3,13 +3,16 @@ package controller
 import (
 	"context"
 	"errors"
-	"strings"
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
 	"weir.dev/weir/internal/cluster"
@@ -97,22 +100,54 @@ func TestAnApplicationActsOnTheClusterItSyncsTo(t *testing.T) {
 	}
 }
 
-func TestRolloutsAreRefusedOnARemoteCluster(t *testing.T) {
-	rollout := &unstructured.Unstructured{}
-	rollout.SetGroupVersionKind(weirv1.GroupVersion.WithKind("Rollout"))
-	rollout.SetName("web")
-	configMap := &unstructured.Unstructured{}
-	configMap.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
-	app := &weirv1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}}
-	if err := refuseRemoteRollouts(app, []*unstructured.Unstructured{configMap, rollout}); err != nil {
-		t.Fatalf("weir's own cluster: %v", err)
+// remoteRolloutsOf answers Drive with err and counts the calls.
+type remoteRolloutsOf struct {
+	err    error
+	drives int
+}
+
+func (f *remoteRolloutsOf) Drive(context.Context) error { f.drives++; return f.err }
+
+func (f *remoteRolloutsOf) Released() chan<- event.GenericEvent { return nil }
+
+func TestRolloutsAreDrivenOnTheRemoteClusterThatServesThem(t *testing.T) {
+	object := func(gvk schema.GroupVersionKind, name string) *unstructured.Unstructured {
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(gvk)
+		obj.SetName(name)
+		return obj
 	}
-	app.Spec.Destination.Cluster = &weirv1.ClusterReference{SecretRef: weirv1.LocalObjectReference{Name: "prod"}}
-	if err := refuseRemoteRollouts(app, []*unstructured.Unstructured{configMap}); err != nil {
-		t.Fatalf("a remote cluster without a Rollout: %v", err)
+	rollout := object(weirv1.RolloutKind, "web")
+	configMap := object(corev1.SchemeGroupVersion.WithKind("ConfigMap"), "settings")
+	crd := object(apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"), "rollouts.weir.dev")
+	notServed := errors.New("the remote cluster of Secret shop/prod does not serve weir.dev/v1alpha1 Rollouts")
+	tests := []struct {
+		name       string
+		remote     *remoteRolloutsOf // nil for weir's own cluster
+		objs       []*unstructured.Unstructured
+		wantDrives int
+		wantErr    string
+	}{
+		{name: "weir's own cluster", objs: []*unstructured.Unstructured{configMap, rollout}},
+		{name: "a set without a Rollout", remote: &remoteRolloutsOf{err: notServed}, objs: []*unstructured.Unstructured{configMap}},
+		{name: "a cluster that serves Rollouts", remote: &remoteRolloutsOf{}, objs: []*unstructured.Unstructured{configMap, rollout}, wantDrives: 1},
+		{name: "a cluster without weir's CRDs", remote: &remoteRolloutsOf{err: notServed}, objs: []*unstructured.Unstructured{configMap, rollout},
+			wantDrives: 1, wantErr: "rollout web: " + notServed.Error()},
+		{name: "a set that brings weir's CRDs", remote: &remoteRolloutsOf{err: notServed}, objs: []*unstructured.Unstructured{crd, rollout}, wantDrives: 1},
 	}
-	err := refuseRemoteRollouts(app, []*unstructured.Unstructured{configMap, rollout})
-	if err == nil || !strings.Contains(err.Error(), "rollout web: weir drives Rollouts on its own cluster only, and Application shop/web syncs to the remote cluster of Secret prod") {
-		t.Fatalf("err = %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &ApplicationReconciler{}
+			if tt.remote != nil {
+				r.rollouts = tt.remote
+			}
+			err := r.driveRollouts(t.Context(), tt.objs)
+			if got := fmt.Sprint(err); (tt.wantErr == "" && err != nil) || (tt.wantErr != "" && got != tt.wantErr) {
+				t.Errorf("err = %v, want %q", err, tt.wantErr)
+			}
+			if tt.remote != nil && tt.remote.drives != tt.wantDrives {
+				t.Errorf("Drive called %d times, want %d", tt.remote.drives, tt.wantDrives)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -30,12 +31,17 @@ type RolloutDriver interface {
 	Finalize(ctx context.Context, ro *weirv1.Rollout) error
 }
 
-// RolloutReconciler moves each Rollout along its strategy.
+// RolloutReconciler moves each Rollout of one cluster along its strategy:
+// weir's own, or a remote one (see remoteRollouts).
 type RolloutReconciler struct {
+	// Client writes the Rollouts' finalizers and status.
 	Client client.Client
 	// Reader reads each Rollout from the API server, so that a step
 	// follows the status the last one patched.
 	Reader client.Reader
+	// Applications reads, from weir's cluster, the Applications that sync
+	// to the Rollouts' cluster (cluster.Applications).
+	Applications client.Reader
 	// Identities give the Driver of the identity that each Rollout's
 	// Application runs as (see identity.Policy.ForRollout).
 	Identities Identities
@@ -52,16 +58,36 @@ type RolloutReconciler struct {
 	Metrics *metrics.Recorder
 }
 
-// SetupWithManager registers the reconciler. Its own status patches do not
-// trigger it; spec changes and annotations (actions by hand) do.
+// SetupWithManager registers the reconciler of weir's own cluster's
+// Rollouts. Its own status patches do not trigger it; spec changes and
+// annotations (actions by hand) do.
 func (r *RolloutReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&weirv1.Rollout{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deleting))).
+		For(&weirv1.Rollout{}, builder.WithPredicates(rolloutChanges)).
 		WatchesRawSource(source.Channel(r.Released, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Complete(r)
 }
+
+// NewController returns a controller of the reconciler that no manager
+// runs, for the Rollouts of a remote cluster: it watches them through
+// rollouts, a cache of that cluster, as SetupWithManager does through the
+// manager's. The caller starts it, and the cache.
+func (r *RolloutReconciler) NewController(name string, rollouts cache.Cache, opts controller.Options) (controller.Controller, error) {
+	opts.Reconciler = r
+	c, err := controller.NewUnmanaged(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Watch(source.Kind[client.Object](rollouts, &weirv1.Rollout{}, &handler.EnqueueRequestForObject{}, rolloutChanges)); err != nil {
+		return nil, err
+	}
+	return c, c.Watch(source.Channel(r.Released, &handler.EnqueueRequestForObject{}))
+}
+
+// rolloutChanges are the changes to a Rollout that move it: of its spec,
+// of its annotations (actions by hand), and its deletion.
+var rolloutChanges = predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deleting)
 
 // Reconcile advances one Rollout and patches its status once. The
 // Application hears of it only after the patch, so that what it shows is
@@ -141,13 +167,14 @@ func (r *RolloutReconciler) finalize(ctx context.Context, driver RolloutDriver, 
 }
 
 // driverFor returns the Driver that acts as the identity ro's Application
-// runs as: the Application that applied ro, when the one ro names did; the
-// default ServiceAccount of ro's namespace, or weir, otherwise.
+// runs as: the Application that applied ro, when the one ro names did and
+// syncs to ro's cluster; the default ServiceAccount of ro's namespace, or
+// weir, otherwise.
 func (r *RolloutReconciler) driverFor(ctx context.Context, ro *weirv1.Rollout) (RolloutDriver, error) {
 	var applying *weirv1.Application
 	if key, ok := delivery.ApplicationOf(ro); ok {
 		app := &weirv1.Application{}
-		err := r.Client.Get(ctx, key, app)
+		err := r.Applications.Get(ctx, key, app)
 		if client.IgnoreNotFound(err) != nil {
 			return nil, err
 		}
@@ -184,7 +211,7 @@ func progressMoved(before, after *weirv1.Rollout) bool {
 // Rollout that the Application it names did not apply (its inventory does
 // not hold it) wakes nothing.
 func (r *RolloutReconciler) wakeApplication(ctx context.Context, ro *weirv1.Rollout) {
-	app, err := delivery.ApplyingApplication(ctx, r.Client, ro)
+	app, err := delivery.ApplyingApplication(ctx, r.Applications, ro)
 	if err != nil {
 		return
 	}

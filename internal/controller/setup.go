@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -126,13 +127,19 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 			Timeout:          opts.Sources.Timeout,
 			AllowFileSources: opts.Sources.AllowFileSources,
 		}),
-		recorder: mgr.GetEventRecorderFor("weir"),
+		recorder:     mgr.GetEventRecorderFor("weir"),
+		applications: cluster.Applications{Reader: mgr.GetClient()},
 	}
 	identities, err := identity.NewCache(mgr.GetConfig(), identity.DefaultCacheSize, stages.build)
 	if err != nil {
 		return err
 	}
-	clusters := cluster.NewRegistry(mgr.GetAPIReader(), opts.Clusters, (&remoteBuilder{mgr: mgr, stages: stages, drifted: drifted}).build)
+	released, syncRequests := make(chan event.GenericEvent, eventBuffer), make(chan event.GenericEvent, eventBuffer)
+	// Only weir's own cluster's Rollouts are in its metrics.
+	remote := &remoteBuilder{mgr: mgr, stages: stages, drifted: drifted,
+		rollouts:       RolloutReconciler{Tenancy: opts.Tenancy, SyncRequests: syncRequests},
+		rolloutOptions: controller.Options{MaxConcurrentReconciles: opts.Concurrency, Logger: mgr.GetLogger()}}
+	clusters := cluster.NewRegistry(mgr.GetAPIReader(), opts.Clusters, remote.build)
 	if err := mgr.Add(clusters); err != nil {
 		return err
 	}
@@ -142,7 +149,6 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := mgr.Add(guard); err != nil {
 		return err
 	}
-	released, syncRequests := make(chan event.GenericEvent, eventBuffer), make(chan event.GenericEvent, eventBuffer)
 	// ClusterSyncPolicies, Namespaces and ConfigMaps are read directly at
 	// each sync: weir watches only what it manages, and a policy changed a
 	// moment ago applies at once. The cache of the policies, which
@@ -205,6 +211,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	rollouts := &RolloutReconciler{
 		Client:       mgr.GetClient(),
 		Reader:       mgr.GetAPIReader(),
+		Applications: stages.applications,
 		Identities:   identities,
 		Tenancy:      opts.Tenancy,
 		Released:     released,
@@ -236,6 +243,9 @@ type stageBuilder struct {
 	opts     Options
 	reverter *gitwrite.Reverter
 	recorder record.EventRecorder
+	// applications reads the Applications of the cluster the stages act
+	// on, for its Rollouts (cluster.Applications).
+	applications client.Reader
 }
 
 // build returns the stages that send their requests with cfg: the apply
@@ -258,7 +268,7 @@ func (b *stageBuilder) build(cfg *rest.Config) (Stages, error) {
 		Delivery: &delivery.Holder{Reader: direct, Writer: direct, DryRun: applier},
 		Driver: &delivery.Driver{
 			Client:       direct,
-			Applications: b.mgr.GetClient(),
+			Applications: b.applications,
 			Analyzer:     analysis.NewAnalyzer(direct, analysis.WithAllowedHosts(b.opts.AnalysisAllowedHosts...)),
 			Reverter:     b.reverter,
 			Credentials:  b.loader,

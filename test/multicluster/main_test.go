@@ -113,7 +113,11 @@ func registerCluster(t testing.TB, ns, name string, remote *localcluster.Cluster
 // remoteClient is an admin client of remote, with weir's types.
 func remoteClient(t testing.TB, remote *localcluster.Cluster) client.Client {
 	t.Helper()
-	c, err := client.New(rest.CopyConfig(remote.Config), client.Options{Scheme: testenv.Scheme()})
+	scheme := testenv.Scheme()
+	if err := weirv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(rest.CopyConfig(remote.Config), client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
