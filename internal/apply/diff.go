@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	"weir.dev/weir/api/v1alpha1"
@@ -89,19 +90,21 @@ func (m *Manager) liveAndApplied(ctx context.Context, obj *unstructured.Unstruct
 	if err != nil {
 		return nil, nil, err
 	}
-	if live, err = get(ctx, res, obj.GetName()); err != nil {
-		return nil, nil, err
-	}
 	d, _ := ReadDirectives(obj)
-	if live != nil {
-		switch d.ifExists() {
-		case keepExisting:
-			return live, live, nil
-		case recreateExisting:
-			return live, m.applyConfiguration(obj), nil
+	if d.ifExists() == updateExisting {
+		live, applied, err = m.readAndDryRun(ctx, res, obj)
+	} else {
+		if live, err = get(ctx, res, obj.GetName()); err != nil {
+			return nil, nil, err
 		}
+		if live != nil && d.ifExists() == keepExisting {
+			return live, live, nil
+		}
+		if live != nil {
+			return live, m.applyConfiguration(obj), nil // recreateExisting
+		}
+		applied, err = res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(true))
 	}
-	applied, err = res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(true))
 	err = asImmutable(err)
 	if live != nil && d.Replace && isImmutable(err) {
 		return live, m.applyConfiguration(obj), nil // deleted and created anew
@@ -114,6 +117,26 @@ func (m *Manager) liveAndApplied(ctx context.Context, obj *unstructured.Unstruct
 	}
 	if live != nil {
 		err = afterTakeOver(live, applied, m.opts.TakeOverManagers)
+	}
+	return live, applied, err
+}
+
+// readAndDryRun reads obj's live object and dry-runs its apply at once:
+// for an object applied over whatever exists, the dry run needs nothing
+// of the read, and a drift check, which heals wait on, takes one round
+// trip rather than two. It fails when the read does, and otherwise
+// returns the dry run's error.
+func (m *Manager) readAndDryRun(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured) (live, applied *unstructured.Unstructured, err error) {
+	var readErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		live, readErr = get(ctx, res, obj.GetName())
+	}()
+	applied, err = res.Apply(ctx, obj.GetName(), m.applyConfiguration(obj), m.applyOptions(true))
+	<-read
+	if readErr != nil {
+		return nil, nil, readErr
 	}
 	return live, applied, err
 }

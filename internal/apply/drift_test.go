@@ -2,10 +2,14 @@ package apply
 
 import (
 	"fmt"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -127,5 +131,45 @@ func TestAHealReadsNoDriftedObjectTwice(t *testing.T) {
 	if !slices.Equal(sent, want) {
 		t.Errorf("checking and healing sent %v, want %v: a read and a dry run of each, an apply of each drifted one, "+
 			"and a second read of d alone, which names another owner (gone)", sent, want)
+	}
+}
+
+// TestADriftCheckReadsAndDryRunsAtOnce: the read of the live object is
+// held until its dry run arrives, which it does only when both are sent
+// at once, so that a check, which a heal waits on, costs one round trip.
+func TestADriftCheckReadsAndDryRunsAtOnce(t *testing.T) {
+	ns := testenv.Namespace(t)
+	ctx := ctxFor(t)
+	objs := parse(t, ns, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {v: '1'}\n")
+	applyAll(t, ctx, newManager(t), ns, objs)
+
+	cfg := testenv.Config(t)
+	dryRun := make(chan struct{})
+	var once sync.Once
+	var held atomic.Bool
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			switch {
+			case req.Method == http.MethodPatch && req.URL.Query().Get("dryRun") != "":
+				once.Do(func() { close(dryRun) })
+			case req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/namespaces/"+ns+"/configmaps/a"):
+				select {
+				case <-dryRun:
+				case <-time.After(5 * time.Second):
+					held.Store(true)
+				}
+			}
+			return rt.RoundTrip(req)
+		})
+	})
+	m, err := NewManager(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found, err := m.Drift(ctx, objs); err != nil || len(found) != 0 {
+		t.Fatalf("Drift = %v, %v; want none", found, err)
+	}
+	if held.Load() {
+		t.Error("the read of ConfigMap a waited 5s for its dry run: the check sent one after the other")
 	}
 }

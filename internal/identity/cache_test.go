@@ -73,3 +73,27 @@ func TestCacheNamesTheIdentityItCannotBuildFor(t *testing.T) {
 		t.Errorf("a failed build was kept")
 	}
 }
+
+// TestCacheClientsKeepTheBaseRateLimit: the clients of every identity,
+// weir's own and impersonated ones, are limited as the base config is
+// (the controller's --kube-api-qps and --kube-api-burst, or none under API
+// Priority and Fairness), never by client-go's default of 5 a second.
+func TestCacheClientsKeepTheBaseRateLimit(t *testing.T) {
+	for _, base := range []rest.Config{{Host: "https://127.0.0.1:6443", QPS: -1}, {Host: "https://127.0.0.1:6443", QPS: 200, Burst: 400}} {
+		var limits [][2]float64
+		c, err := NewCache(&base, 2, func(cfg *rest.Config) (struct{}, error) {
+			limits = append(limits, [2]float64{float64(cfg.QPS), float64(cfg.Burst)})
+			return struct{}{}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Get(tenant(1)); err != nil {
+			t.Fatal(err)
+		}
+		want := [2]float64{float64(base.QPS), float64(base.Burst)}
+		if len(limits) != 2 || limits[0] != want || limits[1] != want {
+			t.Errorf("clients built with QPS and burst %v, want %v for weir's own and the tenant's", limits, want)
+		}
+	}
+}
