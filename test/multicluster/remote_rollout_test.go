@@ -10,6 +10,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -33,7 +36,7 @@ func TestCanaryOnARemoteCluster(t *testing.T) {
 	s := givenRemote(t, remote, map[string]string{
 		"web.yaml":     fixture.Deployment("web", 4, "shop:v1"),
 		"svc.yaml":     fixture.Service("web"),
-		"rollout.yaml": smokeTestedRollout,
+		"rollout.yaml": canaryRollout(smokeTestedSteps, ""),
 		"smoke.yaml":   smokeTemplate(true),
 	})
 	s.repo.Git("config", "receive.denyCurrentBranch", "updateInstead")
@@ -102,7 +105,7 @@ func TestCanaryOnARemoteCluster(t *testing.T) {
 func TestRemoteClusterWithoutWeirsCRDs(t *testing.T) {
 	s := givenRemote(t, testenv.Remote(t, 1), map[string]string{
 		"web.yaml":     fixture.Deployment("web", 2, "shop:v1"),
-		"rollout.yaml": smokeTestedRollout,
+		"rollout.yaml": canaryRollout(smokeTestedSteps, ""),
 	})
 	s.whenApplication("remote", nil)
 	app := s.thenCondition(weirv1.StalledCondition, metav1.ConditionTrue, "DeliveryFailed")
@@ -113,10 +116,128 @@ func TestRemoteClusterWithoutWeirsCRDs(t *testing.T) {
 	s.wantReplicas("web", -1, "")
 }
 
-// smokeTestedRollout releases Deployment web behind Service web a quarter
-// of its pods at a time, pausing for a person at the first step, then
-// running the smoke test.
-const smokeTestedRollout = `apiVersion: weir.dev/v1alpha1
+// TestRoutedCanaryOnARemoteCluster: a Rollout routed by the NGINX Ingress
+// controller's canary annotations writes its canary Ingress on the remote
+// cluster, with the step's weight, and retires it at the promotion.
+func TestRoutedCanaryOnARemoteCluster(t *testing.T) {
+	remote := testenv.Remote(t, 0)
+	installWeirCRDs(t, remote)
+	s := givenRemote(t, remote, map[string]string{
+		"web.yaml":     fixture.Deployment("web", 4, "shop:v1"),
+		"svc.yaml":     fixture.Service("web"),
+		"ingress.yaml": ingress,
+		"rollout.yaml": canaryRollout("      - setWeight: 30\n      - pause: {}\n", "        nginx: {ingress: web}\n"),
+	})
+	s.whenApplication("remote", nil)
+	s.thenApplied(s.repo.Head(), time.Minute)
+	s.thenRolloutIdle("shop:v1")
+
+	s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v2")})
+	s.thenRollout("paused at step 1 with weight 30", func(ro *weirv1.Rollout) bool {
+		return ro.Status.Phase == weirv1.RolloutPaused && ro.Status.CurrentStep == 1 && ro.Status.CanaryWeight == 30
+	})
+	canary := &networkingv1.Ingress{}
+	if err := s.remote.Get(t.Context(), client.ObjectKey{Namespace: s.ns, Name: "web-canary"}, canary); err != nil {
+		t.Fatalf("the canary Ingress on the remote cluster: %v", err)
+	}
+	if w := canary.Annotations["nginx.ingress.kubernetes.io/canary-weight"]; w != "30" {
+		t.Errorf("the canary Ingress has weight %q, want 30", w)
+	}
+	if err := s.local.Get(t.Context(), client.ObjectKey{Namespace: s.ns, Name: "web-canary"}, &networkingv1.Ingress{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the canary Ingress on weir's cluster: %v, want none", err)
+	}
+
+	s.promoteByHand()
+	s.thenRollout("promoted", func(ro *weirv1.Rollout) bool {
+		return ro.Status.Phase == weirv1.RolloutIdle && ro.Status.StableHash == ro.Status.CanaryHash
+	})
+	s.thenRolloutIdle("shop:v2")
+	s.wantReplicas("web-canary", -1, "")
+}
+
+// TestBlueGreenOnARemoteCluster: a blue/green Rollout on a remote cluster
+// runs the new template as a full-size preview there, behind its preview
+// Service, until promoted by hand, when the active Service switches to it.
+func TestBlueGreenOnARemoteCluster(t *testing.T) {
+	remote := testenv.Remote(t, 0)
+	installWeirCRDs(t, remote)
+	s := givenRemote(t, remote, map[string]string{
+		"web.yaml":     fixture.Deployment("web", 3, "shop:v1"),
+		"svc.yaml":     fixture.Service("web"),
+		"preview.yaml": strings.Replace(fixture.Service("web"), "name: web\n", "name: web-preview\n", 1),
+		"rollout.yaml": `apiVersion: weir.dev/v1alpha1
+kind: Rollout
+metadata:
+  name: web
+spec:
+  targetRef: {name: web}
+  progressDeadline: 1m
+  strategy:
+    blueGreen:
+      activeService: web
+      previewService: web-preview
+      autoPromotion: false
+      scaleDownDelay: 1s
+`,
+	})
+	s.whenApplication("remote", nil)
+	s.thenApplied(s.repo.Head(), time.Minute)
+	s.thenRolloutIdle("shop:v1")
+	blue := s.selects("web")
+
+	s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 3, "shop:v2")})
+	s.thenRollout("waiting for promotion", func(ro *weirv1.Rollout) bool { return ro.Status.Phase == weirv1.RolloutPaused })
+	s.wantReplicas("web-preview", 3, "shop:v2")
+	if got := s.selects("web"); got != blue {
+		t.Errorf("the active Service moved before the promotion: %s, want %s", got, blue)
+	}
+
+	s.promoteByHand()
+	s.thenRollout("promoted", func(ro *weirv1.Rollout) bool {
+		return ro.Status.Phase == weirv1.RolloutIdle && ro.Status.StableHash == ro.Status.CanaryHash
+	})
+	s.thenRolloutIdle("shop:v2")
+	if got := s.selects("web"); got == blue || got == "" {
+		t.Errorf("the active Service selects pod-template-hash %q after the promotion, the old pods' was %q", got, blue)
+	}
+}
+
+// ingress routes shop.example.com to web-stable, for the NGINX Ingress
+// controller.
+const ingress = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  annotations: {kubernetes.io/ingress.class: nginx}
+spec:
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service: {name: web-stable, port: {number: 80}}
+`
+
+// smokeTestedSteps release a quarter of the pods at a time, pausing for a
+// person at the first step, then running the smoke test.
+const smokeTestedSteps = `      - setWeight: 25
+      - pause: {}
+      - analysis:
+          templates: [{name: smoke}]
+      - setWeight: 50
+`
+
+// canaryRollout releases Deployment web behind Service web by steps (YAML
+// list items, indented for spec.strategy.canary.steps) and, when routing
+// is not empty, through that trafficRouting; it reverts in Git a release
+// that fails.
+func canaryRollout(steps, routing string) string {
+	if routing != "" {
+		routing = "      trafficRouting:\n" + routing
+	}
+	return fmt.Sprintf(`apiVersion: weir.dev/v1alpha1
 kind: Rollout
 metadata:
   name: web
@@ -127,13 +248,9 @@ spec:
   strategy:
     canary:
       service: web
-      steps:
-      - setWeight: 25
-      - pause: {}
-      - analysis:
-          templates: [{name: smoke}]
-      - setWeight: 50
-`
+%s      steps:
+%s`, routing, steps)
+}
 
 // smokeTemplate is an AnalysisTemplate whose Job smoke-tests the canary.
 // kwok completes every Job pod it schedules at once; the Job of a release
@@ -246,6 +363,17 @@ func (s *remoteStory) wantReplicas(name string, replicas int32, image string) {
 	if got != replicas || img != image {
 		s.t.Errorf("Deployment %s on the remote cluster: %d replicas of %q, want %d of %q", name, got, img, replicas, image)
 	}
+}
+
+// selects is the pod-template-hash that the Service name selects on the
+// remote cluster.
+func (s *remoteStory) selects(name string) string {
+	s.t.Helper()
+	svc := &corev1.Service{}
+	if err := s.remote.Get(s.t.Context(), client.ObjectKey{Namespace: s.ns, Name: name}, svc); err != nil {
+		s.t.Fatal(err)
+	}
+	return svc.Spec.Selector["pod-template-hash"]
 }
 
 // smokeJobs counts the analysis Jobs of Rollout web on the remote cluster.
