@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	remote "weir.dev/weir/internal/cluster"
 	"weir.dev/weir/internal/steer"
 )
 
@@ -101,7 +103,7 @@ func watchRollout(ctx context.Context, c client.Client, key client.ObjectKey, sh
 }
 
 // findRollout returns the Rollout that the Application applied, the one
-// named when it applied several.
+// named when it applied several, and a client of the cluster it runs on.
 func findRollout(cmd *cobra.Command, cluster *clusterFlags, app, name string) (client.Client, *weirv1.Rollout, error) {
 	c, err := cluster.client()
 	if err != nil {
@@ -115,11 +117,33 @@ func findRollout(cmd *cobra.Command, cluster *clusterFlags, app, name string) (c
 	if err != nil {
 		return nil, nil, err
 	}
+	if c, err = rolloutCluster(cmd.Context(), c, a); err != nil {
+		return nil, nil, err
+	}
 	ro := &weirv1.Rollout{}
 	if err := c.Get(cmd.Context(), client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, ro); err != nil {
 		return nil, nil, fmt.Errorf("get Rollout %s/%s: %w", ref.Namespace, ref.Name, err)
 	}
 	return c, ro, nil
+}
+
+// rolloutCluster returns a client of the cluster app's Rollouts run on:
+// weir's own, which c reaches, or the remote cluster app syncs to, reached
+// with the kubeconfig of its Secret, which c reads.
+func rolloutCluster(ctx context.Context, c client.Client, app *weirv1.Application) (client.Client, error) {
+	key, ok := remote.SecretOf(app)
+	if !ok {
+		return c, nil
+	}
+	secret := &corev1.Secret{}
+	if err := c.Get(ctx, key, secret); err != nil {
+		return nil, fmt.Errorf("read the kubeconfig Secret %s of Application %s/%s's cluster: %w", key, app.Namespace, app.Name, err)
+	}
+	cfg, err := remote.RESTConfig(secret)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(cfg, client.Options{Scheme: newScheme()})
 }
 
 // pickRollout finds the Rollout in the Application's inventory: the only

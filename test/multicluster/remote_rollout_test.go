@@ -26,7 +26,8 @@ import (
 
 // TestCanaryOnARemoteCluster: an Application applies a Deployment and its
 // Rollout to a remote cluster, where weir drives the Rollout. A good
-// release goes out by replica ratio there, is promoted by hand, passes its
+// release goes out by replica ratio there, is shown and promoted by hand
+// with `weir rollout`, which reaches the remote cluster, passes its
 // smoke-test Job, which runs there, and is promoted; a bad one fails its
 // smoke test, goes back to stable, and weir reverts it in Git, after which
 // the remote cluster runs what Git declares.
@@ -58,7 +59,10 @@ func TestCanaryOnARemoteCluster(t *testing.T) {
 		t.Error("the Rollout is on weir's cluster too")
 	}
 
-	s.promoteByHand()
+	if out := s.weir("rollout", "status", "shop"); !strings.Contains(out, "Paused") || !strings.Contains(out, "25%") {
+		t.Errorf("weir rollout status shop printed:\n%s\nwant the Rollout on the remote cluster, paused at 25%%", out)
+	}
+	s.weir("rollout", "promote", "shop")
 	ro := s.thenRollout("promoted", func(ro *weirv1.Rollout) bool {
 		c := apimeta.FindStatusCondition(ro.Status.Conditions, weirv1.ReadyCondition)
 		return ro.Status.Phase == weirv1.RolloutIdle && c != nil && c.Reason == delivery.ReasonPromoted
@@ -78,7 +82,7 @@ func TestCanaryOnARemoteCluster(t *testing.T) {
 	s.thenRollout("paused at step 1 with weight 25", func(ro *weirv1.Rollout) bool {
 		return ro.Status.Phase == weirv1.RolloutPaused && ro.Status.CanaryHash != ro.Status.StableHash
 	})
-	s.promoteByHand()
+	s.weir("rollout", "promote", "shop")
 	ro = s.thenRollout("aborted and reverted", func(ro *weirv1.Rollout) bool {
 		f := ro.Status.FailedRevisions
 		return len(f) == 1 && f[0].RevertCommit != ""
@@ -147,7 +151,7 @@ func TestRoutedCanaryOnARemoteCluster(t *testing.T) {
 		t.Errorf("the canary Ingress on weir's cluster: %v, want none", err)
 	}
 
-	s.promoteByHand()
+	s.weir("rollout", "promote", "shop")
 	s.thenRollout("promoted", func(ro *weirv1.Rollout) bool {
 		return ro.Status.Phase == weirv1.RolloutIdle && ro.Status.StableHash == ro.Status.CanaryHash
 	})
@@ -192,7 +196,7 @@ spec:
 		t.Errorf("the active Service moved before the promotion: %s, want %s", got, blue)
 	}
 
-	s.promoteByHand()
+	s.weir("rollout", "promote", "shop")
 	s.thenRollout("promoted", func(ro *weirv1.Rollout) bool {
 		return ro.Status.Phase == weirv1.RolloutIdle && ro.Status.StableHash == ro.Status.CanaryHash
 	})
@@ -331,21 +335,6 @@ func (s *remoteStory) thenRolloutIdle(image string) {
 		}
 		return nil
 	})
-}
-
-// promoteByHand annotates the Rollout on the remote cluster, as `kubectl
-// annotate` there would.
-func (s *remoteStory) promoteByHand() {
-	s.t.Helper()
-	ro := &weirv1.Rollout{}
-	if err := s.remote.Get(s.t.Context(), client.ObjectKey{Namespace: s.ns, Name: "web"}, ro); err != nil {
-		s.t.Fatal(err)
-	}
-	before := ro.DeepCopy()
-	metav1.SetMetaDataAnnotation(&ro.ObjectMeta, weirv1.PromoteAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
-	if err := s.remote.Patch(s.t.Context(), ro, client.MergeFrom(before)); err != nil {
-		s.t.Fatalf("promote Rollout web by hand: %v", err)
-	}
 }
 
 // wantReplicas checks the replicas and image of a Deployment on the
