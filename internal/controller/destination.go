@@ -81,6 +81,13 @@ func (r *ApplicationReconciler) destinationOf(ctx context.Context, app *weirv1.A
 	acting.Identities, acting.Drift, acting.Loader = dest.Identities, dest.Drift, dest.Loader
 	if acting.rollouts = dest.Rollouts; dest.Rollouts != nil {
 		acting.Released = dest.Rollouts.Released()
+		if slices.ContainsFunc(app.Status.Inventory, isRolloutRef) {
+			// The Rollouts app applied are driven even when this
+			// reconcile goes no further (its Git server does not answer
+			// after weir restarted); a cluster that does not serve them
+			// is reported once the set is read (driveRollouts).
+			_ = dest.Rollouts.Drive(ctx)
+		}
 	}
 	return nil
 }
@@ -110,6 +117,11 @@ func (r *ApplicationReconciler) driveRollouts(ctx context.Context, objs []*unstr
 		return nil
 	}
 	return fmt.Errorf("rollout %s: %w", objs[i].GetName(), err)
+}
+
+// isRolloutRef reports whether ref names a Rollout.
+func isRolloutRef(ref weirv1.ObjectRef) bool {
+	return ref.Group == weirv1.RolloutKind.Group && ref.Kind == weirv1.RolloutKind.Kind
 }
 
 // isRolloutCRD reports whether obj is the CustomResourceDefinition of

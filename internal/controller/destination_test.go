@@ -151,3 +151,33 @@ func TestRolloutsAreDrivenOnTheRemoteClusterThatServesThem(t *testing.T) {
 		})
 	}
 }
+
+func TestTheRolloutsAnApplicationAppliedAreDrivenBeforeItsSetIsRead(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		inventory  []weirv1.ObjectRef
+		wantDrives int
+	}{
+		{"no Rollout applied", []weirv1.ObjectRef{{Kind: "ConfigMap", Namespace: "shop", Name: "settings"}}, 0},
+		{"a Rollout applied", []weirv1.ObjectRef{{Group: "weir.dev", Kind: "Rollout", Namespace: "shop", Name: "web"}}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rollouts := &remoteRolloutsOf{}
+			r := &ApplicationReconciler{Identities: &identities{}, Drift: &forgetful{},
+				Clusters: &fakeClusters{dest: Destination{Identities: &identities{}, Rollouts: rollouts}}}
+			app := &weirv1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}}
+			app.Spec.Destination.Cluster = &weirv1.ClusterReference{SecretRef: weirv1.LocalObjectReference{Name: "prod"}}
+			app.Status.Inventory = tt.inventory
+			acting, err := r.actingFor(t.Context(), app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rollouts.drives != tt.wantDrives {
+				t.Errorf("Drive called %d times, want %d", rollouts.drives, tt.wantDrives)
+			}
+			if acting.rollouts != rollouts {
+				t.Error("the Application does not act with its cluster's Rollouts")
+			}
+		})
+	}
+}
