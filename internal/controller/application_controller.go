@@ -176,8 +176,10 @@ type ApplicationReconciler struct {
 	// drift.
 	Guard DriftGuard
 	// Refresh, when set, receives Applications to reconcile now (a push
-	// webhook); requests for one Application that arrive while it waits in
-	// the queue coalesce into one reconcile.
+	// webhook), queued ahead of routine polls, and the fewer Applications
+	// track its repository the sooner (refreshPriority); requests for one
+	// Application that arrive while it waits in the queue coalesce into
+	// one reconcile.
 	Refresh <-chan event.GenericEvent
 	// Metrics, when set, records each sync's result and duration, and the
 	// Application's Synced and Healthy conditions.
@@ -211,10 +213,11 @@ func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency i
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency})
 	r.resting = newRestingHealth()
-	for _, ch := range []<-chan event.GenericEvent{r.Refresh, r.SyncRequests} {
-		if ch != nil {
-			b = b.WatchesRawSource(source.Channel(ch, &handler.EnqueueRequestForObject{}))
-		}
+	if r.Refresh != nil {
+		b = b.WatchesRawSource(source.Channel(r.Refresh, enqueueBy(r.pushPriority)))
+	}
+	if r.SyncRequests != nil {
+		b = b.WatchesRawSource(source.Channel(r.SyncRequests, &handler.EnqueueRequestForObject{}))
 	}
 	if r.Drifted != nil {
 		r.unhealed = make(chan event.GenericEvent, eventBuffer)
@@ -227,6 +230,35 @@ func (r *ApplicationReconciler) SetupWithManager(mgr ctrl.Manager, concurrency i
 		b = b.Watches(&weirv1.SourcePolicy{}, handler.EnqueueRequestsFromMapFunc(r.boundApplications))
 	}
 	return b.Complete(r)
+}
+
+// pushPriority is the work-queue priority of obj, an Application that a
+// push woke (Refresh), by how many Applications in the manager's cache
+// track its repository (spec.source.url): see refreshPriority.
+func (r *ApplicationReconciler) pushPriority(ctx context.Context, obj client.Object) int {
+	app, ok := obj.(*weirv1.Application)
+	var list weirv1.ApplicationList
+	if !ok || r.Client.List(ctx, &list, client.UnsafeDisableDeepCopy) != nil {
+		return refreshPriority(1)
+	}
+	tracking := 0
+	for i := range list.Items {
+		if list.Items[i].Spec.Source.URL == app.Spec.Source.URL {
+			tracking++
+		}
+	}
+	return refreshPriority(tracking)
+}
+
+// refreshPriority is the work-queue priority of an Application that a push
+// woke among tracking Applications of its repository: the fewer, the
+// sooner, so that a push to a repository of one Application is synced at
+// once while a hundred that a push to another woke wait their turn. It
+// ranges from 0, as a change to an Application, for one, down to one above
+// routine polls (handler.LowPriority), which all come after it, as drift
+// (driftPriority) comes before.
+func refreshPriority(tracking int) int {
+	return -min(max(tracking-1, 0), -handler.LowPriority-1)
 }
 
 // boundApplications are the Applications a SourcePolicy binds, to check

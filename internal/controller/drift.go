@@ -48,10 +48,16 @@ const driftPriority = 100
 // the controller's queue is controller-runtime's priority queue (the
 // default), and like any other request elsewhere.
 func enqueueAt(priority int) handler.EventHandler {
-	return handler.Funcs{GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	return enqueueBy(func(context.Context, client.Object) int { return priority })
+}
+
+// enqueueBy enqueues the object of each generic event at the priority
+// that priority gives it, as enqueueAt does.
+func enqueueBy(priority func(context.Context, client.Object) int) handler.EventHandler {
+	return handler.Funcs{GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)}
 		if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
-			pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(priority)}, req)
+			pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(priority(ctx, e.Object))}, req)
 			return
 		}
 		q.Add(req)
