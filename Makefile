@@ -44,14 +44,15 @@ bench: controlplane
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 90m ./...
 
 # Runs test/scale's BenchmarkScale once: APPS Applications of 20 objects
-# (10, 100 or 500) synced by the real `weir controller` from one Git
-# repository over http-backend; it prints create -> Ready, commit -> applied,
-# API requests, ref listings and CPU per interval at rest over REST (rounded
-# up to whole 1m intervals), heap and RSS, drift ->
-# healed at rest and under load, webhook -> applied for 50 objects, and the
-# mean time of each phase of a sync. WEIR=<binary> measures that binary;
-# ARGS='--concurrency=16' passes more flags to weir controller; REST=0 and
-# DRIFTS=0 leave out the measures at rest and of drift.
+# (10, 100 or 500, or a list: 100,500) synced by the real `weir controller`
+# from one Git repository over http-backend; it prints create -> Ready,
+# commit -> applied, API requests, ref listings and CPU per interval at rest
+# over REST (rounded up to whole 1m intervals), heap and RSS, drift ->
+# healed at rest and under load, webhook -> applied for 50 objects quiet
+# and under load, and the mean time of each phase of a sync.
+# WEIR=<binary> measures that binary; ARGS='--concurrency=16' passes more
+# flags to weir controller; REST=0 and DRIFTS=0 leave out the measures at
+# rest and of drift.
 APPS ?= 100
 REST ?= 1m
 DRIFTS ?= 20

@@ -1,6 +1,8 @@
 package scale
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,5 +28,20 @@ func TestAtRestCountsWholeIntervals(t *testing.T) {
 	}
 	if got := perInterval(4282, 2); got != 2141 {
 		t.Errorf("perInterval(4282, 2) = %v, want 2141", got)
+	}
+}
+
+// TestParseApps reads -apps, one number or a list, and refuses anything
+// else by name.
+func TestParseApps(t *testing.T) {
+	for in, want := range map[string][]int{"100": {100}, "100,500": {100, 500}, " 10, 100 ": {10, 100}} {
+		if got, err := parseApps(in); err != nil || !slices.Equal(got, want) {
+			t.Errorf("parseApps(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "100,", "0", "-5", "ten"} {
+		if _, err := parseApps(in); err == nil || !strings.Contains(err.Error(), "-apps=") {
+			t.Errorf("parseApps(%q) = %v, want an error naming -apps", in, err)
+		}
 	}
 }

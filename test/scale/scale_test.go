@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
@@ -28,20 +30,42 @@ import (
 )
 
 var (
-	appsFlag  = flag.Int("apps", 100, "Applications BenchmarkScale creates, 20 objects each")
+	appsFlag  = flag.String("apps", "100,500", "Applications BenchmarkScale creates, 20 objects each; a comma-separated list runs one sub-benchmark each")
 	restFlag  = flag.Duration("rest", time.Minute, "how long BenchmarkScale measures weir at rest, rounded up to whole intervals of the Applications (1m)")
 	smokeFlag = flag.Bool("smoke", false, "run TestScaleSmoke, the harness at 3 Applications (a minute or two)")
 	driftFlag = flag.Int("drifts", 20, "drifts BenchmarkScale heals at rest and under load; 0 measures no drift")
 )
 
-// BenchmarkScale runs the scenario once per iteration with -apps
-// Applications and reports its figures.
+// BenchmarkScale runs the scenario once per iteration for each number of
+// Applications in -apps, as sub-benchmarks apps=N, and reports their
+// figures.
 func BenchmarkScale(b *testing.B) {
-	for range b.N {
-		for _, f := range run(b, scenario{apps: *appsFlag, interval: time.Minute, rest: *restFlag, drifts: *driftFlag}) {
-			b.ReportMetric(f.value, f.unit)
-		}
+	counts, err := parseApps(*appsFlag)
+	if err != nil {
+		b.Fatal(err)
 	}
+	for _, n := range counts {
+		b.Run(fmt.Sprintf("apps=%d", n), func(b *testing.B) {
+			for range b.N {
+				for _, f := range run(b, scenario{apps: n, interval: time.Minute, rest: *restFlag, drifts: *driftFlag}) {
+					b.ReportMetric(f.value, f.unit)
+				}
+			}
+		})
+	}
+}
+
+// parseApps reads -apps: numbers of Applications, comma-separated.
+func parseApps(s string) ([]int, error) {
+	var counts []int
+	for field := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("-apps=%q: %q is not a positive number of Applications", s, field)
+		}
+		counts = append(counts, n)
+	}
+	return counts, nil
 }
 
 // TestScaleSmoke runs the scenario with 3 Applications and short waits, so
@@ -75,16 +99,17 @@ type figure struct {
 // bench is a running scenario: the repositories, the controller, the
 // Applications.
 type bench struct {
-	t        testing.TB
-	c        client.Client
-	git      *testenv.GitHTTPServer
-	repo     *testenv.GitRepo // the apps' repository
-	big      *testenv.GitRepo // the 50-object app's repository
-	token    string
-	interval time.Duration // the Applications' spec.sync.interval
-	ctrl     *controller
-	apps     []*weirv1.Application
-	figures  []figure
+	t           testing.TB
+	c           client.Client
+	git         *testenv.GitHTTPServer
+	repo        *testenv.GitRepo // the apps' repository
+	big         *testenv.GitRepo // the 50-object app's repository
+	token       string
+	interval    time.Duration // the Applications' spec.sync.interval
+	deployments appsv1client.AppsV1Interface
+	ctrl        *controller
+	apps        []*weirv1.Application
+	figures     []figure
 }
 
 func run(t testing.TB, s scenario) []figure {
@@ -100,7 +125,7 @@ func run(t testing.TB, s scenario) []figure {
 		b.driftHealed("under-load", s.drifts, func() { b.commitToApplied(2) })
 	}
 	b.webhookToApplied50()
-	b.syncProfile()
+	b.syncProfile(nil, "")
 	for _, f := range b.figures {
 		t.Logf("%12.3f %s", f.value, f.unit)
 	}
@@ -115,6 +140,10 @@ func (b *bench) report(value float64, unit string) {
 // the controller with a webhook token.
 func setUp(t testing.TB, apps int) *bench {
 	b := &bench{t: t, c: testenv.Client(t, weirv1.AddToScheme), token: "scale-token"}
+	var err error
+	if b.deployments, err = appsv1client.NewForConfig(testenv.Config(t)); err != nil {
+		t.Fatal(err)
+	}
 	b.repo, b.big = testenv.NewGitRepo(t), testenv.NewGitRepo(t)
 	if filepath.Dir(b.repo.Dir) != filepath.Dir(b.big.Dir) {
 		t.Fatal("the repositories are not in one directory")
@@ -251,7 +280,11 @@ func (b *bench) driftHealed(name string, n int, load func()) {
 	}
 }
 
-// drift scales ns's Deployment and returns how long weir took to heal it.
+// drift scales ns's Deployment and returns how long weir took to heal it:
+// from the scale's answer to the watch event of weir's write that sets the
+// replicas back, which the watch, started at the scale's resourceVersion,
+// sees however soon it came. Polling instead added the bench's own read,
+// queued at the API server with weir's, to every figure.
 func (b *bench) drift(ns string) time.Duration {
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}}
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":3}}`))
@@ -259,30 +292,34 @@ func (b *bench) drift(ns string) time.Duration {
 		b.t.Fatalf("scale Deployment %s/web: %v", ns, err)
 	}
 	start := time.Now()
-	for {
-		if err := b.c.Get(context.Background(), client.ObjectKeyFromObject(dep), dep); err != nil {
-			b.t.Fatalf("get Deployment %s/web: %v", ns, err)
-		}
-		if dep.Spec.Replicas != nil && *dep.Spec.Replicas == 1 {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	w, err := b.deployments.Deployments(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=web", ResourceVersion: dep.ResourceVersion})
+	if err != nil {
+		b.t.Fatalf("watch Deployment %s/web: %v", ns, err)
+	}
+	defer w.Stop()
+	for e := range w.ResultChan() {
+		if d, ok := e.Object.(*appsv1.Deployment); ok && d.Spec.Replicas != nil && *d.Spec.Replicas == 1 {
 			return time.Since(start)
 		}
-		if time.Since(start) > 5*time.Minute {
-			b.t.Fatalf("Deployment %s/web: not healed within 5m", ns)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	b.t.Fatalf("Deployment %s/web: not healed within 5m", ns)
+	return 0
 }
 
 // webhookToApplied50 times commits to a 50-object app, each from its push
 // webhook until the app is Ready at it: five with nothing else syncing,
 // and then up to five while every other app syncs a commit of its own
 // (gen 3), as many as fit before that ends. It reports the median and the
-// slowest of each. It polls every 10 ms, so that the poll adds little to
+// slowest of each, and the profile of the syncs of the five quiet ones. It polls every 10 ms, so that the poll adds little to
 // the figures.
 func (b *bench) webhookToApplied50() {
 	app := b.newApplication(b.big, "")
 	b.awaitApplied([]*weirv1.Application{app}, b.big.Head())
+	before := b.scrape()
 	b.reportQuantiles(b.webhooks(app, 1, nil), "s-webhook-to-applied-50")
+	b.syncProfile(before, "-webhook-50")
 	await, loading := b.commitAll(3), make(chan struct{})
 	go func() { defer close(loading); await() }()
 	b.reportQuantiles(b.webhooks(app, 6, loading), "s-webhook-to-applied-50-under-load")
@@ -342,21 +379,28 @@ func (b *bench) awaitReady(app *weirv1.Application, sha string) {
 	b.t.Fatalf("Application %s/%s: not Ready at %s within 5m", app.Namespace, app.Name, sha)
 }
 
-// syncProfile reports how many syncs ran and their mean time, from the
-// controller's weir_sync_duration_seconds, and the mean time of a sync's
-// phases, from weir_sync_phase_duration_seconds: resolve, render, dry run
-// (the whole set), apply and wait (each per stage), prune and status.
-func (b *bench) syncProfile() {
+// syncProfile reports how many syncs ran since before (all of them when
+// before is nil) and their mean time, from the controller's
+// weir_sync_duration_seconds, and the mean time of a sync's phases, from
+// weir_sync_phase_duration_seconds: resolve, render, dry run (the whole
+// set), apply and wait (each per stage), prune and status. Each unit ends
+// with suffix.
+func (b *bench) syncProfile(before metrics, suffix string) {
 	m := b.scrape()
-	if syncs := m.count("weir_sync_duration_seconds"); syncs > 0 {
-		b.report(syncs, "syncs")
-		b.report(m.sum("weir_sync_duration_seconds")/syncs, "s-mean-sync")
+	if syncs := m.count("weir_sync_duration_seconds") - before.count("weir_sync_duration_seconds"); syncs > 0 {
+		b.report(syncs, "syncs"+suffix)
+		b.report((m.sum("weir_sync_duration_seconds")-before.sum("weir_sync_duration_seconds"))/syncs, "s-mean-sync"+suffix)
 	}
 	for _, s := range m["weir_sync_phase_duration_seconds"].GetMetric() {
 		for _, l := range s.GetLabel() {
-			if l.GetName() == "phase" && s.GetHistogram().GetSampleCount() > 0 {
-				h := s.GetHistogram()
-				b.report(h.GetSampleSum()/float64(h.GetSampleCount()), "s-mean-phase-"+l.GetValue())
+			if l.GetName() != "phase" {
+				continue
+			}
+			h, phase := s.GetHistogram(), l.GetValue()
+			count := float64(h.GetSampleCount()) - before.count("weir_sync_phase_duration_seconds", "phase", phase)
+			if count > 0 {
+				sum := h.GetSampleSum() - before.sum("weir_sync_phase_duration_seconds", "phase", phase)
+				b.report(sum/count, "s-mean-phase-"+phase+suffix)
 			}
 		}
 	}
