@@ -53,6 +53,35 @@ func BenchmarkRemoteClusterIdleRSS(b *testing.B) {
 	}
 }
 
+// BenchmarkRemoteRolloutsIdleMemory measures what driving the Rollouts
+// of a remote cluster costs the controller at rest: the growth of this
+// process's RSS and Go heap in use when an Application that syncs a
+// Deployment and a Service to a remote cluster adds a Rollout of the
+// Deployment, which starts the cluster's Rollout controller and the cache
+// it watches them through, each read after a rest of idleWait and a forced
+// GC.
+//
+//	go test -run '^$' -bench RemoteRolloutsIdleMemory -benchtime 1x ./test/multicluster
+func BenchmarkRemoteRolloutsIdleMemory(b *testing.B) {
+	for range b.N {
+		remote := testenv.Remote(b, 0)
+		installWeirCRDs(b, remote)
+		s := givenRemote(b, remote, map[string]string{
+			"web.yaml": fixture.Deployment("web", 1, "registry.example/web:1"),
+			"svc.yaml": fixture.Service("web"),
+		})
+		s.whenApplication("remote", nil)
+		s.thenApplied(s.repo.Head(), 2*time.Minute)
+		rssBefore, heapBefore := idleMemory(b)
+		sha := s.commit("a Rollout", map[string]string{"rollout.yaml": canaryRollout("      - setWeight: 50\n", "")})
+		s.thenApplied(sha, 2*time.Minute)
+		s.thenRolloutIdle("registry.example/web:1")
+		rssAfter, heapAfter := idleMemory(b)
+		b.ReportMetric(rssAfter-rssBefore, "RSS-MiB")
+		b.ReportMetric(heapAfter-heapBefore, "heap-MiB")
+	}
+}
+
 // idleMemory returns this process's RSS and Go heap in use, in MiB, after
 // a rest and a forced GC.
 func idleMemory(b *testing.B) (rss, heap float64) {
