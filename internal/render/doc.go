@@ -47,7 +47,9 @@
 // read: the path may not climb out of it, and a symlink whose target lies
 // outside the root is refused, naming the link; so is a chart's file or a
 // values file that leads out. Files are bounded in size, renders in object
-// count, output bytes and time. Errors name the file, and the line where one is
+// count, output bytes and time, and, when Options ask, in the bytes of all
+// files read together (MaxInputBytes) and to files without YAML aliases
+// (NoAliases). Errors name the file, and the line where one is
 // known, relative to the root:
 //
 //	render apps/web.yaml:12: mapping values are not allowed in this context
