@@ -26,12 +26,15 @@ var ways = []struct {
 
 // BenchmarkRender measures what a worker costs per render, against the
 // in-process render of the same kustomization (render's testdata, 6
-// objects) and chart (200 objects, as BenchmarkRenderHelm200).
+// objects) and chart (200 objects, as BenchmarkRenderHelm200); and what
+// Renderer costs for plain manifests (3 objects), which it renders
+// without a worker.
 func BenchmarkRender(b *testing.B) {
 	for _, input := range []struct {
 		name, path string
 		opts       render.Options
 	}{
+		{name: "plain", path: "plain-dir"},
 		{name: "kustomize", path: "kustomize/overlays/prod"},
 		{name: "helm200", path: "helm/bench", opts: render.Options{Type: render.TypeHelm, Helm: &render.Helm{ReleaseName: "bench", Namespace: "shop"}}},
 	} {
