@@ -68,7 +68,7 @@ var errNoDecryption = errors.New("the file is SOPS-encrypted, but the Applicatio
 // file that cannot be decrypted (no key for it, a changed value or MAC)
 // fails with an *Error.
 func (d *Decryptor) Decrypt(name string, data []byte, secretSource bool) (plaintext []byte, err error) {
-	if !marked(formats.FormatForPath(name), data) {
+	if !Marked(name, data) {
 		return data, nil
 	}
 	defer func() {
@@ -117,10 +117,11 @@ var markers = map[formats.Format]*regexp.Regexp{
 	formats.Ini:    regexp.MustCompile(`(?m)^\[sops\]`),
 }
 
-// marked reports whether data may be SOPS-encrypted in format, cheaply, so
-// that most files are never parsed twice.
-func marked(format formats.Format, data []byte) bool {
-	return markers[format].Match(data)
+// Marked reports whether data, the content of the file name, may be
+// SOPS-encrypted, cheaply and without parsing it: Decrypt parses only
+// such files, so that most are never parsed twice.
+func Marked(name string, data []byte) bool {
+	return markers[formats.FormatForPath(name)].Match(data)
 }
 
 // Store returns the SOPS store that reads and writes the file name: by its

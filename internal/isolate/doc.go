@@ -15,8 +15,8 @@
 // timeout or its answer its output bound.
 //
 // Plain manifests of at most MaxInProcessBytes together, with no YAML
-// alias and no SOPS keys to decrypt them with, are decoded in the calling
-// process instead: what they cost is bounded by their size, and a worker
+// alias or SOPS metadata and no SOPS keys to decrypt them with, are
+// decoded in the calling process instead: what they cost is bounded by their size, and a worker
 // would add its start, about 90 ms, to every such render.
 //
 // Every main that may render, and every TestMain of a test binary that does,

@@ -15,14 +15,17 @@ import (
 // TestOnlySmallPlainManifestsRenderWithoutAWorker renders with a worker
 // binary that does not exist: small plain manifests render all the same,
 // as render.Render renders them; manifests over MaxInProcessBytes, with a
-// YAML alias, with SOPS keys to decrypt, or a kustomization, need the
-// worker.
+// YAML alias, with SOPS keys to decrypt or a SOPS file without them, or a
+// kustomization, need the worker.
 func TestOnlySmallPlainManifestsRenderWithoutAWorker(t *testing.T) {
 	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  schedule: '*/5 * * * *'\n"
-	keys, err := decrypt.ParseKeys(map[string][]byte{"age.agekey": decrypttest.NewAgeKey(t).Private})
+	alice := decrypttest.NewAgeKey(t)
+	keys, err := decrypt.ParseKeys(map[string][]byte{"age.agekey": alice.Private})
 	if err != nil {
 		t.Fatal(err)
 	}
+	secret := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n"
+	encrypted := string(decrypttest.Encrypt(t, "secret.yaml", []byte(secret), decrypttest.SecretRegex, alice))
 	for _, tc := range []struct {
 		name   string
 		files  map[string]string
@@ -35,6 +38,7 @@ func TestOnlySmallPlainManifestsRenderWithoutAWorker(t *testing.T) {
 		{name: "too large", files: map[string]string{"a.yaml": cm + "  big: " + strings.Repeat("x", MaxInProcessBytes) + "\n"}, worker: true},
 		{name: "alias", files: map[string]string{"a.yaml": cm + "  again: &s x\n  more: *s\n"}, worker: true},
 		{name: "keys", files: map[string]string{"a.yaml": cm}, keys: keys, worker: true},
+		{name: "SOPS file without keys", files: map[string]string{"a.yaml": cm, "secret.yaml": encrypted}, worker: true},
 		{name: "kustomize", files: map[string]string{"a.yaml": cm, "kustomization.yaml": "resources: [a.yaml]\n"}, worker: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
