@@ -420,7 +420,9 @@ func (r *ApplicationReconciler) reconcileAs(ctx context.Context, app *weirv1.App
 func (r *ApplicationReconciler) converge(ctx context.Context, app *weirv1.Application, state desired.State, trigger string) error {
 	apply.SetOwner(state.Objects, apply.OwnerOf(app))
 	if err := r.driveRollouts(ctx, state.Objects); err != nil {
-		return r.fail(ctx, app, state, trigger, time.Now(), stalled(ReasonDeliveryFailed, err))
+		// Retried as any failed sync: weir's CRDs installed on the
+		// cluster meanwhile are found within seconds.
+		return r.fail(ctx, app, state, trigger, time.Now(), reason(ReasonDeliveryFailed, err))
 	}
 	plan, err := r.hold(ctx, app, state)
 	if err != nil {

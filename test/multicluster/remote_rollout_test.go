@@ -112,7 +112,7 @@ func TestRemoteClusterWithoutWeirsCRDs(t *testing.T) {
 		"rollout.yaml": canaryRollout(smokeTestedSteps, ""),
 	})
 	s.whenApplication("remote", nil)
-	app := s.thenCondition(weirv1.StalledCondition, metav1.ConditionTrue, "DeliveryFailed")
+	app := s.thenCondition(weirv1.ReadyCondition, metav1.ConditionFalse, "DeliveryFailed")
 	want := "rollout web: the remote cluster of Secret " + s.ns + "/remote does not serve weir.dev/v1alpha1 Rollouts: install weir's CRDs there"
 	if msg := conditionMessage(app, weirv1.ReadyCondition); !strings.Contains(msg, want) {
 		t.Errorf("Ready says %q, want it to hold %q", msg, want)
