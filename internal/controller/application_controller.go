@@ -420,8 +420,8 @@ func (r *ApplicationReconciler) reconcileAs(ctx context.Context, app *weirv1.App
 func (r *ApplicationReconciler) converge(ctx context.Context, app *weirv1.Application, state desired.State, trigger string) error {
 	apply.SetOwner(state.Objects, apply.OwnerOf(app))
 	if err := r.driveRollouts(ctx, state.Objects); err != nil {
-		// Retried as any failed sync: weir's CRDs installed on the
-		// cluster meanwhile are found within seconds.
+		// Retried as any failed sync: installing weir's CRDs on the
+		// cluster, not a change in Git, is what fixes it.
 		return r.fail(ctx, app, state, trigger, time.Now(), reason(ReasonDeliveryFailed, err))
 	}
 	plan, err := r.hold(ctx, app, state)
