@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -44,6 +45,7 @@ type remoteRollouts struct {
 	released chan event.GenericEvent
 	cache    cache.Cache
 	ctrl     controller.Controller
+	log      logr.Logger
 
 	once    sync.Once
 	started atomic.Bool
@@ -62,7 +64,8 @@ func newRemoteRollouts(ctx context.Context, secret types.NamespacedName, cfg *re
 	if err != nil {
 		return nil, err
 	}
-	w := &remoteRollouts{ctx: ctx, secret: secret, mapper: mapper, released: make(chan event.GenericEvent, eventBuffer), cache: rollouts}
+	w := &remoteRollouts{ctx: ctx, secret: secret, mapper: mapper, released: make(chan event.GenericEvent, eventBuffer), cache: rollouts,
+		log: opts.Logger.WithValues("cluster", secret.String())}
 	r.Client, r.Reader, r.Released = direct, direct, w.released
 	// A cluster's controller is made again, under the same name, when its
 	// Secret changes.
@@ -89,10 +92,16 @@ func (w *remoteRollouts) Drive(context.Context) error {
 	return nil
 }
 
-// start runs the cache and the controller until the cluster's context ends.
+// start runs the cache and the controller until the cluster's context
+// ends. A controller that stops before (its cache never synced: weir may
+// not list the cluster's Rollouts) says so in the log.
 func (w *remoteRollouts) start() {
 	go func() { _ = w.cache.Start(w.ctx) }()
-	go func() { _ = w.ctrl.Start(w.ctx) }()
+	go func() {
+		if err := w.ctrl.Start(w.ctx); err != nil {
+			w.log.Error(err, "the Rollouts of the remote cluster are not driven until weir's clients of it are made again (its kubeconfig Secret changes, or Applications target it again after none did)")
+		}
+	}()
 	w.started.Store(true)
 }
 
