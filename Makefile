@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/weir
 
-.PHONY: all build image controlplane quickstart quickstart-promotion test vet bench bench-scale bench-scale-smoke fuzz clean generate
+.PHONY: all build image controlplane quickstart quickstart-promotion test vet bench bench-scale bench-scale-smoke bench-flux fuzz clean generate
 
 all: build
 
@@ -58,6 +58,14 @@ REST ?= 1m
 DRIFTS ?= 20
 bench-scale: controlplane
 	$(GO) test -count=1 -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 90m ./test/scale -apps=$(APPS) -rest=$(REST) -drifts=$(DRIFTS) $(if $(WEIR),-weir=$(abspath $(WEIR))) $(if $(ARGS),-args='$(ARGS)') $(if $(HEAPPROFILE),-heapprofile=$(abspath $(HEAPPROFILE)))
+
+# Runs bench-scale's scenario with Flux in weir's place, for a side by side
+# comparison: its source-controller and kustomize-controller (fluxVersion
+# in test/scale/fluxbuild_test.go), built from their Go modules into
+# .cache/flux the first time, as processes on the local control plane. It
+# prints the same figures, but for the sync profile.
+bench-flux: controlplane
+	$(GO) test -count=1 -run '^$$' -bench BenchmarkScale -benchtime 1x -timeout 90m ./test/scale -controller=flux -apps=$(APPS) -rest=$(REST) -drifts=$(DRIFTS)
 
 # Runs the harness of bench-scale at 3 Applications, to check that it works.
 bench-scale-smoke: controlplane

@@ -7,14 +7,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"weir.dev/weir/internal/testenv"
 )
@@ -25,12 +22,10 @@ var (
 	heapProfileFlag = flag.String("heapprofile", "", "write the controller's heap profile at rest to this file (go tool pprof reads it)")
 )
 
-// controller is a `weir controller` process, its log in a file, its
-// metrics and webhook receiver on ports of their own.
+// controller is a `weir controller` process, its webhook receiver and
+// pprof server on ports of their own.
 type controller struct {
-	cmd        *exec.Cmd
-	logFile    string
-	metricsURL string
+	*process
 	webhookURL string
 	pprofURL   string
 }
@@ -46,11 +41,6 @@ func startController(t testing.TB, secret string) *controller {
 		bin = testenv.BuildWeir(t)
 	}
 	metrics, webhook, pprof := freeAddr(t), freeAddr(t), freeAddr(t)
-	c := &controller{logFile: filepath.Join(dir, "weir.log"), metricsURL: "http://" + metrics, webhookURL: "http://" + webhook, pprofURL: "http://" + pprof}
-	log, err := os.Create(c.logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	args := append([]string{"--kubeconfig=" + testenv.Cluster(t).Kubeconfig, "controller",
 		"--metrics-bind-address=" + metrics, "--health-probe-bind-address=0", "--webhook-bind-address=" + webhook,
 		"--webhook-secret=" + secret, "--cache-dir=" + filepath.Join(dir, "cache")}, strings.Fields(*argsFlag)...)
@@ -58,29 +48,11 @@ func startController(t testing.TB, secret string) *controller {
 		// Only then: a weir binary of before the flag (-weir) runs too.
 		args = append(args, "--pprof-bind-address="+pprof)
 	}
-	c.cmd = exec.Command(bin, args...)
-	c.cmd.Stdout, c.cmd.Stderr = log, log
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("start weir controller: %v", err)
+	return &controller{
+		process:    startProcess(t, "weir", bin, metrics, args, nil),
+		webhookURL: "http://" + webhook,
+		pprofURL:   "http://" + pprof,
 	}
-	t.Cleanup(func() {
-		_ = c.cmd.Process.Kill()
-		_ = c.cmd.Wait()
-		log.Close()
-		if t.Failed() {
-			data, _ := os.ReadFile(c.logFile)
-			t.Logf("log of weir controller:\n%s", tail(data, 20000))
-		}
-	})
-	return c
-}
-
-// tail is the last n bytes of data.
-func tail(data []byte, n int) []byte {
-	if len(data) > n {
-		return data[len(data)-n:]
-	}
-	return data
 }
 
 // freeAddr is a loopback address with a port nobody listens on.
@@ -92,18 +64,6 @@ func freeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// scrape reads the controller's metrics, or returns an error while it is
-// not serving them yet.
-func (c *controller) scrape() (metrics, error) {
-	res, err := http.Get(c.metricsURL + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	return parser.TextToMetricFamilies(res.Body)
 }
 
 // writeHeapProfile saves the controller's heap profile, after a garbage
@@ -126,27 +86,6 @@ func (c *controller) writeHeapProfile(path string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// rss reads the controller's resident memory by kind from
-// /proc/<pid>/status, in bytes: anonymous (its heap, stacks and the Go
-// runtime's) and file-backed (the pages of its binary it touched, which the
-// kernel may drop and share).
-func (c *controller) rss() (anon, file float64, err error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		var kb float64
-		if _, err := fmt.Sscanf(line, "RssAnon: %f kB", &kb); err == nil {
-			anon = kb * 1024
-		}
-		if _, err := fmt.Sscanf(line, "RssFile: %f kB", &kb); err == nil {
-			file = kb * 1024
-		}
-	}
-	return anon, file, nil
 }
 
 // metrics are the metric families of one scrape.

@@ -3,7 +3,9 @@
 // Git repository over git's http-backend. BenchmarkScale reports how long
 // syncs take to converge, what weir costs at rest (API requests, ref
 // listings, heap, RSS, CPU), how fast drift heals, and where the time of a
-// sync goes. Run it with `make bench-scale` (APPS=10|100|500).
+// sync goes. Run it with `make bench-scale` (APPS=10|100|500), and with
+// -controller=flux (`make bench-flux`) for the same figures of Flux's
+// source-controller and kustomize-controller in weir's place.
 package scale
 
 import (

@@ -1,15 +1,9 @@
 package scale
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,8 +12,6 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
@@ -75,7 +67,11 @@ func TestScaleSmoke(t *testing.T) {
 		t.Skip("the harness's smoke test runs with -smoke (make bench-scale-smoke)")
 	}
 	figures := run(t, scenario{apps: 3, interval: 5 * time.Second, rest: 2 * time.Second, drifts: 2})
-	for _, want := range []string{"s-create-to-ready", "s-commit-to-applied", "requests-per-object-create", "requests-per-object-commit", "s-mean-sync", "s-mean-phase-dry-run", "requests-per-interval-at-rest", "listings-per-interval-at-rest", "MiB-rss", "s-drift-healed-p99", "s-webhook-to-applied-50"} {
+	wants := []string{"s-create-to-ready", "s-commit-to-applied", "requests-per-object-create", "requests-per-object-commit", "requests-per-interval-at-rest", "listings-per-interval-at-rest", "MiB-rss", "s-drift-healed-p99", "s-webhook-to-applied-50"}
+	if *controllerFlag == "weir" {
+		wants = append(wants, "s-mean-sync", "s-mean-phase-dry-run")
+	}
+	for _, want := range wants {
 		if !slices.ContainsFunc(figures, func(f figure) bool { return f.unit == want }) {
 			t.Errorf("no figure %s in %v", want, figures)
 		}
@@ -97,18 +93,17 @@ type figure struct {
 }
 
 // bench is a running scenario: the repositories, the controller, the
-// Applications.
+// apps.
 type bench struct {
 	t           testing.TB
 	c           client.Client
 	git         *testenv.GitHTTPServer
 	repo        *testenv.GitRepo // the apps' repository
 	big         *testenv.GitRepo // the 50-object app's repository
-	token       string
-	interval    time.Duration // the Applications' spec.sync.interval
+	interval    time.Duration    // the apps' interval
 	deployments appsv1client.AppsV1Interface
-	ctrl        *controller
-	apps        []*weirv1.Application
+	ctrl        gitops
+	apps        []string // the apps' namespaces
 	figures     []figure
 }
 
@@ -137,9 +132,9 @@ func (b *bench) report(value float64, unit string) {
 }
 
 // setUp makes both repositories, serves them over http-backend, and starts
-// the controller with a webhook token.
+// the controller.
 func setUp(t testing.TB, apps int) *bench {
-	b := &bench{t: t, c: testenv.Client(t, weirv1.AddToScheme), token: "scale-token"}
+	b := &bench{t: t, c: testenv.Client(t, weirv1.AddToScheme)}
 	var err error
 	if b.deployments, err = appsv1client.NewForConfig(testenv.Config(t)); err != nil {
 		t.Fatal(err)
@@ -157,13 +152,7 @@ func setUp(t testing.TB, apps int) *bench {
 		b.big.Write(name, content)
 	}
 	b.big.Commit("fifty objects")
-	ns := testenv.Namespace(t)
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "webhook"}, StringData: map[string]string{"token": b.token}}
-	if err := b.c.Create(context.Background(), secret); err != nil {
-		t.Fatal(err)
-	}
-	b.ctrl = startController(t, ns+"/webhook")
-	b.await(time.Minute, "the controller's metrics", func(context.Context) error { _, err := b.ctrl.scrape(); return err })
+	b.ctrl = startGitops(b)
 	return b
 }
 
@@ -175,7 +164,7 @@ func (b *bench) createToReady(n int) {
 	before := b.scrape()
 	start := time.Now()
 	for i := range n {
-		b.apps = append(b.apps, b.newApplication(b.repo, fmt.Sprintf("apps/app-%d", i)))
+		b.apps = append(b.apps, b.newApp(b.repo, fmt.Sprintf("apps/app-%d", i)))
 	}
 	b.awaitApplied(b.apps, head)
 	b.report(time.Since(start).Seconds(), "s-create-to-ready")
@@ -205,7 +194,7 @@ func (b *bench) commitAll(gen int) (await func()) {
 	sha := b.repo.Commit(fmt.Sprintf("apps: gen %d", gen))
 	before := b.scrape()
 	start := time.Now()
-	b.push(b.repo)
+	b.notify(b.repo)
 	return func() {
 		b.awaitApplied(b.apps, sha)
 		b.report(time.Since(start).Seconds(), fmt.Sprintf("s-commit-to-applied-gen%d", gen))
@@ -238,8 +227,8 @@ func (b *bench) atRest(rest time.Duration) {
 		b.report(anon/(1<<20), "MiB-rss-anon")
 		b.report(file/(1<<20), "MiB-rss-file")
 	}
-	if *heapProfileFlag != "" {
-		if err := b.ctrl.writeHeapProfile(*heapProfileFlag); err != nil {
+	if w, ok := b.ctrl.(*weir); ok && *heapProfileFlag != "" {
+		if err := w.writeHeapProfile(*heapProfileFlag); err != nil {
 			b.t.Errorf("write the heap profile: %v", err)
 		}
 	}
@@ -268,8 +257,7 @@ func (b *bench) driftHealed(name string, n int, load func()) {
 	}
 	var healed []time.Duration
 	for k := range n {
-		app := b.apps[k%len(b.apps)]
-		healed = append(healed, b.drift(app.Namespace))
+		healed = append(healed, b.drift(b.apps[k%len(b.apps)]))
 	}
 	<-done
 	slices.Sort(healed)
@@ -280,11 +268,12 @@ func (b *bench) driftHealed(name string, n int, load func()) {
 	}
 }
 
-// drift scales ns's Deployment and returns how long weir took to heal it:
-// from the scale's answer to the watch event of weir's write that sets the
-// replicas back, which the watch, started at the scale's resourceVersion,
-// sees however soon it came. Polling instead added the bench's own read,
-// queued at the API server with weir's, to every figure.
+// drift scales ns's Deployment and returns how long the controller took
+// to heal it: from the scale's answer to the watch event of the
+// controller's write that sets the replicas back, which the watch, started
+// at the scale's resourceVersion, sees however soon it came. Polling
+// instead added the bench's own read, queued at the API server with the
+// controller's, to every figure.
 func (b *bench) drift(ns string) time.Duration {
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}}
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":3}}`))
@@ -315,8 +304,8 @@ func (b *bench) drift(ns string) time.Duration {
 // slowest of each, and the profile of the syncs of the five quiet ones. It polls every 10 ms, so that the poll adds little to
 // the figures.
 func (b *bench) webhookToApplied50() {
-	app := b.newApplication(b.big, "")
-	b.awaitApplied([]*weirv1.Application{app}, b.big.Head())
+	app := b.newApp(b.big, "")
+	b.awaitApplied([]string{app}, b.big.Head())
 	before := b.scrape()
 	b.reportQuantiles(b.webhooks(app, 1, nil), "s-webhook-to-applied-50")
 	b.syncProfile(before, "-webhook-50")
@@ -328,8 +317,8 @@ func (b *bench) webhookToApplied50() {
 
 // webhooks commits to app's repository five times from generation gen,
 // while loading (when not nil) is open, and times each from its push
-// webhook until app is Ready at it.
-func (b *bench) webhooks(app *weirv1.Application, gen int, loading <-chan struct{}) []time.Duration {
+// notification until app is Ready at it.
+func (b *bench) webhooks(app string, gen int, loading <-chan struct{}) []time.Duration {
 	var took []time.Duration
 	for ; len(took) < 5 && open(loading); gen++ {
 		for name, content := range fiftyObjects(gen) {
@@ -337,7 +326,7 @@ func (b *bench) webhooks(app *weirv1.Application, gen int, loading <-chan struct
 		}
 		sha := b.big.Commit(fmt.Sprintf("gen %d", gen))
 		start := time.Now()
-		b.push(b.big)
+		b.notify(b.big)
 		b.awaitReady(app, sha)
 		took = append(took, time.Since(start))
 	}
@@ -366,17 +355,14 @@ func (b *bench) reportQuantiles(took []time.Duration, unit string) {
 }
 
 // awaitReady polls app every 10 ms until it is Ready at sha.
-func (b *bench) awaitReady(app *weirv1.Application, sha string) {
+func (b *bench) awaitReady(app, sha string) {
+	var err error
 	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		live := &weirv1.Application{}
-		if err := b.c.Get(context.Background(), client.ObjectKeyFromObject(app), live); err != nil {
-			b.t.Fatalf("get Application %s/%s: %v", app.Namespace, app.Name, err)
-		}
-		if strings.HasSuffix(live.Status.LastAppliedRevision, sha) && apimeta.IsStatusConditionTrue(live.Status.Conditions, weirv1.ReadyCondition) {
+		if err = b.ctrl.applied(context.Background(), app, sha); err == nil {
 			return
 		}
 	}
-	b.t.Fatalf("Application %s/%s: not Ready at %s within 5m", app.Namespace, app.Name, sha)
+	b.t.Fatalf("not Ready at %s within 5m: %v", sha, err)
 }
 
 // syncProfile reports how many syncs ran since before (all of them when
@@ -414,32 +400,22 @@ func (b *bench) scrape() metrics {
 	return m
 }
 
-// newApplication creates an Application of repo's path in a namespace of
-// its own, polling every b.interval and healing drift.
-func (b *bench) newApplication(repo *testenv.GitRepo, path string) *weirv1.Application {
-	app := &weirv1.Application{
-		ObjectMeta: metav1.ObjectMeta{Namespace: testenv.Namespace(b.t), Name: "app"},
-		Spec: weirv1.ApplicationSpec{
-			Source: weirv1.GitSource{URL: b.git.URL(filepath.Base(repo.Dir)), Path: path},
-			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: b.interval}, SelfHeal: true},
-		},
+// newApp deploys an app of repo's path in a namespace of its own, polling
+// every b.interval and healing drift, and returns that namespace.
+func (b *bench) newApp(repo *testenv.GitRepo, path string) string {
+	ns := testenv.Namespace(b.t)
+	if err := b.ctrl.deploy(context.Background(), repo, path, ns, b.interval); err != nil {
+		b.t.Fatal(err)
 	}
-	if err := b.c.Create(context.Background(), app); err != nil {
-		b.t.Fatalf("create Application %s/app: %v", app.Namespace, err)
-	}
-	return app
+	return ns
 }
 
-// awaitApplied waits until every Application is Ready at sha.
-func (b *bench) awaitApplied(apps []*weirv1.Application, sha string) {
-	b.await(30*time.Minute, fmt.Sprintf("%d Applications Ready at %s", len(apps), sha), func(ctx context.Context) error {
+// awaitApplied waits until every app is Ready at sha.
+func (b *bench) awaitApplied(apps []string, sha string) {
+	b.await(30*time.Minute, fmt.Sprintf("%d apps Ready at %s", len(apps), sha), func(ctx context.Context) error {
 		for _, app := range apps {
-			live := &weirv1.Application{}
-			if err := b.c.Get(ctx, client.ObjectKeyFromObject(app), live); err != nil {
+			if err := b.ctrl.applied(ctx, app, sha); err != nil {
 				return err
-			}
-			if !strings.HasSuffix(live.Status.LastAppliedRevision, sha) || !apimeta.IsStatusConditionTrue(live.Status.Conditions, weirv1.ReadyCondition) {
-				return fmt.Errorf("Application %s/%s is at %q", app.Namespace, app.Name, live.Status.LastAppliedRevision)
 			}
 		}
 		return nil
@@ -452,26 +428,10 @@ func (b *bench) await(timeout time.Duration, what string, check func(context.Con
 	testenv.Eventually(b.t, timeout, what, check)
 }
 
-// push sends the controller weir's generic push webhook for repo's main.
-func (b *bench) push(repo *testenv.GitRepo) {
-	body, err := json.Marshal(map[string]string{"repository": b.git.URL(filepath.Base(repo.Dir)), "ref": "refs/heads/main"})
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	mac := hmac.New(sha256.New, []byte(b.token))
-	mac.Write(body)
-	req, err := http.NewRequest(http.MethodPost, b.ctrl.webhookURL+"/hooks/generic", bytes.NewReader(body))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("X-Weir-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.t.Fatalf("post the webhook: %v", err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusAccepted {
-		b.t.Fatalf("the webhook answered %s", res.Status)
+// notify tells the controller that repo's main moved.
+func (b *bench) notify(repo *testenv.GitRepo) {
+	if err := b.ctrl.notify(context.Background(), repo); err != nil {
+		b.t.Fatalf("notify %s of the push: %v", *controllerFlag, err)
 	}
 }
 
