@@ -2,6 +2,7 @@ package multicluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -118,6 +120,37 @@ func TestRemoteClusterWithoutWeirsCRDs(t *testing.T) {
 		t.Errorf("Ready says %q, want it to hold %q", msg, want)
 	}
 	s.wantReplicas("web", -1, "")
+}
+
+// TestRemoteRolloutActsAsTheApplicationsServiceAccount: the Rollout of an
+// Application that names a ServiceAccount is driven on the remote cluster
+// as that ServiceAccount there: one granted what the Application applies
+// but not Jobs has its smoke-test Job refused by the remote API server,
+// which names it.
+func TestRemoteRolloutActsAsTheApplicationsServiceAccount(t *testing.T) {
+	remote := testenv.Remote(t, 0)
+	installWeirCRDs(t, remote)
+	s := givenRemote(t, remote, map[string]string{
+		"web.yaml":     fixture.Deployment("web", 2, "shop:v1"),
+		"svc.yaml":     fixture.Service("web"),
+		"rollout.yaml": canaryRollout("      - setWeight: 50\n      - analysis:\n          templates: [{name: smoke}]\n", ""),
+		"smoke.yaml":   smokeTemplate(true),
+	})
+	s.grantOnRemote("deployer", rbacv1.PolicyRule{APIGroups: []string{"", "apps", "weir.dev"},
+		Resources: []string{"services", "deployments", "replicasets", "rollouts", "analysistemplates"}, Verbs: []string{"*"}})
+	s.whenApplication("remote", func(spec *weirv1.ApplicationSpec) { spec.ServiceAccountName = "deployer" })
+	s.thenApplied(s.repo.Head(), time.Minute)
+	s.thenRolloutIdle("shop:v1")
+
+	s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 2, "shop:v2")})
+	want := `User \"system:serviceaccount:` + s.ns + `:deployer\" cannot create resource \"jobs\"`
+	s.thenRollout("refused its smoke-test Job", func(ro *weirv1.Rollout) bool {
+		analyses, _ := json.Marshal(ro.Status.Analyses)
+		return strings.Contains(string(analyses), want)
+	})
+	if n := s.smokeJobs(); n != 0 {
+		t.Errorf("%d smoke-test Jobs on the remote cluster, want none", n)
+	}
 }
 
 // TestRoutedCanaryOnARemoteCluster: a Rollout routed by the NGINX Ingress
@@ -357,6 +390,23 @@ func (s *remoteStory) selects(name string) string {
 		s.t.Fatal(err)
 	}
 	return svc.Spec.Selector["pod-template-hash"]
+}
+
+// grantOnRemote creates the ServiceAccount name in the story's namespace
+// on the remote cluster, with a Role there that grants it rule.
+func (s *remoteStory) grantOnRemote(name string, rule rbacv1.PolicyRule) {
+	s.t.Helper()
+	meta := metav1.ObjectMeta{Namespace: s.ns, Name: name}
+	for _, obj := range []client.Object{
+		&corev1.ServiceAccount{ObjectMeta: meta},
+		&rbacv1.Role{ObjectMeta: meta, Rules: []rbacv1.PolicyRule{rule}},
+		&rbacv1.RoleBinding{ObjectMeta: meta, RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: s.ns, Name: name}}},
+	} {
+		if err := s.remote.Create(s.t.Context(), obj); err != nil {
+			s.t.Fatalf("grant %s on the remote cluster: %v", name, err)
+		}
+	}
 }
 
 // smokeJobs counts the analysis Jobs of Rollout web on the remote cluster.
