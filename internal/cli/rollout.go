@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
@@ -131,17 +130,12 @@ func findRollout(cmd *cobra.Command, cluster *clusterFlags, app, name string) (c
 // weir's own, which c reaches, or the remote cluster app syncs to, reached
 // with the kubeconfig of its Secret, which c reads.
 func rolloutCluster(ctx context.Context, c client.Client, app *weirv1.Application) (client.Client, error) {
-	key, ok := remote.SecretOf(app)
-	if !ok {
-		return c, nil
-	}
-	secret := &corev1.Secret{}
-	if err := c.Get(ctx, key, secret); err != nil {
-		return nil, fmt.Errorf("read the kubeconfig Secret %s of Application %s/%s's cluster: %w", key, app.Namespace, app.Name, err)
-	}
-	cfg, err := remote.RESTConfig(secret)
-	if err != nil {
+	cfg, ok, err := remote.RemoteConfig(ctx, c, app)
+	switch {
+	case err != nil:
 		return nil, err
+	case !ok:
+		return c, nil
 	}
 	return client.New(cfg, client.Options{Scheme: newScheme()})
 }

@@ -10,9 +10,7 @@ package livediff
 
 import (
 	"context"
-	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -105,13 +103,9 @@ func Diff(ctx context.Context, cfg *rest.Config, c client.Client, app *weirv1.Ap
 // cfg for weir's own, and for a remote cluster the one its kubeconfig
 // Secret holds, read with c.
 func destination(ctx context.Context, cfg *rest.Config, c client.Client, app *weirv1.Application) (*rest.Config, error) {
-	key, ok := cluster.SecretOf(app)
+	remote, ok, err := cluster.RemoteConfig(ctx, c, app)
 	if !ok {
 		return cfg, nil
 	}
-	secret := &corev1.Secret{}
-	if err := c.Get(ctx, key, secret); err != nil {
-		return nil, fmt.Errorf("read the kubeconfig Secret %s: %w", key, err)
-	}
-	return cluster.RESTConfig(secret)
+	return remote, err
 }
