@@ -37,3 +37,20 @@ func mayPatch(ctx context.Context, sess *session, resource, namespace, name stri
 	}
 	return permission{Why: why}
 }
+
+// mayPatchRollout says whether the user may steer at's Rollout. On weir's
+// own cluster: whether they may patch the Rollout. On a remote cluster the
+// UI acts with the kubeconfig Secret's credentials, which RBAC there
+// cannot tell from anybody else's, so weir's cluster decides: the user
+// must have read the Secret (destinationOf did, as them) and may patch
+// the Application that applied the Rollout.
+func mayPatchRollout(ctx context.Context, sess *session, at rolloutAt) permission {
+	if !at.dest.Remote() {
+		return mayPatch(ctx, sess, "rollouts", at.ro.Namespace, at.ro.Name)
+	}
+	p := mayPatch(ctx, sess, "applications", at.app.Namespace, at.app.Name)
+	if !p.Allowed {
+		p.Why = fmt.Sprintf("This Rollout runs on the remote cluster of Secret %s: steering it takes patch on its Application %s/%s. ", at.dest.Secret, at.app.Namespace, at.app.Name) + p.Why
+	}
+	return p
+}

@@ -21,6 +21,10 @@ type applicationBody struct {
 	Truncated  bool
 	Conditions []metav1.Condition
 	May        permission
+	// Dest is the cluster the tree was read on; Unreachable says why
+	// nothing of a remote one is shown.
+	Dest        destination
+	Unreachable string
 }
 
 func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -29,17 +33,19 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, sess *s
 		s.fail(w, r, err)
 		return
 	}
-	tree, truncated, err := resourceTree(r.Context(), sess, app)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	body := applicationBody{
-		App: app, Row: rowOf(app), Tree: tree, Truncated: truncated,
+		App: app, Row: rowOf(app),
 		Source:     app.Spec.Source.URL,
 		RepoCommit: commitURL(app.Spec.Source.URL, app.Status.LastAppliedRevision),
 		Conditions: app.Status.Conditions,
 		May:        mayPatch(r.Context(), sess, "applications", app.Namespace, app.Name),
+	}
+	body.Dest, err = s.destinationOf(r.Context(), sess, app)
+	if err != nil {
+		body.Unreachable = reasonOf(err)
+	} else if body.Tree, body.Truncated, err = resourceTree(r.Context(), body.Dest, app); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	events := "/events?" + url.Values{"watch": {"application"}, "namespace": {app.Namespace}, "name": {app.Name}}.Encode()
 	s.render(w, r, sess, "application", pageData{Title: app.Namespace + "/" + app.Name, Events: events, Body: body})

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,14 +15,23 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	weirv1 "weir.dev/weir/api/v1alpha1"
+	"weir.dev/weir/internal/cluster"
 )
 
 // pageSize is how many Applications a page of the list shows.
 const pageSize = 100
 
-// inCluster names the cluster an Application's destination is today: the
-// one weir runs in.
+// inCluster names weir's own cluster as an Application's destination; a
+// remote one is named by its kubeconfig Secret, "namespace/name".
 const inCluster = "in-cluster"
+
+// clusterOf names the cluster app syncs to.
+func clusterOf(app *weirv1.Application) string {
+	if key, ok := cluster.SecretOf(app); ok {
+		return key.String()
+	}
+	return inCluster
+}
 
 // filter is what the list is narrowed to, from the page's query.
 type filter struct {
@@ -109,7 +120,7 @@ func where(ns string) string {
 // buildApplications filters, counts, sorts and pages apps.
 func buildApplications(apps []weirv1.Application, f filter) applicationsPage {
 	p := applicationsPage{Filter: f, Clusters: []string{inCluster}, Healths: []string{healthHealthy, healthProgressing, healthDegraded, healthUnknown}}
-	namespaces := map[string]bool{}
+	namespaces, clusters := map[string]bool{}, map[string]bool{}
 	rows := make([]appRow, 0, min(len(apps), pageSize))
 	p.Counts.Total = len(apps)
 	sorted := make([]*weirv1.Application, len(apps))
@@ -124,6 +135,9 @@ func buildApplications(apps []weirv1.Application, f filter) applicationsPage {
 	for _, app := range sorted {
 		namespaces[app.Namespace] = true
 		row := rowOf(app)
+		if row.Cluster != inCluster {
+			clusters[row.Cluster] = true
+		}
 		if !f.matches(row, app) {
 			continue
 		}
@@ -138,6 +152,7 @@ func buildApplications(apps []weirv1.Application, f filter) applicationsPage {
 		p.Namespaces = append(p.Namespaces, ns)
 	}
 	sort.Strings(p.Namespaces)
+	p.Clusters = append(p.Clusters, slices.Sorted(maps.Keys(clusters))...)
 	return p
 }
 
@@ -187,7 +202,7 @@ func (f filter) matches(r appRow, app *weirv1.Application) bool {
 
 func rowOf(app *weirv1.Application) appRow {
 	r := appRow{
-		Namespace: app.Namespace, Name: app.Name, Cluster: inCluster,
+		Namespace: app.Namespace, Name: app.Name, Cluster: clusterOf(app),
 		Revision: shortRevision(app.Status.LastAppliedRevision),
 		Synced:   syncedOf(app), Health: healthOf(app),
 		Drift: len(app.Status.Drift), Delivery: deliveryOf(app.Status.Rollouts),

@@ -46,6 +46,7 @@ func TestBuildApplications(t *testing.T) {
 		fakeApp("shop", "cart", false, 2),
 		fakeApp("blog", "web", true, 1),
 	}
+	apps[2].Spec.Destination.Cluster = &weirv1.ClusterReference{SecretRef: weirv1.LocalObjectReference{Name: "prod"}}
 	for _, tc := range []struct {
 		query   string
 		want    []string // namespace/name, in order
@@ -59,7 +60,8 @@ func TestBuildApplications(t *testing.T) {
 		{"q=release+cart", []string{"shop/cart"}, 0, 1},
 		{"q=github.com/acme/web", []string{"blog/web", "shop/web"}, 2, 1},
 		{"cluster=elsewhere", nil, 0, 0},
-		{"cluster=in-cluster&page=2", nil, 2, 2},
+		{"cluster=in-cluster&page=2", nil, 1, 1},
+		{"cluster=blog/prod", []string{"blog/web"}, 1, 1},
 	} {
 		t.Run(tc.query, func(t *testing.T) {
 			q, _ := url.ParseQuery(tc.query)
@@ -70,6 +72,9 @@ func TestBuildApplications(t *testing.T) {
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("rows %v, want %v", got, tc.want)
+			}
+			if fmt.Sprint(p.Clusters) != "[in-cluster blog/prod]" {
+				t.Errorf("clusters %v, want weir's own and blog/prod", p.Clusters)
 			}
 			if p.Counts.Total != 3 || p.Counts.Healthy != tc.healthy || p.Counts.Drifted != tc.drifted {
 				t.Errorf("counts %+v, want 3 in all, %d healthy, %d drifted", p.Counts, tc.healthy, tc.drifted)

@@ -24,8 +24,9 @@ const (
 )
 
 // watched is one kind of object a page shows, narrowed to a namespace and
-// maybe a name.
+// maybe a name, and the client of the cluster it is on.
 type watched struct {
+	c         client.WithWatch
 	list      client.ObjectList
 	namespace string
 	name      string
@@ -45,8 +46,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, sess *session) {
 		return
 	}
 	defer s.sessions.closeStream(sess)
-	q := r.URL.Query()
-	targets, err := s.watchedFor(r.Context(), sess, q.Get("watch"), q.Get("namespace"), q.Get("name"))
+	targets, err := s.watchedFor(r, sess)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -55,7 +55,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, sess *session) {
 	defer cancel()
 	changes := make(chan struct{}, 1)
 	for _, t := range targets {
-		wi, err := s.watch(ctx, sess, t)
+		wi, err := watchFrom(ctx, t)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -93,7 +93,7 @@ func stream(ctx context.Context, w http.ResponseWriter, flusher http.Flusher, ch
 
 // watch lists t once for its resource version and watches from there, so
 // that only changes after the page was rendered count.
-func (s *Server) watch(ctx context.Context, sess *session, t watched) (watch.Interface, error) {
+func watchFrom(ctx context.Context, t watched) (watch.Interface, error) {
 	opts := []client.ListOption{}
 	if t.namespace != "" {
 		opts = append(opts, client.InNamespace(t.namespace))
@@ -101,11 +101,11 @@ func (s *Server) watch(ctx context.Context, sess *session, t watched) (watch.Int
 	if t.name != "" {
 		opts = append(opts, client.MatchingFields{"metadata.name": t.name})
 	}
-	if err := sess.c.List(ctx, t.list, append(opts, client.Limit(1))...); err != nil {
+	if err := t.c.List(ctx, t.list, append(opts, client.Limit(1))...); err != nil {
 		return nil, err
 	}
 	rv := t.list.GetResourceVersion()
-	return sess.c.Watch(ctx, t.list, append(opts, &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: false}})...)
+	return t.c.Watch(ctx, t.list, append(opts, &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: false}})...)
 }
 
 // forward passes wi's events on as changes; when the API server ends the
@@ -129,23 +129,43 @@ func forward(ctx context.Context, cancel context.CancelFunc, wi watch.Interface,
 	}
 }
 
-// watchedFor are the objects a page shows.
-func (s *Server) watchedFor(ctx context.Context, sess *session, page, namespace, name string) ([]watched, error) {
-	switch page {
+// watchedFor are the objects the page the query names shows: those of
+// a remote cluster on it, as the page reads them (see rolloutOf), and
+// none there when the user may not reach it.
+func (s *Server) watchedFor(r *http.Request, sess *session) ([]watched, error) {
+	q := r.URL.Query()
+	namespace, name := q.Get("namespace"), q.Get("name")
+	switch q.Get("watch") {
 	case "applications":
-		return []watched{{list: &weirv1.ApplicationList{}, namespace: namespace}}, nil
+		return []watched{{c: sess.c, list: &weirv1.ApplicationList{}, namespace: namespace}}, nil
 	case "rollout":
-		return []watched{{list: &weirv1.RolloutList{}, namespace: namespace, name: name}}, nil
-	case "application":
-		app := &weirv1.Application{}
-		if err := sess.c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, app); err != nil {
+		at, err := s.rolloutAtKey(r.Context(), sess, client.ObjectKey{Namespace: namespace, Name: name}, q.Get("app"))
+		if err != nil {
 			return nil, err
 		}
-		out := []watched{{list: &weirv1.ApplicationList{}, namespace: namespace, name: name}}
+		c, err := s.watcher(at.dest)
+		if err != nil {
+			return nil, err
+		}
+		return []watched{{c: c, list: &weirv1.RolloutList{}, namespace: namespace, name: name}}, nil
+	case "application":
+		app := &weirv1.Application{}
+		if err := sess.c.Get(r.Context(), client.ObjectKey{Namespace: namespace, Name: name}, app); err != nil {
+			return nil, err
+		}
+		out := []watched{{c: sess.c, list: &weirv1.ApplicationList{}, namespace: namespace, name: name}}
+		dest, err := s.destinationOf(r.Context(), sess, app)
+		if err != nil {
+			return out, nil // the page says why
+		}
+		c, err := s.watcher(dest)
+		if err != nil {
+			return nil, err
+		}
 		for _, ns := range treeNamespaces(app) {
-			out = append(out, watched{list: &appsv1.ReplicaSetList{}, namespace: ns}, watched{list: &corev1.PodList{}, namespace: ns})
+			out = append(out, watched{c: c, list: &appsv1.ReplicaSetList{}, namespace: ns}, watched{c: c, list: &corev1.PodList{}, namespace: ns})
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("no page %q to watch", page)
+	return nil, fmt.Errorf("no page %q to watch", q.Get("watch"))
 }

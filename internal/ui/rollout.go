@@ -21,6 +21,10 @@ type rolloutBody struct {
 	Failed      []failedView
 	Actions     []steer.RolloutAction
 	May         permission
+	// Dest is the cluster the Rollout runs on; AppRef ("namespace/name")
+	// the Application its links name to find it there, if any.
+	Dest   destination
+	AppRef string
 }
 
 type stepView struct {
@@ -51,21 +55,30 @@ type failedView struct {
 }
 
 func (s *Server) rolloutPage(w http.ResponseWriter, r *http.Request, sess *session) {
-	ro, err := getRollout(r, sess)
+	at, err := s.rolloutOf(r, sess)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	body := buildRollout(ro, s.repositoryOf(r, sess, ro))
-	body.May = mayPatch(r.Context(), sess, "rollouts", ro.Namespace, ro.Name)
-	events := "/events?" + url.Values{"watch": {"rollout"}, "namespace": {ro.Namespace}, "name": {ro.Name}}.Encode()
-	s.render(w, r, sess, "rollout", pageData{Title: "Rollout " + ro.Namespace + "/" + ro.Name, Events: events, Body: body})
+	ro := at.ro
+	body := buildRollout(ro, s.repositoryOf(r, sess, at))
+	body.May = mayPatchRollout(r.Context(), sess, at)
+	body.Dest = at.dest
+	q := url.Values{"watch": {"rollout"}, "namespace": {ro.Namespace}, "name": {ro.Name}}
+	if at.app != nil {
+		body.AppRef = at.app.Namespace + "/" + at.app.Name
+		q.Set("app", body.AppRef)
+	}
+	s.render(w, r, sess, "rollout", pageData{Title: "Rollout " + ro.Namespace + "/" + ro.Name, Events: "/events?" + q.Encode(), Body: body})
 }
 
-// repositoryOf is the Git URL of the Application that applied ro, read as
-// the user; "" when it cannot be read.
-func (s *Server) repositoryOf(r *http.Request, sess *session, ro *weirv1.Rollout) string {
-	ns, name, ok := strings.Cut(ro.Annotations[weirv1.ApplicationAnnotation], "/")
+// repositoryOf is the Git URL of the Application that applied the
+// Rollout, read as the user; "" when it cannot be read.
+func (s *Server) repositoryOf(r *http.Request, sess *session, at rolloutAt) string {
+	if at.app != nil {
+		return at.app.Spec.Source.URL
+	}
+	ns, name, ok := strings.Cut(at.ro.Annotations[weirv1.ApplicationAnnotation], "/")
 	if !ok {
 		return ""
 	}

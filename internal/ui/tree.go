@@ -29,20 +29,21 @@ type node struct {
 	Children              []node
 }
 
-// resourceTree reads the Application's inventory as the user, with each
-// object's kstatus, and below each Deployment its ReplicaSets and Pods.
-// An object the user may not read is shown with the API server's reason.
-func resourceTree(ctx context.Context, sess *session, app *weirv1.Application) ([]node, bool, error) {
+// resourceTree reads the Application's inventory on its destination, with
+// each object's kstatus, and below each Deployment its ReplicaSets and
+// Pods. An object that may not be read is shown with the API server's
+// reason.
+func resourceTree(ctx context.Context, dest destination, app *weirv1.Application) ([]node, bool, error) {
 	refs := app.Status.Inventory
 	truncated := len(refs) > maxTreeObjects
 	if truncated {
 		refs = refs[:maxTreeObjects]
 	}
-	dc, err := dynamic.NewForConfig(sess.cfg)
+	dc, err := dynamic.NewForConfig(dest.cfg)
 	if err != nil {
 		return nil, false, err
 	}
-	checker := health.NewChecker(dc, sess.c.RESTMapper())
+	checker := health.NewChecker(dc, dest.c.RESTMapper())
 	tree := make([]node, 0, len(refs))
 	below := map[string]*workloads{} // by namespace, read once
 	for _, ref := range refs {
@@ -57,7 +58,7 @@ func resourceTree(ctx context.Context, sess *session, app *weirv1.Application) (
 		if ref.Group == appsv1.GroupName && ref.Kind == "Deployment" && err == nil {
 			w := below[ref.Namespace]
 			if w == nil {
-				w = readWorkloads(ctx, sess.c, ref.Namespace)
+				w = readWorkloads(ctx, dest.c, ref.Namespace)
 				below[ref.Namespace] = w
 			}
 			n.Children = w.under(ref.Name)

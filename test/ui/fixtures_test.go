@@ -23,26 +23,45 @@ type app struct {
 	ns   string
 	c    client.Client
 	obj  *weirv1.Application
+	// workloads is a client of the cluster the Application syncs to.
+	workloads client.Client
 }
 
 // newApp commits files and creates the Application "shop" syncing them
 // every second, and waits until it is Ready at that commit.
 func newApp(t *testing.T, files map[string]string) *app {
 	t.Helper()
-	a := &app{t: t, repo: testenv.NewGitRepo(t), ns: testenv.Namespace(t), c: testenv.Client(t, weirv1.AddToScheme)}
+	a := givenApp(t)
+	a.create(files, nil)
+	return a
+}
+
+// givenApp is an app whose Application is yet to be created, syncing to
+// weir's own cluster unless told otherwise.
+func givenApp(t *testing.T) *app {
+	t.Helper()
+	c := testenv.Client(t, weirv1.AddToScheme)
+	return &app{t: t, repo: testenv.NewGitRepo(t), ns: testenv.Namespace(t), c: c, workloads: c}
+}
+
+// create commits files and creates the Application "shop" syncing them
+// every second to cluster (nil for weir's own), and waits until it is
+// Ready at that commit.
+func (a *app) create(files map[string]string, cluster *weirv1.ClusterReference) {
+	a.t.Helper()
 	sha := a.commit("initial", files)
 	a.obj = &weirv1.Application{
 		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: a.ns},
 		Spec: weirv1.ApplicationSpec{
-			Source: weirv1.GitSource{URL: a.repo.URL()},
-			Sync:   weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Second}, Timeout: &metav1.Duration{Duration: 30 * time.Second}},
+			Source:      weirv1.GitSource{URL: a.repo.URL()},
+			Destination: weirv1.Destination{Cluster: cluster},
+			Sync:        weirv1.SyncPolicy{Interval: &metav1.Duration{Duration: time.Second}, Timeout: &metav1.Duration{Duration: 30 * time.Second}},
 		},
 	}
 	if err := a.c.Create(context.Background(), a.obj); err != nil {
-		t.Fatalf("create Application: %v", err)
+		a.t.Fatalf("create Application: %v", err)
 	}
 	a.readyAt(sha)
-	return a
 }
 
 // commit writes files and commits them with message.

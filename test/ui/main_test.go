@@ -31,7 +31,9 @@ func TestMain(m *testing.M) {
 	// The controller and the live diff render in this binary, re-executed.
 	isolate.ServeIfWorker()
 	ctrl.SetLogger(logr.Discard())
-	testenv.Main(m, installCRDs, harness.Setup(harness.Options{}))
+	// One remote cluster, started beside weir's, for the pages of an
+	// Application that syncs there.
+	testenv.MainWithRemotes(m, 1, installCRDs, harness.Setup(harness.Options{}))
 }
 
 // installCRDs installs every CRD of weir's.

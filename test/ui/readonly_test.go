@@ -36,13 +36,7 @@ func TestAReadOnlyUserSeesNoActionsAndAForgedActionIsRefused(t *testing.T) {
 	}
 	waitText(t, ctx, "paste a Kubernetes bearer token") // sent to sign in first
 	screenshot(t, ctx, "login")
-	if err := chromedp.Do(ctx,
-		chromedp.Evaluate[chromedp.Void]("document.getElementById('token').value = "+jsString(token)),
-		chromedp.Click(chromedp.CSS(".login button")),
-	); err != nil {
-		t.Fatal(err)
-	}
-	waitText(t, ctx, "Signed in as system:serviceaccount:"+a.ns+":viewer")
+	signIn(t, ctx, token, "system:serviceaccount:"+a.ns+":viewer")
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/apps/"+a.ns+"/shop")); err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +72,19 @@ func TestAReadOnlyUserSeesNoActionsAndAForgedActionIsRefused(t *testing.T) {
 	if v, ok := app.Annotations[weirv1.RequestedSyncAnnotation]; ok {
 		t.Errorf("a refused sync was requested anyway: %s=%s", weirv1.RequestedSyncAnnotation, v)
 	}
+}
+
+// signIn pastes token on the login page the browser shows and waits
+// until it is signed in as user.
+func signIn(t *testing.T, ctx context.Context, token, user string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void]("document.getElementById('token').value = "+jsString(token)),
+		chromedp.Click(chromedp.CSS(".login button")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "Signed in as "+user)
 }
 
 // standaloneRollout is a Rollout web that no Application applied, so that

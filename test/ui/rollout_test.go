@@ -115,7 +115,7 @@ func (a *app) rolloutPausedAt(step, weight int32) {
 	a.t.Helper()
 	ro := &weirv1.Rollout{}
 	testenv.Eventually(a.t, 2*time.Minute, fmt.Sprintf("Rollout paused at step %d with weight %d", step, weight), func(context.Context) error {
-		if err := a.c.Get(context.Background(), client.ObjectKey{Namespace: a.ns, Name: "web"}, ro); err != nil {
+		if err := a.workloads.Get(context.Background(), client.ObjectKey{Namespace: a.ns, Name: "web"}, ro); err != nil {
 			return err
 		}
 		if ro.Status.Phase != weirv1.RolloutPaused || ro.Status.CurrentStep != step || ro.Status.CanaryWeight != weight {
