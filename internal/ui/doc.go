@@ -10,6 +10,10 @@
 // with the user's kubeconfig (weir ui on a laptop), or with the bearer
 // token the user pasted at login (in a cluster). The API server's RBAC
 // decides; the UI offers only the actions a SelfSubjectAccessReview allows.
+// The objects of an Application that syncs to a remote cluster are read and
+// steered there with the credentials of its kubeconfig Secret, which the
+// UI reads as the user first; steering a Rollout there takes patch on the
+// Application too, since RBAC on that cluster sees only the Secret's user.
 // Sessions live in the server's memory, named by a random HttpOnly,
 // Secure, SameSite=Strict cookie, and every action carries the session's
 // CSRF token.
