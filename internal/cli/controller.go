@@ -28,6 +28,7 @@ import (
 	"weir.dev/weir/internal/server"
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/source/helmrepo"
+	"weir.dev/weir/internal/urgent"
 )
 
 // Leader election: the generated Role grants the Lease in weir-system, where
@@ -136,6 +137,10 @@ func (b byteSize) Set(s string) error {
 
 func (byteSize) Type() string { return "quantity" }
 
+// urgentHold is the longest a routine request waits for drift heals under
+// way (see package urgent): a heal takes two or three round trips.
+const urgentHold = 250 * time.Millisecond
+
 func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags) error {
 	cfg, err := cluster.restConfig()
 	if err != nil {
@@ -147,6 +152,8 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	if err := setRateLimit(cmd.Context(), cfg, f.qps, f.burst); err != nil {
 		return err
 	}
+	gate := urgent.New(urgentHold)
+	cfg.Wrap(gate.Wrap)
 	if cfg.QPS < 0 {
 		log.Info("API requests are paced by the API server's Priority and Fairness, not by weir")
 	} else {
@@ -175,6 +182,7 @@ func runController(cmd *cobra.Command, cluster *clusterFlags, f *controllerFlags
 	opts.Tenancy = f.tenancy
 	opts.DriftPrevention = f.driftPrevention
 	opts.Clusters = f.clusters
+	opts.Urgent = gate
 	opts.Fetcher = source.NewFetcher(f.cacheDir, f.sources)
 	if err := setupWebhook(mgr, f, &opts); err != nil {
 		return err

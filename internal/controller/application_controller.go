@@ -36,6 +36,7 @@ import (
 	"weir.dev/weir/internal/metrics"
 	"weir.dev/weir/internal/policy"
 	"weir.dev/weir/internal/sourcepolicy"
+	"weir.dev/weir/internal/urgent"
 )
 
 // Loader reads an Application's desired state from Git: at its ref, or
@@ -158,6 +159,9 @@ type ApplicationReconciler struct {
 	// Clusters, when set, give the Identities and Drift of the
 	// Applications that sync to a remote cluster.
 	Clusters Clusters
+	// Urgent, when set, sends the requests of drift heals ahead of the
+	// routine ones.
+	Urgent *urgent.Gate
 	// Tenancy says whom weir acts as for an Application and refuses its
 	// references to other namespaces when it must.
 	Tenancy identity.Policy

@@ -51,6 +51,8 @@ func (r *ApplicationReconciler) setupHealer(mgr ctrl.Manager) error {
 // drift cannot be checked or healed here, is left to a reconcile at drift
 // priority, which reads Git.
 func (r *ApplicationReconciler) heal(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	ctx, end := r.Urgent.Begin(ctx)
+	defer end()
 	app := &weirv1.Application{}
 	if err := r.Client.Get(ctx, req.NamespacedName, app); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)

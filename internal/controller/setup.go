@@ -38,6 +38,7 @@ import (
 	"weir.dev/weir/internal/source"
 	"weir.dev/weir/internal/source/helmrepo"
 	"weir.dev/weir/internal/sourcepolicy"
+	"weir.dev/weir/internal/urgent"
 )
 
 // DefaultConcurrency is how many Applications sync at once by default: a
@@ -89,6 +90,9 @@ type Options struct {
 	DriftPrevention driftguard.Options
 	// Clusters bound the requests to each remote cluster.
 	Clusters cluster.Options
+	// Urgent, when set, sends the requests of drift heals ahead of the
+	// routine ones; its Wrap must be on the config mgr was made from.
+	Urgent *urgent.Gate
 }
 
 // Setup builds the stages and registers weir's reconcilers with mgr.
@@ -161,6 +165,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Loader:       loader,
 		Identities:   identities,
 		Clusters:     clusters,
+		Urgent:       opts.Urgent,
 		Tenancy:      opts.Tenancy,
 		Recorder:     stages.recorder,
 		Drift:        watcher,
