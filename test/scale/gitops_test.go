@@ -33,8 +33,8 @@ type gitops interface {
 	rss() (anon, file float64, err error)
 }
 
-// startGitops starts the controller that -controller names, serving from
-// git, and waits until it serves its metrics.
+// startGitops starts the controller that -controller names and waits
+// until it serves its metrics.
 func startGitops(b *bench) gitops {
 	var g gitops
 	switch *controllerFlag {

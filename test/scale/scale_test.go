@@ -410,13 +410,23 @@ func (b *bench) newApp(repo *testenv.GitRepo, path string) string {
 	return ns
 }
 
-// awaitApplied waits until every app is Ready at sha.
+// awaitApplied waits until every app has been Ready at sha. An app is
+// checked until it is once, not all of them until they are at the same
+// moment: Flux's Kustomizations are Ready Unknown while they reconcile,
+// every interval, so that with many apps some always are.
 func (b *bench) awaitApplied(apps []string, sha string) {
+	pending := slices.Clone(apps)
 	b.await(30*time.Minute, fmt.Sprintf("%d apps Ready at %s", len(apps), sha), func(ctx context.Context) error {
-		for _, app := range apps {
-			if err := b.ctrl.applied(ctx, app, sha); err != nil {
-				return err
+		var last error
+		pending = slices.DeleteFunc(pending, func(app string) bool {
+			err := b.ctrl.applied(ctx, app, sha)
+			if err != nil {
+				last = err
 			}
+			return err == nil
+		})
+		if len(pending) > 0 {
+			return fmt.Errorf("%d of %d apps not Ready at %s yet: %w", len(pending), len(apps), sha, last)
 		}
 		return nil
 	})
