@@ -62,9 +62,11 @@ func (s *Server) rolloutAction(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	ro := at.ro
-	if may := mayPatchRollout(r.Context(), sess, at); at.dest.Remote() && !may.Allowed {
-		s.fail(w, r, apierrors.NewForbidden(schema.GroupResource{Group: weirv1.GroupVersion.Group, Resource: "rollouts"}, ro.Name, errors.New(may.Why)))
-		return
+	if at.dest.Remote() {
+		if may := mayPatchRollout(r.Context(), sess, at); !may.Allowed {
+			s.fail(w, r, apierrors.NewForbidden(schema.GroupResource{Group: weirv1.GroupVersion.Group, Resource: "rollouts"}, ro.Name, errors.New(may.Why)))
+			return
+		}
 	}
 	if err := steer.Rollout(r.Context(), at.dest.c, ro, action, steer.Token()); err != nil {
 		s.fail(w, r, err)
