@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
@@ -76,7 +77,7 @@ func (c *clone) reset() error {
 // recent history, and its whole history if good or bad is older.
 func (c *clone) fetch(ctx context.Context, branch string, good, bad plumbing.Hash) (head, goodC, badC *object.Commit, err error) {
 	err = c.fetchRefs(ctx, 1, branchSpec(branch), hashSpec(good, "good"), hashSpec(bad, "bad"))
-	if errors.Is(err, git.ErrExactSHA1NotSupported) || isNotOurRef(err) {
+	if errors.Is(err, git.ErrExactSHA1NotSupported) || isRefusedWant(err) {
 		err = c.fetchHistory(ctx, branch, good, bad)
 	}
 	if err != nil {
@@ -136,10 +137,13 @@ func (c *clone) fetchRefs(ctx context.Context, depth int, specs ...config.RefSpe
 	return err
 }
 
-// isNotOurRef reports whether the server refused to send a commit by hash
-// because no ref reaches it.
-func isNotOurRef(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "not our ref")
+// isRefusedWant reports whether the server refused to send a commit by
+// hash because no ref reaches it: it says "not our ref", or, as git
+// upload-pack over a pipe does, it says so and exits while the client
+// still writes its wants (a broken pipe).
+func isRefusedWant(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "not our ref") ||
+		errors.Is(err, syscall.EPIPE) || strings.Contains(err.Error(), "broken pipe"))
 }
 
 // commit returns commit h from the store.

@@ -2,7 +2,11 @@ package gitwrite
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -77,4 +81,25 @@ func countCommits(t *testing.T, c *clone) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+func TestIsRefusedWant(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"the server says so", errors.New("unexpected client error: want abab not our ref"), true},
+		{"upload-pack exited while the wants were written", fmt.Errorf("sending upload-req message: %w", &os.PathError{Op: "write", Path: "|1", Err: syscall.EPIPE}), true},
+		{"the same, as text", errors.New(`encoding want "c406": write |1: broken pipe`), true},
+		{"another error", errors.New("authentication required"), false},
+		{"none", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := isRefusedWant(tt.err); got != tt.want {
+				t.Errorf("isRefusedWant(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
 }
