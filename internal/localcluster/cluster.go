@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -294,7 +295,11 @@ func freePorts(n int) ([]int, error) {
 	return freePortsOn("127.0.0.1", n)
 }
 
-// freePortsOn returns n distinct ports of host that were free a moment ago.
+// freePortsOn returns n distinct ports of host that were free a moment ago,
+// chosen outside the kernel's range of ephemeral ports: a port the kernel
+// picked would go back to that range when closed, where any connection
+// made before the component binds it may take it (etcd once failed so,
+// "address already in use", while other clusters started beside it).
 func freePortsOn(host string, n int) ([]int, error) {
 	var ports []int
 	var listeners []net.Listener
@@ -303,15 +308,44 @@ func freePortsOn(host string, n int) ([]int, error) {
 			_ = l.Close()
 		}
 	}()
-	for range n {
-		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	low, high := ephemeralPorts()
+	for try := 0; len(ports) < n; try++ {
+		if try == maxPortTries {
+			return nil, fmt.Errorf("find %d free ports on %s outside the ephemeral ports %d-%d: none free after %d tries", n, host, low, high, try)
+		}
+		port := firstPort + rand.IntN(lastPort-firstPort+1)
+		if port >= low && port <= high {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 		if err != nil {
-			return nil, fmt.Errorf("find a free port on %s: %w", host, err)
+			continue
 		}
 		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+// The ports freePortsOn draws from, and how many draws it makes at most.
+const (
+	firstPort, lastPort = 10000, 65535
+	maxPortTries        = 1000
+)
+
+// ephemeralPorts is the kernel's range of ephemeral ports, Linux's default
+// where it cannot be read.
+func ephemeralPorts() (low, high int) {
+	low, high = 32768, 60999
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return low, high
+	}
+	var l, h int
+	if _, err := fmt.Sscanf(string(data), "%d %d", &l, &h); err != nil || l > h {
+		return low, high
+	}
+	return l, h
 }
 
 func adminConfig(certs pki, host string, port int) *rest.Config {
