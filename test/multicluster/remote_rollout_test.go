@@ -34,18 +34,14 @@ import (
 // smoke test, goes back to stable, and weir reverts it in Git, after which
 // the remote cluster runs what Git declares.
 func TestCanaryOnARemoteCluster(t *testing.T) {
-	remote := testenv.Remote(t, 0)
-	installWeirCRDs(t, remote)
-	s := givenRemote(t, remote, map[string]string{
+	s := givenRemoteWithWeirsCRDs(t, map[string]string{
 		"web.yaml":     fixture.Deployment("web", 4, "shop:v1"),
 		"svc.yaml":     fixture.Service("web"),
 		"rollout.yaml": canaryRollout(smokeTestedSteps, ""),
 		"smoke.yaml":   smokeTemplate(true),
 	})
 	s.repo.Git("config", "receive.denyCurrentBranch", "updateInstead")
-	s.whenApplication("remote", nil)
-	s.thenApplied(s.repo.Head(), time.Minute)
-	s.thenRolloutIdle("shop:v1")
+	s.whenSyncedAtV1(nil)
 
 	good := s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v2")})
 	s.thenRollout("paused at step 1 with weight 25", func(ro *weirv1.Rollout) bool {
@@ -128,9 +124,7 @@ func TestRemoteClusterWithoutWeirsCRDs(t *testing.T) {
 // but not Jobs has its smoke-test Job refused by the remote API server,
 // which names it.
 func TestRemoteRolloutActsAsTheApplicationsServiceAccount(t *testing.T) {
-	remote := testenv.Remote(t, 0)
-	installWeirCRDs(t, remote)
-	s := givenRemote(t, remote, map[string]string{
+	s := givenRemoteWithWeirsCRDs(t, map[string]string{
 		"web.yaml":     fixture.Deployment("web", 2, "shop:v1"),
 		"svc.yaml":     fixture.Service("web"),
 		"rollout.yaml": canaryRollout("      - setWeight: 50\n      - analysis:\n          templates: [{name: smoke}]\n", ""),
@@ -138,9 +132,7 @@ func TestRemoteRolloutActsAsTheApplicationsServiceAccount(t *testing.T) {
 	})
 	s.grantOnRemote("deployer", rbacv1.PolicyRule{APIGroups: []string{"", "apps", "weir.dev"},
 		Resources: []string{"services", "deployments", "replicasets", "rollouts", "analysistemplates"}, Verbs: []string{"*"}})
-	s.whenApplication("remote", func(spec *weirv1.ApplicationSpec) { spec.ServiceAccountName = "deployer" })
-	s.thenApplied(s.repo.Head(), time.Minute)
-	s.thenRolloutIdle("shop:v1")
+	s.whenSyncedAtV1(func(spec *weirv1.ApplicationSpec) { spec.ServiceAccountName = "deployer" })
 
 	s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 2, "shop:v2")})
 	want := `User \"system:serviceaccount:` + s.ns + `:deployer\" cannot create resource \"jobs\"`
@@ -158,17 +150,13 @@ func TestRemoteRolloutActsAsTheApplicationsServiceAccount(t *testing.T) {
 // cluster, with the step's weight; promotion through a router, the same
 // wherever its objects are, is test/e2e's story.
 func TestRoutedCanaryOnARemoteCluster(t *testing.T) {
-	remote := testenv.Remote(t, 0)
-	installWeirCRDs(t, remote)
-	s := givenRemote(t, remote, map[string]string{
+	s := givenRemoteWithWeirsCRDs(t, map[string]string{
 		"web.yaml":     fixture.Deployment("web", 4, "shop:v1"),
 		"svc.yaml":     fixture.Service("web"),
 		"ingress.yaml": ingress,
 		"rollout.yaml": canaryRollout("      - setWeight: 30\n      - pause: {}\n", "        nginx: {ingress: web}\n"),
 	})
-	s.whenApplication("remote", nil)
-	s.thenApplied(s.repo.Head(), time.Minute)
-	s.thenRolloutIdle("shop:v1")
+	s.whenSyncedAtV1(nil)
 
 	s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 4, "shop:v2")})
 	s.thenRollout("paused at step 1 with weight 30", func(ro *weirv1.Rollout) bool {
@@ -190,9 +178,7 @@ func TestRoutedCanaryOnARemoteCluster(t *testing.T) {
 // runs the new template as a full-size preview there, behind its preview
 // Service, until promoted by hand, when the active Service switches to it.
 func TestBlueGreenOnARemoteCluster(t *testing.T) {
-	remote := testenv.Remote(t, 0)
-	installWeirCRDs(t, remote)
-	s := givenRemote(t, remote, map[string]string{
+	s := givenRemoteWithWeirsCRDs(t, map[string]string{
 		"web.yaml":     fixture.Deployment("web", 3, "shop:v1"),
 		"svc.yaml":     fixture.Service("web"),
 		"preview.yaml": strings.Replace(fixture.Service("web"), "name: web\n", "name: web-preview\n", 1),
@@ -211,9 +197,7 @@ spec:
       scaleDownDelay: 1s
 `,
 	})
-	s.whenApplication("remote", nil)
-	s.thenApplied(s.repo.Head(), time.Minute)
-	s.thenRolloutIdle("shop:v1")
+	s.whenSyncedAtV1(nil)
 	blue := s.selects("web")
 
 	s.commit("release v2", map[string]string{"web.yaml": fixture.Deployment("web", 3, "shop:v2")})
@@ -231,6 +215,25 @@ spec:
 	if got := s.selects("web"); got == blue || got == "" {
 		t.Errorf("the active Service selects pod-template-hash %q after the promotion, the old pods' was %q", got, blue)
 	}
+}
+
+// givenRemoteWithWeirsCRDs is givenRemote on the first remote cluster,
+// with weir's CRDs installed there.
+func givenRemoteWithWeirsCRDs(t *testing.T, files map[string]string) *remoteStory {
+	t.Helper()
+	remote := testenv.Remote(t, 0)
+	installWeirCRDs(t, remote)
+	return givenRemote(t, remote, files)
+}
+
+// whenSyncedAtV1 creates the Application "remote" (edited by edit, if
+// not nil) and waits until it applied the repository's head and its
+// Rollout is idle on shop:v1.
+func (s *remoteStory) whenSyncedAtV1(edit func(*weirv1.ApplicationSpec)) {
+	s.t.Helper()
+	s.whenApplication("remote", edit)
+	s.thenApplied(s.repo.Head(), time.Minute)
+	s.thenRolloutIdle("shop:v1")
 }
 
 // ingress routes shop.example.com to web-stable, for the NGINX Ingress
