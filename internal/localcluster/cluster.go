@@ -141,7 +141,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if opts.RealNode {
 		host = nodeIP
 	}
-	ports, err := freePorts(3)
+	ports, err := FreePorts(3)
 	if err != nil {
 		return err
 	}
@@ -290,8 +290,9 @@ func (c *Cluster) Running() bool {
 	return len(c.Processes) > 0
 }
 
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
+// FreePorts returns n distinct loopback ports that were free a moment ago,
+// outside the ephemeral ports (see freePortsOn).
+func FreePorts(n int) ([]int, error) {
 	return freePortsOn("127.0.0.1", n)
 }
 

@@ -4,7 +4,7 @@ import "testing"
 
 func TestFreePortsAreDistinctAndOutsideTheEphemeralPorts(t *testing.T) {
 	low, high := ephemeralPorts()
-	ports, err := freePorts(50)
+	ports, err := FreePorts(50)
 	if err != nil {
 		t.Fatal(err)
 	}

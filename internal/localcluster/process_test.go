@@ -23,7 +23,7 @@ func TestRunReportsAComponentThatExits(t *testing.T) {
 	}
 	defer taken.Close()
 	port := taken.Addr().(*net.TCPAddr).Port
-	peer, err := freePorts(1)
+	peer, err := FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -294,7 +294,7 @@ func (c *Cluster) process(name string) *process {
 // process rather than a pod, it needs no image, serves before the first
 // pod starts, and stops with the other components.
 func (c *Cluster) startCoreDNS(ctx context.Context, opts Options, files nodeFiles, client kubernetes.Interface) error {
-	ports, err := freePorts(2)
+	ports, err := FreePorts(2)
 	if err != nil {
 		return err
 	}

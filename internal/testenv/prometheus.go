@@ -20,6 +20,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"weir.dev/weir/internal/localcluster"
 )
 
 // PrometheusScrapeInterval is how often the Prometheus of StartPrometheus
@@ -169,11 +171,11 @@ func startDaemon(t testing.TB, bin, pkg string, configData []byte, args func(con
 	if err := os.WriteFile(config, configData, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port, err := freePort()
+	ports, err := localcluster.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
 	logFile, err := os.Create(filepath.Join(dir, bin+".log"))
 	if err != nil {
 		t.Fatal(err)
@@ -263,14 +265,4 @@ func waitReady(bin, url string, exited <-chan struct{}, waitErr *error) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// freePort asks the kernel for a free TCP port on the loopback.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
